@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tools } from '../src/tools.js';
+
+const run = promisify(execFile);
+const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
+
+describe('suite', () => {
+  it('lists every tool with --help', async () => {
+    const { stdout } = await run(process.execPath, [bin('suite'), '--help']);
+    for (const name of Object.keys(tools)) expect(stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+  });
+
+  it('refuses an unknown tool with exit 2 and names it', async () => {
+    const error = await run(process.execPath, [bin('suite'), 'frobnicate']).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown tool 'frobnicate'") });
+  });
+
+  it('has a bin file for every tool', async () => {
+    const { readFile } = await import('node:fs/promises');
+    for (const name of Object.keys(tools)) {
+      expect(await readFile(bin(name), 'utf8')).toContain(`run('${name}')`);
+    }
+  });
+});

@@ -1,0 +1,2 @@
+/** The package's version line, replaced as its issue lands. */
+export const packageName = '@suite/ctm-mail';

@@ -1,0 +1,1 @@
+export { MAX, NIL } from '../index.js';

@@ -1,0 +1,106 @@
+// The packaging test: pack every package as npm would publish it, install the tarballs into an empty project,
+// and use them there the way users will: ESM imports of each entry, require() from CommonJS, the CLI through npx.
+// publint and @arethetypeswrong/cli (ESM-only profile) check every package's metadata and types.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const packageDirs = [
+  ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)),
+  join(root, 'apps', 'cli'),
+];
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const failures = [];
+const TOOL_LIST = `import('@suite/cli').then((m) => console.log(JSON.stringify({ tools: Object.keys(m.tools) })))`;
+
+function step(title, fn) {
+  process.stdout.write(`pack-test: ${title} ... `);
+  try {
+    fn();
+    process.stdout.write('ok\n');
+  } catch (error) {
+    process.stdout.write('FAILED\n');
+    failures.push(title);
+    const out = [error.stdout, error.stderr].filter(Boolean).join('\n');
+    console.error(out || error.message);
+  }
+}
+
+const run = (cmd, args, options = {}) =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+
+const work = mkdtempSync(join(tmpdir(), 'suite-pack-'));
+const tarballs = [];
+const names = [];
+try {
+  for (const dir of packageDirs) {
+    const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    names.push(name);
+    step(`${name}: publint`, () => run(bin('publint'), ['--strict'], { cwd: dir }));
+    step(`${name}: attw (esm-only)`, () =>
+      run(bin('attw'), ['--pack', '.', '--profile', 'esm-only'], { cwd: dir }),
+    );
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: dir }));
+    tarballs.push(join(work, packed.filename));
+  }
+
+  const project = join(work, 'project');
+  run('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }, null, 2));
+  step('install the tarballs into an empty project', () =>
+    run('npm', ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: project }),
+  );
+
+  const libraries = names.filter((n) => n !== '@suite/cli');
+  for (const name of libraries) {
+    step(`${name}: import '${name}' and '${name}/node'`, () => {
+      const code = `const a = await import('${name}'); const b = await import('${name}/node');
+        if (Object.keys(a).length === 0 || Object.keys(b).length === 0) throw new Error('empty module');`;
+      run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+    });
+    step(`${name}: require('${name}') from CommonJS`, () => {
+      writeFileSync(
+        join(project, 'check.cjs'),
+        `const m = require('${name}'); if (Object.keys(m).length === 0) throw new Error('empty module');\n`,
+      );
+      run(process.execPath, ['check.cjs'], { cwd: project });
+    });
+  }
+
+  step('npx @suite/cli --help lists the tools', () => {
+    const out = run('npx', ['--no-install', '@suite/cli', '--help'], { cwd: project });
+    if (!/uuidgen/.test(out) || !/ctm_rmail/.test(out)) throw new Error(`unexpected --help output:\n${out}`);
+  });
+  // Every tool answers `npx @suite/cli <tool> --help`, or (before its issue lands) says it is not available yet.
+  const { tools } = JSON.parse(run(process.execPath, ['-e', TOOL_LIST], { cwd: project }));
+  for (const tool of tools) {
+    step(`npx @suite/cli ${tool} --help`, () => {
+      try {
+        run('npx', ['--no-install', '@suite/cli', tool, '--help'], { cwd: project });
+      } catch (error) {
+        if (!/not available yet/.test(error.stderr ?? '')) throw error;
+      }
+    });
+  }
+  step('npx @suite/cli uuidgen prints a UUID', () => {
+    try {
+      const out = run('npx', ['--no-install', '@suite/cli', 'uuidgen'], { cwd: project });
+      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/.test(out)) {
+        throw new Error(`not a v4 UUID line: ${JSON.stringify(out)}`);
+      }
+    } catch (error) {
+      if (!/not available yet/.test(error.stderr ?? '')) throw error;
+    }
+  });
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+if (failures.length > 0) {
+  console.error(`pack-test: ${failures.length} failed: ${failures.join('; ')}`);
+  process.exitCode = 1;
+} else {
+  console.log('pack-test: all checks passed');
+}
