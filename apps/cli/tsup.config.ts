@@ -6,7 +6,7 @@ export default defineConfig({
   entry: { index: 'src/index.ts', run: 'src/run.ts' },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
-  clean: true,
+  clean: false, // several tools build and test at once in development; CI builds from a clean checkout
   sourcemap: true,
   target: 'node20',
   platform: 'node',

@@ -1,2 +1,20 @@
-// Benchmarks live here (not in timed unit tests). Filled in by the package's issue.
-console.log('no benchmark yet');
+// `npm run bench`: runs every `*.bench.mjs` beside this file, one after another (each prints its own ratios).
+// `npm run bench -- NAME` runs only the files whose name contains NAME.
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const filter = process.argv[2] ?? '';
+const files = readdirSync(import.meta.dirname)
+  .filter((f) => f.endsWith('.bench.mjs') && f.includes(filter))
+  .sort();
+if (files.length === 0) console.log('no benchmark matches');
+let status = 0;
+for (const file of files) {
+  console.log(`\n## ${file}`);
+  const result = spawnSync(process.execPath, ['--expose-gc', join(import.meta.dirname, file)], {
+    stdio: 'inherit',
+  });
+  status ||= result.status ?? 1;
+}
+process.exitCode = status;

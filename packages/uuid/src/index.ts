@@ -13,3 +13,5 @@ export const NIL = '00000000-0000-0000-0000-000000000000';
  * MAX; // 'ffffffff-ffff-ffff-ffff-ffffffffffff'
  */
 export const MAX = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+export * from './uuidd-protocol.js';

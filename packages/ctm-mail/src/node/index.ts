@@ -1,1 +1,2 @@
-export { packageName } from '../index.js';
+export * from '../index.js';
+export * from './delta.js';

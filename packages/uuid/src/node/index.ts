@@ -1,1 +1,2 @@
-export { MAX, NIL } from '../index.js';
+export * from '../index.js';
+export * from './uuidd.js';
