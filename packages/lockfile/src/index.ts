@@ -1,2 +1,32 @@
-/** The package's version line, replaced as its issue lands. */
-export const packageName = '@suite/lockfile';
+/**
+ * @suite/lockfile — the platform-neutral core: inter-process locks and pid files over small ports.
+ * Node users import `@suite/lockfile/node`, which binds these to node:fs and the process table.
+ */
+export type { Backoff } from './backoff.js';
+export {
+  type AcquireOptions,
+  createLocker,
+  type IsLockedOptions,
+  type Locker,
+  type LockHandle,
+} from './lock.js';
+export { LockError, type LockErrorCode } from './lock-error.js';
+export type { LockOwner, ProcessRef } from './owner.js';
+export {
+  createPidFileFactory,
+  formatPid,
+  type PidFile,
+  PidFileError,
+  type PidFileFormat,
+  type PidFileOptions,
+  parsePid,
+} from './pid-file.js';
+export type {
+  HeldLocks,
+  LockClock,
+  LockFileSystem,
+  LockHost,
+  LockPorts,
+  LockRandom,
+  ProcessProbe,
+} from './ports.js';

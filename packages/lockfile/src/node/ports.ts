@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LockClock, LockFileSystem, LockHost, LockRandom, ProcessProbe } from '../ports.js';
+
+/** The lock's file-system calls on node:fs (synchronous: each is one short metadata system call). */
+export const nodeFileSystem: LockFileSystem = {
+  mkdir: (path) => fs.mkdirSync(path),
+  rename: (from, to) => fs.renameSync(from, to),
+  readdir: (path) => fs.readdirSync(path),
+  readFile: (path) => fs.readFileSync(path, 'utf8'),
+  writeFile: (path, data) => fs.writeFileSync(path, data),
+  unlink: (path) => fs.unlinkSync(path),
+  rmdir: (path) => fs.rmdirSync(path),
+  stat: (path) => {
+    const stats = fs.statSync(path);
+    return { mtimeMs: stats.mtimeMs, isDirectory: stats.isDirectory() };
+  },
+  utimes: (path, mtimeMs) => {
+    const seconds = mtimeMs / 1000;
+    fs.utimesSync(path, seconds, seconds);
+  },
+};
+
+interface ProcStat {
+  readonly state: string;
+  readonly startTime: number;
+}
+
+/** Linux: state and start time (clock ticks since boot) from /proc/<pid>/stat; undefined when unreadable. */
+function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const startTime = Number(fields[19]);
+  return { state: fields[0] ?? '', startTime: Number.isFinite(startTime) ? startTime : -1 };
+}
+
+const hasProc = (() => {
+  try {
+    return fs.statSync('/proc/self/stat').isFile();
+  } catch {
+    return false;
+  }
+})();
+
+/** Liveness by `kill(pid, 0)` (EPERM: alive, another user's), refined on Linux by /proc against zombies and pid reuse. */
+export const nodeProcessProbe: ProcessProbe = {
+  isAlive(pid, startTime) {
+    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+      // EPERM: it exists but belongs to another user.
+    }
+    if (!hasProc) return true;
+    const stat = readProcStat(pid);
+    if (stat === undefined) return false; // exited between the two looks
+    if (stat.state === 'Z' || stat.state === 'X') return false;
+    return startTime === undefined || stat.startTime === startTime;
+  },
+  startTime(pid) {
+    return hasProc ? readProcStat(pid)?.startTime : undefined;
+  },
+};
+
+/** Wall clock, performance.now() and unref'd timers. */
+export const nodeClock: LockClock = {
+  now: () => Date.now(),
+  monotonic: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
+
+function readBootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process: pid, hostname and (Linux) boot id. */
+export const nodeHost: LockHost = {
+  pid: process.pid,
+  hostname: hostname(),
+  bootId: readBootId(),
+};
+
+/** Tokens from node:crypto (base64url of 12 random bytes), jitter from Math.random. */
+export const nodeRandom: LockRandom = {
+  token: () => randomBytes(12).toString('base64url'),
+  fraction: () => Math.random(),
+};

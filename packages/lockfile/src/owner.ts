@@ -1,0 +1,91 @@
+/** A process as a lock records it: its pid and, where the platform tells, its start time (guards against pid reuse). */
+export interface ProcessRef {
+  readonly pid: number;
+  /** Opaque start time of the process (Linux: clock ticks since boot); absent where unknown. */
+  readonly startTime?: number | undefined;
+}
+
+/**
+ * Who holds a lock: the record stored inside the lock directory.
+ * @example
+ * const owner = await readOwner('/var/run/job');
+ * if (owner) console.log(`held by pid ${owner.pid} on ${owner.hostname} since ${new Date(owner.created)}`);
+ */
+export interface LockOwner {
+  /** The pid of the process that acquired the lock. */
+  readonly pid: number;
+  /** Its start time, where the platform tells (see {@link ProcessRef}). */
+  readonly startTime?: number | undefined;
+  /** The host it runs on. */
+  readonly hostname: string;
+  /** The boot id of that host, where available: a different boot id means every recorded process is gone. */
+  readonly bootId?: string | undefined;
+  /** The random token that identifies this acquisition. */
+  readonly token: string;
+  /** When the lock was acquired (ms since the epoch, the owner's clock). */
+  readonly created: number;
+  /** Pids adopted with `adopt()`: the lock stays alive while any of them (or the owner) lives. */
+  readonly pids?: readonly number[] | undefined;
+  /** The adopted processes with their start times. */
+  readonly adopted?: readonly ProcessRef[] | undefined;
+}
+
+const OWNER_PREFIX = 'owner.';
+const OWNER_SUFFIX = '.json';
+
+/** The file name of the owner record of the acquisition `token` inside a lock directory. */
+export function ownerFileName(token: string): string {
+  return `${OWNER_PREFIX}${token}${OWNER_SUFFIX}`;
+}
+
+/** The token named by an owner record's file name, or undefined when the name is not an owner record's. */
+export function tokenOfFileName(name: string): string | undefined {
+  if (!name.startsWith(OWNER_PREFIX) || !name.endsWith(OWNER_SUFFIX)) return undefined;
+  const token = name.slice(OWNER_PREFIX.length, -OWNER_SUFFIX.length);
+  return /^[A-Za-z0-9_-]+$/.test(token) ? token : undefined;
+}
+
+/** The owner record as stored (one line of JSON). */
+export function encodeOwner(owner: LockOwner): string {
+  const { pids: _derived, ...stored } = owner;
+  return `${JSON.stringify(stored)}\n`;
+}
+
+function isPid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Parses a stored owner record; undefined when it is empty, truncated or not ours (never throws). */
+export function decodeOwner(text: string, token: string): LockOwner | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof data !== 'object' || data === null) return undefined;
+  const record = data as Record<string, unknown>;
+  if (!isPid(record.pid) || typeof record.hostname !== 'string' || record.token !== token) return undefined;
+  if (typeof record.created !== 'number') return undefined;
+  const adopted: ProcessRef[] = [];
+  if (Array.isArray(record.adopted)) {
+    for (const entry of record.adopted as unknown[]) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const ref = entry as Record<string, unknown>;
+      if (isPid(ref.pid)) adopted.push({ pid: ref.pid, startTime: optionalNumber(ref.startTime) });
+    }
+  }
+  return {
+    pid: record.pid,
+    startTime: optionalNumber(record.startTime),
+    hostname: record.hostname,
+    bootId: typeof record.bootId === 'string' ? record.bootId : undefined,
+    token,
+    created: record.created,
+    ...(adopted.length > 0 ? { adopted, pids: adopted.map((ref) => ref.pid) } : {}),
+  };
+}

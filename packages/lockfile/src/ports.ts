@@ -1,0 +1,83 @@
+/**
+ * The file system a lock needs: a handful of metadata calls, synchronous because each is one short system call
+ * (which is also what lets locks be released from an exit handler). Failures throw an error whose `code` is the
+ * errno name (`EEXIST`, `ENOENT`, `ENOTEMPTY`, `ENOTDIR`, `EACCES`...), as Node's fs does.
+ */
+export interface LockFileSystem {
+  /** Creates one directory (not recursive); `EEXIST` if something is there. */
+  mkdir(path: string): void;
+  /** Renames `from` to `to`; a directory may replace an empty directory, never a non-empty one. */
+  rename(from: string, to: string): void;
+  /** The names in a directory. */
+  readdir(path: string): string[];
+  /** A whole file as UTF-8 text. */
+  readFile(path: string): string;
+  /** Creates or truncates a file with `data`. */
+  writeFile(path: string, data: string): void;
+  /** Removes a file. */
+  unlink(path: string): void;
+  /** Removes an empty directory. */
+  rmdir(path: string): void;
+  /** Modification time and kind of an entry. */
+  stat(path: string): { readonly mtimeMs: number; readonly isDirectory: boolean };
+  /** Sets the modification time of a file (the heartbeat). */
+  utimes(path: string, mtimeMs: number): void;
+}
+
+/** Tells whether a process lives. */
+export interface ProcessProbe {
+  /**
+   * Whether `pid` is a live process (a zombie is dead; a process of another user is alive); when `startTime` is
+   * given and the platform can tell, a process with that pid but another start time (pid reuse) is dead.
+   */
+  isAlive(pid: number, startTime?: number): boolean;
+  /** The start time of `pid`, where the platform can tell. */
+  startTime(pid: number): number | undefined;
+}
+
+/** Wall time, monotonic time and timers. */
+export interface LockClock {
+  /** Wall-clock time in ms since the epoch (file times are compared with it). */
+  now(): number;
+  /** A monotonic time in ms (waits and observations are measured with it). */
+  monotonic(): number;
+  /** Resolves after `ms`; rejects with the signal's reason if `signal` aborts first. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fn` every `ms` without keeping the process alive; returns a function that stops it. */
+  every(ms: number, fn: () => void): () => void;
+}
+
+/** This process and its host, as lock owners record them. */
+export interface LockHost {
+  readonly pid: number;
+  readonly hostname: string;
+  /** Changes at each boot (Linux: /proc/sys/kernel/random/boot_id); undefined where unknown. */
+  readonly bootId?: string | undefined;
+}
+
+/** Randomness: tokens that name acquisitions, and jitter. */
+export interface LockRandom {
+  /** A fresh unguessable token of letters, digits, `-` and `_`. */
+  token(): string;
+  /** A number in [0, 1). */
+  fraction(): number;
+}
+
+/**
+ * Where the process keeps the locks it holds so that they are released when it exits or is killed by a signal.
+ * `hold` returns a function that forgets the lock again.
+ */
+export interface HeldLocks {
+  hold(releaseNow: () => void): () => void;
+}
+
+/** Everything the platform-neutral core takes from its world. */
+export interface LockPorts {
+  readonly fs: LockFileSystem;
+  readonly probe: ProcessProbe;
+  readonly clock: LockClock;
+  readonly host: LockHost;
+  readonly random: LockRandom;
+  /** Optional: the process-wide registry of held locks (the Node adapter releases them on exit and signals). */
+  readonly held?: HeldLocks | undefined;
+}

@@ -1,0 +1,158 @@
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  acquire,
+  createPidFile,
+  isLocked,
+  LockError,
+  PidFileError,
+  readOwner,
+  withLock,
+} from '../src/node/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lockfile-test-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A pid that is certainly dead: a child that has exited and been reaped. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+describe('acquire and release', () => {
+  it('holds the lock as `<path>.lock` without the target existing, and removes it on release', async () => {
+    const lock = await acquire(join(dir, 'data'));
+    expect(lock.lockPath).toBe(join(dir, 'data.lock'));
+    expect(await readdir(dir)).toEqual(['data.lock']);
+    expect(await isLocked(join(dir, 'data'))).toBe(true);
+    await lock.release();
+    await lock.release(); // idempotent
+    expect(await readdir(dir)).toEqual([]);
+    expect(await isLocked(join(dir, 'data'))).toBe(false);
+  });
+
+  it('refuses a second holder at once with ELOCKED naming the holder pid', async () => {
+    await using _lock = await acquire(join(dir, 'data'));
+    const error = await acquire(join(dir, 'data')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockError);
+    expect(error).toMatchObject({ code: 'ELOCKED', owner: { pid: process.pid } });
+    expect((error as Error).message).toContain(`pid ${process.pid}`);
+  });
+
+  it('records who holds it', async () => {
+    await using _lock = await acquire(join(dir, 'data'));
+    const owner = await readOwner(join(dir, 'data'));
+    expect(owner).toMatchObject({
+      pid: process.pid,
+      hostname: expect.any(String),
+      token: expect.any(String),
+    });
+    expect(await readOwner(join(dir, 'other'))).toBeUndefined();
+  });
+
+  it('waits up to `timeout` and then fails with ETIMEOUT', async () => {
+    await using _lock = await acquire(join(dir, 'data'));
+    const started = performance.now();
+    const error = await acquire(join(dir, 'data'), { timeout: 150 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ETIMEOUT' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('gets the lock as soon as the holder releases it while waiting', async () => {
+    const first = await acquire(join(dir, 'data'));
+    setTimeout(() => void first.release(), 50);
+    const second = await acquire(join(dir, 'data'), { timeout: 5_000 });
+    expect(await readOwner(join(dir, 'data'))).toMatchObject({ pid: process.pid });
+    await second.release();
+  });
+
+  it('stops waiting with EABORTED when the signal aborts', async () => {
+    await using _lock = await acquire(join(dir, 'data'));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await acquire(join(dir, 'data'), { timeout: 10_000, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'EABORTED' });
+  });
+
+  it('withLock runs the function under the lock and releases it even when the function throws', async () => {
+    const path = join(dir, 'data');
+    expect(await withLock(path, async () => isLocked(path))).toBe(true);
+    await expect(withLock(path, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await isLocked(path)).toBe(false);
+  });
+
+  it('takes over at once the lock of a dead holder on this host', async () => {
+    const path = join(dir, 'data');
+    const lock = await acquire(path);
+    const pid = await deadPid();
+    const record = (await readdir(lock.lockPath))[0]!;
+    const file = join(lock.lockPath, record);
+    await writeFile(file, (await readFile(file, 'utf8')).replace(`"pid":${process.pid}`, `"pid":${pid}`));
+    expect(await isLocked(path)).toBe(false);
+    const next = await acquire(path);
+    expect(lock.signal.aborted).toBe(false);
+    await next.release();
+    await lock.release(); // its record is gone: release does not touch the new lock, and reports compromise
+    expect(lock.signal.aborted).toBe(true);
+  });
+
+  it('keeps the lock alive while an adopted pid lives, even if the owner is dead', async () => {
+    const path = join(dir, 'data');
+    const lock = await acquire(path);
+    await lock.adopt(process.pid);
+    expect(await readOwner(path)).toMatchObject({ pids: [process.pid] });
+    await lock.release();
+  });
+});
+
+describe('bad input', () => {
+  it('names the missing directory', async () => {
+    const error = await acquire(join(dir, 'missing', 'data')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    expect((error as Error).message).toContain(join(dir, 'missing'));
+  });
+
+  it('refuses a lock path that is a plain file with ENOTDIR and leaves the file alone', async () => {
+    await writeFile(join(dir, 'data.lock'), 'precious');
+    const error = await acquire(join(dir, 'data')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENOTDIR' });
+    expect(await readFile(join(dir, 'data.lock'), 'utf8')).toBe('precious');
+    expect((await readdir(dir)).sort()).toEqual(['data.lock']);
+  });
+
+  it('treats an empty lock directory as free', async () => {
+    await mkdir(join(dir, 'data.lock'));
+    const lock = await acquire(join(dir, 'data'));
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('createPidFile', () => {
+  it('writes uuidd\'s "%8d\\n" and refuses a second one with ERUNNING and the pid', async () => {
+    const path = join(dir, 'uuidd.pid');
+    const pidFile = await createPidFile(path, { format: 'uuidd' });
+    expect(await readFile(path, 'utf8')).toBe(`${String(process.pid).padStart(8)}\n`);
+    const error = await createPidFile(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PidFileError);
+    expect(error).toMatchObject({ code: 'ERUNNING', pid: process.pid });
+    await pidFile.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('writes "%d\\n" by default', async () => {
+    await using _pidFile = await createPidFile(join(dir, 'd.pid'));
+    expect(await readFile(join(dir, 'd.pid'), 'utf8')).toBe(`${process.pid}\n`);
+  });
+});
