@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' },
+  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts', 'node/main': 'src/node/main.ts' },
   format: ['esm'],
   dts: true,
   clean: false, // several tools build and test at once in development; CI builds from a clean checkout

@@ -14,4 +14,35 @@ export const NIL = '00000000-0000-0000-0000-000000000000';
  */
 export const MAX = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
+export { type BulkVersion, bulk } from './bulk.js';
+export {
+  type ClockSequenceState,
+  type ClockSequenceStore,
+  GREGORIAN_OFFSET_MS,
+  TimeUuidGenerator,
+  type TimeUuidGeneratorOptions,
+} from './clock-sequence.js';
+export { compare } from './compare.js';
+export { parse, parseAny } from './parse.js';
+export { stringify, unsafeStringify } from './stringify.js';
+export { timestampMs, timestampTicks } from './timestamp.js';
+export type {
+  Uuid,
+  UuidInput,
+  Version1Options,
+  Version4Options,
+  Version6Options,
+  Version7Options,
+} from './types.js';
 export * from './uuidd-protocol.js';
+export { v1 } from './v1.js';
+export { v1ToV6, v6ToV1 } from './v1-to-v6.js';
+export { v3 } from './v3.js';
+export { v4 } from './v4.js';
+export { v5 } from './v5.js';
+export { v6 } from './v6.js';
+export { V7Generator, type V7GeneratorOptions, v7 } from './v7.js';
+export { v8 } from './v8.js';
+export { validate } from './validate.js';
+export { type UuidVariant, variant } from './variant.js';
+export { version } from './version.js';

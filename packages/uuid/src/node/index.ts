@@ -1,2 +1,5 @@
+import './random.js';
+
 export * from '../index.js';
+export { fileClockStore } from './clock-file.js';
 export * from './uuidd.js';

@@ -1,0 +1,53 @@
+declare const uuidBrand: unique symbol;
+
+/**
+ * A UUID in its canonical 36-character string form. Every generator returns it; `validate` narrows a string to it.
+ * @example
+ * import { type Uuid, v4, validate } from '@suite/uuid';
+ * const id: Uuid = v4();
+ * const input: string = '919108f7-52d1-4320-9bac-f847db4148a8';
+ * if (validate(input)) { const checked: Uuid = input; }
+ */
+export type Uuid = string & { readonly [uuidBrand]: true };
+
+/** A UUID as a string or as its 16 bytes (the `uuid` package's `UUIDTypes`). */
+export type UuidInput = string | Uint8Array;
+
+/** Options of `v1` and `v6`, as in the `uuid` package: fixed fields for reproducible output. */
+export interface Version1Options {
+  /** 6 bytes; default: a random node with the multicast bit set, kept for the process. */
+  readonly node?: Uint8Array;
+  /** 14-bit clock sequence. */
+  readonly clockseq?: number;
+  /** 16 random bytes used for any field not given. */
+  readonly random?: Uint8Array;
+  /** Returns 16 random bytes; used when `random` is not given. */
+  readonly rng?: () => Uint8Array;
+  /** Milliseconds since the Unix epoch. */
+  readonly msecs?: number;
+  /** 100-ns ticks added to `msecs` (0-9999). */
+  readonly nsecs?: number;
+}
+
+/** Options of `v6`; the same as `v1`'s. */
+export type Version6Options = Version1Options;
+
+/** Options of `v4`: the random bytes to use instead of the pooled source. */
+export interface Version4Options {
+  /** 16 random bytes. */
+  readonly random?: Uint8Array;
+  /** Returns 16 random bytes. */
+  readonly rng?: () => Uint8Array;
+}
+
+/** Options of `v7`: fixed fields for reproducible output (the monotonic state is bypassed). */
+export interface Version7Options {
+  /** 16 random bytes. */
+  readonly random?: Uint8Array;
+  /** Returns 16 random bytes. */
+  readonly rng?: () => Uint8Array;
+  /** Milliseconds since the Unix epoch. */
+  readonly msecs?: number;
+  /** A 32-bit counter written into rand_a and the top of rand_b. */
+  readonly seq?: number;
+}
