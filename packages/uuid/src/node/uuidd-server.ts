@@ -1,0 +1,245 @@
+import { randomFillSync } from 'node:crypto';
+import { chmodSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  decodeUuiddRequest,
+  encodeUuiddReply,
+  type UuiddReply,
+  type UuiddRequest,
+  UuiddResponder,
+  type UuiddTimeSource,
+} from '../uuidd-protocol.js';
+
+/** Something that happened on a {@link UuiddServer}, for logging (`uuidd -d`) and idle timers. */
+export type UuiddServerEvent =
+  /** A client connected. */
+  | { readonly type: 'connection' }
+  /** A request was answered. */
+  | { readonly type: 'request'; readonly request: UuiddRequest; readonly reply: UuiddReply }
+  /**
+   * A request could not be understood (bad operation, empty, or a short count) and its connection was closed
+   * without a reply; `malformed` is the running total.
+   */
+  | {
+      readonly type: 'malformed';
+      readonly reason: string;
+      readonly received: number;
+      readonly malformed: number;
+    }
+  /** A request was understood but refused (closed without a reply), e.g. a bulk time count above the cap. */
+  | { readonly type: 'refused'; readonly request: UuiddRequest; readonly reason: string }
+  /** A client sent nothing (or not all of a request) within the read timeout and was disconnected. */
+  | { readonly type: 'timeout'; readonly timedOut: number };
+
+/** Options of {@link UuiddServer.listen}. */
+export interface UuiddServerOptions {
+  /** Where time UUIDs come from: a `TimeUuidGenerator` (with a persistent clock store, for a daemon). */
+  readonly time: UuiddTimeSource;
+  /**
+   * Fills bytes with random bytes, for v4 UUIDs.
+   * @default crypto.randomFillSync
+   */
+  readonly random?: (bytes: Uint8Array) => void;
+  /**
+   * The pid `GETPID` reports.
+   * @default process.pid
+   */
+  readonly pid?: number;
+  /**
+   * The largest `BULK_TIME_UUID` count honoured; larger requests are closed without a reply.
+   * @default UUIDD_BULK_TIME_MAX (2^20)
+   */
+  readonly maxBulkTime?: number;
+  /**
+   * The most UUIDs in one `BULK_RANDOM_UUID` reply.
+   * @default UUIDD_BULK_RANDOM_MAX (63)
+   */
+  readonly maxBulkRandom?: number;
+  /**
+   * Milliseconds a client may take to send its whole request: it is disconnected between one and two of these
+   * after it connected. Other clients are served meanwhile in any case: this only bounds how long a silent client
+   * holds a connection.
+   * @default 5000
+   */
+  readonly readTimeout?: number;
+  /** Called for every event; keep it fast, it runs on the serving path. */
+  readonly onEvent?: (event: UuiddServerEvent) => void;
+}
+
+/** Counters of a {@link UuiddServer} since it started. */
+export interface UuiddServerStats {
+  /** Requests answered. */
+  requests: number;
+  /** Requests closed without a reply because they were not valid (bad operation, empty, short count). */
+  malformed: number;
+  /** Valid requests refused (bulk time count above the cap). */
+  refused: number;
+  /** Clients disconnected because they sent nothing, or not a whole request, within the read timeout. */
+  timedOut: number;
+}
+
+/** Where a {@link UuiddServer} listens: a socket path it binds, or a listening socket it inherited. */
+export type UuiddListenTarget = string | { readonly fd: number };
+
+/**
+ * A uuidd server: util-linux's wire protocol on a unix socket, with connections served concurrently, so a client
+ * that connects and sends nothing never holds up the others, and a per-connection read timeout.
+ * @example
+ * import { TimeUuidGenerator } from '@suite/uuid';
+ * import { fileClockStore, UuiddServer } from '@suite/uuid/node';
+ * const server = await UuiddServer.listen('/run/uuidd/request', {
+ *   time: new TimeUuidGenerator({ store: fileClockStore('/var/lib/suite-uuidd/clock.txt') }),
+ * });
+ * // ...
+ * await server.close(); // stops listening and removes the socket file
+ */
+export class UuiddServer {
+  /** Counters since the server started. */
+  readonly stats: UuiddServerStats = { requests: 0, malformed: 0, refused: 0, timedOut: 0 };
+  /** The socket path, when the server bound one (not for an inherited fd). */
+  readonly path: string | undefined;
+  readonly #server: Server;
+  readonly #responder: UuiddResponder;
+  readonly #readTimeout: number;
+  readonly #onEvent: ((event: UuiddServerEvent) => void) | undefined;
+  /** Connections whose request has not been read yet. */
+  readonly #pending = new Set<Socket>();
+  #overdue: Socket[] = [];
+  readonly #sweeper: NodeJS.Timeout;
+  #closed = false;
+
+  private constructor(server: Server, path: string | undefined, options: UuiddServerOptions) {
+    this.#server = server;
+    this.path = path;
+    this.#responder = new UuiddResponder({
+      pid: options.pid ?? process.pid,
+      time: options.time,
+      random: options.random ?? ((bytes) => randomFillSync(bytes)),
+      ...(options.maxBulkTime === undefined ? {} : { maxBulkTime: options.maxBulkTime }),
+      ...(options.maxBulkRandom === undefined ? {} : { maxBulkRandom: options.maxBulkRandom }),
+    });
+    this.#readTimeout = options.readTimeout ?? 5000;
+    this.#onEvent = options.onEvent;
+    server.on('connection', (socket) => this.#serve(socket));
+    this.#sweeper = setInterval(() => this.#sweep(), this.#readTimeout);
+    this.#sweeper.unref();
+  }
+
+  /**
+   * Starts serving on a socket path or on an inherited listening socket (`{ fd: 3 }` under systemd socket
+   * activation). A path is bound afresh: whatever file is there is removed first (make sure no live daemon
+   * answers on it), and the socket is made accessible to every user (mode 0777), as util-linux's uuidd does.
+   * Rejects with the bind/listen error (`EACCES`, `ENAMETOOLONG`, ...).
+   */
+  static async listen(target: UuiddListenTarget, options: UuiddServerOptions): Promise<UuiddServer> {
+    const server = createServer({ allowHalfOpen: false });
+    const path = typeof target === 'string' ? target : undefined;
+    if (path !== undefined) {
+      try {
+        unlinkSync(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(
+        path === undefined ? { fd: (target as { fd: number }).fd } : { path, backlog: 4096 },
+        () => {
+          server.off('error', reject);
+          resolve();
+        },
+      );
+    });
+    if (path !== undefined) chmodSync(path, 0o777);
+    return new UuiddServer(server, path, options);
+  }
+
+  #serve(socket: Socket): void {
+    this.#pending.add(socket);
+    this.#onEvent?.({ type: 'connection' });
+    let received: Buffer | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.#pending.has(socket)) return;
+      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+      const decoded = decodeUuiddRequest(received);
+      if (decoded.status === 'incomplete') return;
+      this.#pending.delete(socket);
+      if (decoded.status === 'invalid') this.#malformed(socket, decoded.reason, received.length);
+      else this.#answer(socket, decoded.message);
+    });
+    socket.on('end', () => {
+      if (!this.#pending.delete(socket)) return;
+      const length = received?.length ?? 0;
+      this.#malformed(
+        socket,
+        length === 0 ? 'empty request' : `truncated request of ${length} bytes`,
+        length,
+      );
+    });
+    socket.on('error', () => {
+      // A client that went away early (ECONNRESET, EPIPE): nothing to answer.
+      this.#pending.delete(socket);
+    });
+  }
+
+  /**
+   * Disconnects the clients that were already waiting for their request at the previous sweep: a silent client
+   * is dropped between one and two read timeouts after it connected. One timer for all connections keeps the
+   * per-connection cost down.
+   */
+  #sweep(): void {
+    for (const socket of this.#overdue) {
+      if (!this.#pending.delete(socket)) continue;
+      socket.destroy();
+      this.stats.timedOut++;
+      this.#onEvent?.({ type: 'timeout', timedOut: this.stats.timedOut });
+    }
+    this.#overdue = [...this.#pending];
+  }
+
+  #answer(socket: Socket, request: UuiddRequest): void {
+    const answer = this.#responder.answer(request);
+    if (answer.refused !== undefined) {
+      this.stats.refused++;
+      socket.destroy();
+      this.#onEvent?.({ type: 'refused', request, reason: answer.refused });
+      return;
+    }
+    this.stats.requests++;
+    // Close as soon as the reply is out, as util-linux does, rather than wait for the client's end.
+    socket.write(encodeUuiddReply(answer.reply), () => socket.destroy());
+    this.#onEvent?.({ type: 'request', request, reply: answer.reply });
+  }
+
+  #malformed(socket: Socket, reason: string, received: number): void {
+    this.stats.malformed++;
+    socket.destroy();
+    this.#onEvent?.({ type: 'malformed', reason, received, malformed: this.stats.malformed });
+  }
+
+  /** How many clients are connected and have not sent their whole request yet. */
+  get waiting(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Stops listening, disconnects every client and removes the socket file it bound. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#pending) socket.destroy();
+    this.#pending.clear();
+    await closed;
+    if (this.path !== undefined) {
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // Already gone: someone removed it, or it was never ours to remove.
+      }
+    }
+  }
+}
