@@ -1,2 +1,52 @@
-/** The package's version line, replaced as its issue lands. */
-export const packageName = '@suite/mirror-scheduler';
+export { type JobLine, type ParsedConfig, parseConfig, type Statement } from './config.js';
+export {
+  type Diagnostic,
+  formatDiagnostic,
+  MirrorSchedulerError,
+  type MirrorSchedulerErrorCode,
+  type SourcePosition,
+} from './diagnostic.js';
+export type { RunSummary, SchedulerEvent, SkipReason } from './events.js';
+export type { Backoff, Job, JobContext, Step } from './job.js';
+export { type JobName, parseJobName } from './job-name.js';
+export { createMemoryLocks, createMemoryStatusStore, systemClock, systemTimers } from './memory-ports.js';
+export { DEFAULT_MIRROR_COMMAND, mirrorCommand, type ShellCommand } from './mirror-command.js';
+export { type MirrorPackage, packageFileToJobLines, parsePackageFile } from './package-file.js';
+export {
+  type ConfigHost,
+  type ConfigSource,
+  type LoadConfigOptions,
+  loadConfig,
+  type MirrorJob,
+  type MirrorPlan,
+} from './plan.js';
+export type {
+  Clock,
+  Executor,
+  ExitResult,
+  JobLock,
+  LockAttempt,
+  LockHolder,
+  LockPort,
+  RunningProcess,
+  StatusStore,
+  Timers,
+} from './ports.js';
+export { explain, type JobRun, type JobVerdict, runJobs, type SchedulerOptions } from './scheduler.js';
+export {
+  formatStatusFile,
+  mergeStatusFile,
+  parseStatusFile,
+  recordOfStatusLine,
+  type StatusFileEntry,
+  type StatusLine,
+  statusLineOf,
+  waitStatus,
+} from './status-line.js';
+export {
+  interrupted,
+  nextEligibleAt,
+  recordFinished,
+  recordStarted,
+  type StatusRecord,
+} from './status-record.js';

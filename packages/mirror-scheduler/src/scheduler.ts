@@ -1,0 +1,494 @@
+import { EventChannel } from './event-channel.js';
+import type { RunSummary, SchedulerEvent, SkipReason } from './events.js';
+import type { Job, Step } from './job.js';
+import { createMemoryLocks, createMemoryStatusStore, systemClock, systemTimers } from './memory-ports.js';
+import type {
+  Clock,
+  Executor,
+  ExitResult,
+  JobLock,
+  LockHolder,
+  LockPort,
+  RunningProcess,
+  StatusStore,
+  Timers,
+} from './ports.js';
+import { nextEligibleAt, recordFinished, recordStarted, type StatusRecord } from './status-record.js';
+
+/** How to run a plan. Every port has an in-memory or platform-neutral default. */
+export interface SchedulerOptions {
+  /** How many jobs run at once (a `max` step changes it from there on). @default 6 */
+  readonly max?: number;
+  /** Runs jobs' `command`s; required if any job has one (Node: `shellExecutor()` from `./node`). */
+  readonly executor?: Executor;
+  /** Per-job locks. @default in-process locks (no protection against another process) */
+  readonly locks?: LockPort;
+  /** Status records, for retry timers. @default in memory */
+  readonly store?: StatusStore;
+  /** @default Date.now */
+  readonly clock?: Clock;
+  /** @default globalThis.setTimeout */
+  readonly timers?: Timers;
+  /** Ignore retry timers (mm `-t`); locks are still obeyed. @default false */
+  readonly ignoreTimers?: boolean;
+  /** Run only these job ids (mm `-o`); the others are skipped as `not-selected`. */
+  readonly only?: readonly string[];
+  /** Never run these job ids (mm `skip=`). */
+  readonly skip?: readonly string[];
+  /** Start nothing: report for each job whether it would run, and why not (`would-run` and `skipped` events). */
+  readonly dryRun?: boolean;
+  /** Stops everything: nothing more starts, running jobs get SIGTERM, then SIGKILL after `killGraceMs`. */
+  readonly signal?: AbortSignal;
+  /** Ms between SIGTERM and SIGKILL. @default 10000 */
+  readonly killGraceMs?: number;
+  /** Called with every event, in order, as it happens. */
+  readonly onEvent?: (event: SchedulerEvent) => void;
+}
+
+/** A run in progress: iterate it for events; await `summary` for the outcome. */
+export interface JobRun extends AsyncIterable<SchedulerEvent> {
+  /** Resolves when every started job has ended and its status is written. */
+  readonly summary: Promise<RunSummary>;
+}
+
+/** Whether a job would run now, and if not, why: the answer to "why is this job not running". */
+export interface JobVerdict {
+  readonly job: Job;
+  readonly wouldRun: boolean;
+  readonly reason?: SkipReason;
+  readonly detail: string;
+  readonly nextEligible?: number;
+  readonly holder?: LockHolder;
+  readonly record?: StatusRecord;
+}
+
+type Entry = Step | Job;
+const stepOf = (entry: Entry): Step => ('kind' in entry ? entry : { kind: 'job', job: entry });
+
+const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+function holderText(holder: LockHolder | undefined): string {
+  if (holder === undefined) return 'another run';
+  const parts = [holder.pid === undefined ? 'a process' : `pid ${holder.pid}`];
+  if (holder.hostname) parts.push(`on ${holder.hostname}`);
+  if (holder.pids?.length) parts.push(`(running ${holder.pids.join(', ')})`);
+  return parts.join(' ');
+}
+
+interface Filters {
+  readonly only?: ReadonlySet<string>;
+  readonly skip: ReadonlySet<string>;
+  readonly seen: Set<string>;
+}
+
+function filterVerdict(job: Job, filters: Filters): Omit<JobVerdict, 'job' | 'wouldRun'> | undefined {
+  if (filters.seen.has(job.id)) {
+    return { reason: 'duplicate', detail: `${job.id} came earlier in the plan; the first occurrence wins` };
+  }
+  filters.seen.add(job.id);
+  if (filters.only && !filters.only.has(job.id)) {
+    return { reason: 'not-selected', detail: `only ${[...filters.only].join(', ')} selected (-o)` };
+  }
+  if (filters.skip.has(job.id)) return { reason: 'skip', detail: `skip=${job.id}` };
+  return undefined;
+}
+
+function timerVerdict(
+  job: Job,
+  record: StatusRecord | undefined,
+  now: number,
+): Omit<JobVerdict, 'job' | 'wouldRun'> | undefined {
+  const next = nextEligibleAt(job, record);
+  if (next <= now) return undefined;
+  const last = record?.lastOk === true ? 'succeeded' : 'failed';
+  return {
+    reason: 'timer',
+    nextEligible: next,
+    record,
+    detail: `last run ${last} at ${when(record?.lastStarted ?? 0)}; eligible again at ${when(next)} (-t ignores timers)`,
+  };
+}
+
+/**
+ * Answers, for every job of a plan, whether it would run now and why not — without starting or locking anything.
+ * @example
+ * for (const v of await explain(plan.steps, { store, locks })) console.log(v.job.id, v.wouldRun, v.detail);
+ */
+export async function explain(
+  entries: readonly Entry[],
+  options: Omit<SchedulerOptions, 'dryRun' | 'onEvent' | 'executor'> = {},
+): Promise<JobVerdict[]> {
+  const store = options.store ?? createMemoryStatusStore();
+  const locks = options.locks ?? createMemoryLocks();
+  const now = (options.clock ?? systemClock).now();
+  const filters: Filters = {
+    ...(options.only ? { only: new Set(options.only) } : {}),
+    skip: new Set(options.skip),
+    seen: new Set(),
+  };
+  const verdicts: JobVerdict[] = [];
+  for (const entry of entries) {
+    const step = stepOf(entry);
+    if (step.kind !== 'job') continue;
+    const { job } = step;
+    const filtered = filterVerdict(job, filters);
+    if (filtered) {
+      verdicts.push({ job, wouldRun: false, ...filtered });
+      continue;
+    }
+    const record = await store.read(job);
+    const holder = job.concurrencyPolicy === 'allow' ? undefined : await locks.holder(job);
+    if (holder) {
+      verdicts.push({
+        job,
+        wouldRun: false,
+        reason: 'locked',
+        holder,
+        record,
+        detail: `running: locked by ${holderText(holder)}`,
+      });
+      continue;
+    }
+    const timer = options.ignoreTimers ? undefined : timerVerdict(job, record, now);
+    if (timer) verdicts.push({ job, wouldRun: false, ...timer });
+    else
+      verdicts.push({
+        job,
+        wouldRun: true,
+        record,
+        detail: record?.lastStarted === undefined ? 'never run' : 'eligible',
+      });
+  }
+  return verdicts;
+}
+
+/** Wraps a `run` function as a process: kill aborts its signal. */
+function startFunction(job: Job, run: NonNullable<Job['run']>): RunningProcess {
+  const controller = new AbortController();
+  const exited = Promise.resolve()
+    .then(() => run({ job, signal: controller.signal }))
+    .then(
+      (code): ExitResult => ({ exitCode: typeof code === 'number' ? code : 0, signal: null }),
+      (error: unknown): ExitResult => ({
+        exitCode: 1,
+        signal: null,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  return { exited, kill: (signal) => controller.abort(new Error(`job ${job.id} got ${signal}`)) };
+}
+
+/**
+ * Runs a plan: steps in order, at most `max` jobs at once; each job takes its lock atomically before it starts,
+ * is checked against its retry timer, runs, and has its status written before its lock is released.
+ * Events arrive through `onEvent` and by iterating the result; iterate it in the same tick you call `runJobs`
+ * to see every event.
+ * @example
+ * const run = runJobs([{ id: 'a', command: 'true' }, { id: 'b', run: async () => 0 }], { max: 2, executor: shellExecutor() });
+ * for await (const e of run) if (e.type === 'finished') console.log(e.job.id, e.exitCode);
+ * const { failed } = await run.summary;
+ */
+export function runJobs(entries: readonly Entry[], options: SchedulerOptions = {}): JobRun {
+  const channel = new EventChannel<SchedulerEvent>();
+  const summary = Promise.resolve().then(() => new Run(entries, options, channel).execute());
+  summary.then(
+    () => channel.close(),
+    () => channel.close(),
+  );
+  return { summary, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
+}
+
+const SKIP_REASONS: readonly SkipReason[] = [
+  'not-selected',
+  'skip',
+  'duplicate',
+  'timer',
+  'locked',
+  'aborted',
+];
+
+class Run {
+  readonly #store: StatusStore;
+  readonly #locks: LockPort;
+  readonly #clock: Clock;
+  readonly #timers: Timers;
+  readonly #filters: Filters;
+  #limit: number;
+  #running = 0;
+  #maxRunning = 0;
+  #slotWaiter: (() => void) | undefined;
+  readonly #active = new Set<Promise<void>>();
+  readonly #processes = new Set<RunningProcess>();
+  readonly #skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
+  readonly #failedJobs: string[] = [];
+  #started = 0;
+  #succeeded = 0;
+  #barriers = 0;
+  #barriersFailed = 0;
+
+  constructor(
+    readonly entries: readonly Entry[],
+    readonly options: SchedulerOptions,
+    readonly channel: EventChannel<SchedulerEvent>,
+  ) {
+    this.#store = options.store ?? createMemoryStatusStore();
+    this.#locks = options.locks ?? createMemoryLocks();
+    this.#clock = options.clock ?? systemClock;
+    this.#timers = options.timers ?? systemTimers;
+    this.#limit = options.max ?? 6;
+    this.#filters = {
+      ...(options.only ? { only: new Set(options.only) } : {}),
+      skip: new Set(options.skip),
+      seen: new Set(),
+    };
+  }
+
+  get #aborted(): boolean {
+    return this.options.signal?.aborted === true;
+  }
+
+  #emit(event: SchedulerEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } finally {
+      this.channel.push(event);
+    }
+  }
+
+  async execute(): Promise<RunSummary> {
+    const begun = this.#clock.now();
+    const onAbort = () => {
+      for (const process of this.#processes) this.#terminate(process);
+      this.#slotWaiter?.();
+    };
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (this.options.dryRun) await this.#dryRun();
+      else {
+        for (const entry of this.entries) {
+          const step = stepOf(entry);
+          if (step.kind === 'max') this.#limit = step.max;
+          else if (step.kind === 'barrier') await this.#barrier(step.job);
+          else await this.#job(step.job);
+        }
+      }
+      await this.#settle();
+    } finally {
+      this.options.signal?.removeEventListener('abort', onAbort);
+    }
+    const summary: RunSummary = {
+      started: this.#started,
+      succeeded: this.#succeeded,
+      failed: this.#failedJobs.length,
+      failedJobs: this.#failedJobs,
+      skipped: this.#skipped,
+      barriers: this.#barriers,
+      barriersFailed: this.#barriersFailed,
+      aborted: this.#aborted,
+      durationMs: this.#clock.now() - begun,
+      maxRunning: this.#maxRunning,
+    };
+    this.#emit({ type: 'done', summary, at: this.#clock.now() });
+    return summary;
+  }
+
+  async #dryRun(): Promise<void> {
+    const verdicts = await explain(this.entries, this.options);
+    for (const v of verdicts) {
+      const at = this.#clock.now();
+      this.#emit({ type: 'queued', job: v.job, at });
+      if (v.wouldRun) this.#emit({ type: 'would-run', job: v.job, detail: v.detail, at });
+      else this.#skip(v.job, v);
+    }
+  }
+
+  #skip(job: Job, why: Omit<JobVerdict, 'job' | 'wouldRun'>): void {
+    const reason = why.reason ?? 'aborted';
+    this.#skipped[reason] += 1;
+    this.#emit({
+      type: 'skipped',
+      job,
+      reason,
+      detail: why.detail,
+      ...(why.nextEligible === undefined ? {} : { nextEligible: why.nextEligible }),
+      ...(why.holder === undefined ? {} : { holder: why.holder }),
+      at: this.#clock.now(),
+    });
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#active.size > 0) await Promise.all(this.#active);
+  }
+
+  async #slot(): Promise<boolean> {
+    while (this.#running >= this.#limit && !this.#aborted) {
+      await new Promise<void>((resolve) => {
+        this.#slotWaiter = resolve;
+      });
+      this.#slotWaiter = undefined;
+    }
+    if (this.#aborted) return false;
+    this.#running += 1;
+    this.#maxRunning = Math.max(this.#maxRunning, this.#running);
+    return true;
+  }
+
+  #freeSlot(): void {
+    this.#running -= 1;
+    this.#slotWaiter?.();
+  }
+
+  async #barrier(job: Job): Promise<void> {
+    await this.#settle();
+    if (this.#aborted) return;
+    this.#barriers += 1;
+    const begun = this.#clock.now();
+    this.#emit({ type: 'barrier', job, at: begun });
+    const result = await this.#watch(job, this.#start(job));
+    if (!this.#isSuccess(job, result)) this.#barriersFailed += 1;
+    this.#emit({
+      type: 'finished',
+      job,
+      ...this.#outcome(job, result),
+      durationMs: this.#clock.now() - begun,
+      at: this.#clock.now(),
+    });
+  }
+
+  #isSuccess(job: Job, result: ExitResult & { timedOut?: boolean }): boolean {
+    if (result.signal !== null || result.exitCode === null || result.error !== undefined || result.timedOut)
+      return false;
+    return (job.successExitCodes ?? [0]).includes(result.exitCode);
+  }
+
+  #outcome(job: Job, result: ExitResult & { timedOut: boolean }) {
+    return {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      ok: this.#isSuccess(job, result),
+      timedOut: result.timedOut,
+      ...(result.error === undefined ? {} : { error: result.error }),
+    };
+  }
+
+  async #job(job: Job): Promise<void> {
+    this.#emit({ type: 'queued', job, at: this.#clock.now() });
+    if (this.#aborted) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+    const filtered = filterVerdict(job, this.#filters);
+    if (filtered) return this.#skip(job, filtered);
+    // A cheap look at the timer first, so that a job that cannot run does not wait for a slot.
+    if (!this.options.ignoreTimers) {
+      const timer = timerVerdict(job, await this.#store.read(job), this.#clock.now());
+      if (timer) return this.#skip(job, timer);
+    }
+    if (!(await this.#slot())) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+    let lock: JobLock | undefined;
+    if (job.concurrencyPolicy !== 'allow') {
+      const attempt = await this.#locks.tryLock(job);
+      if (!attempt.acquired) {
+        this.#freeSlot();
+        return this.#skip(job, {
+          reason: 'locked',
+          detail: `already running: locked by ${holderText(attempt.holder)}`,
+          ...(attempt.holder ? { holder: attempt.holder } : {}),
+        });
+      }
+      lock = attempt.lock;
+    }
+    // Under the lock, the record is current: another scheduler may have run the job a moment ago.
+    const previous = await this.#store.read(job);
+    const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
+    if (timer || this.#aborted) {
+      await lock?.release();
+      this.#freeSlot();
+      return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
+    }
+    const active = this.#runLocked(job, lock, previous).finally(() => {
+      this.#active.delete(active);
+      this.#freeSlot();
+    });
+    this.#active.add(active);
+  }
+
+  #start(job: Job): Promise<RunningProcess> {
+    return Promise.resolve().then(() => {
+      if (job.run) return startFunction(job, job.run);
+      if (job.command === undefined) throw new Error(`job ${job.id} has neither command nor run`);
+      if (!this.options.executor) throw new Error('no executor given for command jobs');
+      return this.options.executor.start(job);
+    });
+  }
+
+  /** Waits for the process to end, enforcing the job's timeout; never rejects. */
+  async #watch(job: Job, starting: Promise<RunningProcess>, onStart?: (p: RunningProcess) => Promise<void>) {
+    let process: RunningProcess;
+    try {
+      process = await starting;
+    } catch (error) {
+      return {
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+    this.#processes.add(process);
+    if (this.#aborted) this.#terminate(process);
+    let timedOut = false;
+    const timer =
+      job.timeout === undefined
+        ? undefined
+        : this.#timers.setTimeout(() => {
+            timedOut = true;
+            this.#terminate(process);
+          }, job.timeout);
+    await onStart?.(process);
+    const result = await process.exited;
+    if (timer !== undefined) this.#timers.clearTimeout(timer);
+    this.#processes.delete(process);
+    return { ...result, timedOut };
+  }
+
+  readonly #graceTimers = new Map<RunningProcess, unknown>();
+
+  #terminate(process: RunningProcess): void {
+    if (this.#graceTimers.has(process)) return;
+    process.kill('SIGTERM');
+    const grace = this.#timers.setTimeout(() => process.kill('SIGKILL'), this.options.killGraceMs ?? 10_000);
+    this.#graceTimers.set(process, grace);
+    process.exited.then(() => {
+      this.#timers.clearTimeout(grace);
+      this.#graceTimers.delete(process);
+    });
+  }
+
+  async #runLocked(job: Job, lock: JobLock | undefined, previous: StatusRecord | undefined) {
+    const begun = this.#clock.now();
+    let started = recordStarted(previous, job.id, begun);
+    this.#started += 1;
+    let result: ExitResult & { timedOut: boolean };
+    try {
+      result = await this.#watch(job, this.#start(job), async (process) => {
+        if (process.pid !== undefined) {
+          started = recordStarted(previous, job.id, begun, process.pid);
+          await lock?.adopt?.(process.pid).catch(() => {});
+        }
+        await this.#store.write(job, started);
+        this.#emit({
+          type: 'started',
+          job,
+          ...(process.pid === undefined ? {} : { pid: process.pid }),
+          at: begun,
+        });
+      });
+      const ended = this.#clock.now();
+      const outcome = this.#outcome(job, result);
+      await this.#store.write(job, recordFinished(job, started, ended, outcome));
+      if (outcome.ok) this.#succeeded += 1;
+      else this.#failedJobs.push(job.id);
+      this.#emit({ type: 'finished', job, ...outcome, durationMs: ended - begun, at: ended });
+    } finally {
+      await lock?.release().catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ConfigHost,
+  DEFAULT_MIRROR_COMMAND,
+  formatDiagnostic,
+  loadConfig,
+  type MirrorJob,
+  parseConfig,
+  parseJobName,
+} from '../src/index.js';
+
+describe('parseConfig', () => {
+  it('reads every statement in order and ignores comments, blank lines and what follows EXIT', () => {
+    const text = [
+      '# a comment',
+      '',
+      'home=/srv/mirror',
+      'max=3',
+      'mirror=exec ./mirror $args -p"$package" packages/$site',
+      'cmd=sync',
+      'cmdin=./pkgs_to_mmin packages/*',
+      'skip=ftp.x.org:gnu',
+      'ftp.x.org:gnu  8 2   -v -gfoo',
+      'EXIT',
+      'after:exit 1 1',
+    ].join('\n');
+    const { statements, diagnostics } = parseConfig(text, 'mm.conf');
+    expect(diagnostics).toEqual([]);
+    expect(statements.map((s) => s.kind)).toEqual(['home', 'max', 'mirror', 'cmd', 'cmdin', 'skip', 'job']);
+    expect(statements[6]).toMatchObject({
+      kind: 'job',
+      line: { name: { site: 'ftp.x.org', package: 'gnu' }, okHours: 8, notOkHours: 2, args: ['-v', '-gfoo'] },
+      at: { file: 'mm.conf', line: 9 },
+    });
+  });
+
+  it('splits the site at the LAST colon and keeps spaces in package names', () => {
+    const { statements } = parseConfig('ftp.x.org:21:gnu tools  8  2\n', 'f');
+    expect(statements[0]).toMatchObject({
+      line: { name: { site: 'ftp.x.org:21', package: 'gnu tools', pkg: 'gnu_tools' }, args: [] },
+    });
+  });
+
+  it('warns about unparsable lines with file:line and loses nothing else', () => {
+    const { statements, diagnostics } = parseConfig(
+      'a:b 1 1\nthis is not a job\nmax=two\nc:d 1 1\n',
+      'mm.conf',
+    );
+    expect(statements.map((s) => (s.kind === 'job' ? s.line.name.id : s.kind))).toEqual(['a:b', 'c:d']);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      'mm.conf:2: warning: unparsable line ignored: "this is not a job"',
+      'mm.conf:3: error: max=two: not a positive whole number',
+    ]);
+  });
+
+  it('refuses names that cannot be used safely, naming the line', () => {
+    const { statements, diagnostics } = parseConfig('../etc:x 1 1\na/b:c 1 1\n-rf:x 1 1\nok:x 1 1\n', 'm');
+    expect(statements).toHaveLength(1);
+    expect(diagnostics.map((d) => `${d.file}:${d.line} ${d.severity}`)).toEqual([
+      'm:1 error',
+      'm:2 error',
+      'm:3 error',
+    ]);
+    expect(diagnostics[1]!.message).toContain("unsafe job name 'a/b:c'");
+  });
+
+  it('accepts hostile but harmless names (they reach the shell only as data)', () => {
+    for (const id of ['x;touch>F:p', '$(touch F):p', '`touch F`:p', "it's:o'k"]) {
+      expect(parseJobName(id).id).toBe(id);
+    }
+  });
+});
+
+describe('loadConfig', () => {
+  const host = (outputs: Record<string, string> = {}): ConfigHost => ({
+    resolveHome: async (current, dir) => {
+      if (dir === 'missing') throw new Error('no such directory: /missing');
+      return dir.startsWith('/') ? dir : `${current}/${dir}`;
+    },
+    readCommandOutput: async (command, cwd) => {
+      const out = outputs[`${cwd} ${command}`];
+      if (out === undefined) throw new Error(`exited with status 127`);
+      return out;
+    },
+  });
+
+  it('applies home=, mirror= and max= to what follows; cmd= becomes a barrier; cmdin= is read in place', async () => {
+    const text = 'a:1 1 2\nhome=/m\nmirror=echo $site\ncmdin=gen\ncmd=sync\nmax=2\nb:2 1 1 -x\n';
+    const plan = await loadConfig([{ name: 'mm.conf', text }], host({ '/m gen': 'inc:1 3 4\n' }), {
+      home: '/start',
+      extraArgs: ['-n'],
+      hourMs: 10,
+    });
+    expect(plan.hasErrors).toBe(false);
+    expect(plan.steps.map((s) => (s.kind === 'max' ? `max ${s.max}` : `${s.kind} ${s.job.id}`))).toEqual([
+      'job a:1',
+      'job inc:1',
+      'barrier cmd=sync',
+      'max 2',
+      'job b:2',
+    ]);
+    const [a, inc, b] = plan.jobs as [MirrorJob, MirrorJob, MirrorJob];
+    expect(a).toMatchObject({ cwd: '/start', retryAfterSuccess: 10, retryAfterFailure: 20, args: ['-n'] });
+    expect(a.command).not.toBe(DEFAULT_MIRROR_COMMAND); // substituted
+    expect(inc).toMatchObject({
+      cwd: '/m',
+      command: 'echo "$MM_SITE"',
+      at: { file: 'mm.conf:4: cmdin', line: 1 },
+    });
+    expect(b).toMatchObject({ args: ['-x', '-n'], env: { MM_SITE: 'b', MM_PACKAGE: '2', MM_PKG: '2' } });
+    expect(plan.homes).toEqual(['/start', '/m']);
+  });
+
+  it('the first occurrence of a job wins; later ones are warned about', async () => {
+    const plan = await loadConfig([{ name: 'f', text: 'a:1 1 1\na:1 5 5\n' }], host(), { home: '/' });
+    expect(plan.jobs).toHaveLength(1);
+    expect(plan.diagnostics.map(formatDiagnostic)).toEqual([
+      'f:2: warning: duplicate job a:1 ignored (first at f:1)',
+    ]);
+  });
+
+  it('reports a missing home and a failing cmdin= as errors naming the line', async () => {
+    const plan = await loadConfig([{ name: 'f', text: 'x:1 1 1\nhome=missing\ncmdin=nope\n' }], host(), {
+      home: '/',
+    });
+    expect(plan.hasErrors).toBe(true);
+    expect(plan.diagnostics.map(formatDiagnostic)).toEqual([
+      'f:2: error: home=missing: no such directory: /missing',
+      'f:3: error: cmdin=nope: exited with status 127',
+    ]);
+  });
+});

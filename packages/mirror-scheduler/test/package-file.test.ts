@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic, packageFileToJobLines } from '../src/index.js';
+
+describe('packageFileToJobLines (pkgs_to_mmin)', () => {
+  it('prints BASENAME:package OK NOTOK for each package; defaults and skip= are not jobs', () => {
+    const text = [
+      'package=defaults',
+      'site=ftp.uk.org',
+      '',
+      '# gnu',
+      'package=gnu tools',
+      'remote_dir=/gnu',
+      '',
+      'package=old',
+      'site=ftp.x.org',
+      'skip=gone away',
+      '',
+      'package=x11',
+      'site=ftp.x.org',
+    ].join('\n');
+    const { lines, diagnostics } = packageFileToJobLines(text, 'packages/uk', 'uk', 8, 4);
+    expect(lines).toEqual(['uk:gnu tools 8 4', 'uk:x11 8 4']);
+    expect(diagnostics).toEqual([]);
+  });
+
+  it('leaves out packages without package= or site= and lines that are not key=value, naming file:line', () => {
+    const { lines, diagnostics } = packageFileToJobLines(
+      'site=a\n\npackage=p\nnonsense\n',
+      'pk/s',
+      's',
+      8,
+      8,
+    );
+    expect(lines).toEqual([]);
+    expect(diagnostics.map(formatDiagnostic)).toEqual([
+      'pk/s:4: warning: not a key=value line: "nonsense"',
+      'pk/s:1: warning: package without package= ignored',
+      'pk/s:3: warning: package p has no site= and is left out',
+    ]);
+  });
+});
