@@ -1,2 +1,3 @@
-/** ctm(5) deltas on node:fs (gzip, crash-safe apply). Filled in by the ctm issue. */
-export { CTM_DELTA_VERSION } from '../delta/index.js';
+/** ctm(5) deltas on node:fs: gzip, a crash-safe tree, node:crypto MD5. */
+export * from './delta-file.js';
+export * from './delta-tree.js';
