@@ -1,4 +1,25 @@
-/** The package's version line, replaced as its issue lands. */
+/** The package's name. */
 export const packageName = '@suite/ctm-mail';
 
+export { type ApplyOptions, type ApplyPorts, applyCompleted, parseCtmStatus } from './applier.js';
+export { pieceChecksum } from './checksum.js';
 export * from './delta/index.js';
+export { deltaFileName, MAX_DELTA_NAME_LENGTH } from './delta-name.js';
+export { CtmMailError, type CtmMailErrorCode } from './errors.js';
+export { type IntakeOptions, PieceIntake } from './intake.js';
+export { logFileLine } from './log-line.js';
+export { type MaildropOptions, MaildropReader, type MailSegment } from './maildrop.js';
+export { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js';
+export type { HeldLock, LockPort, LogPort, MimeDecoder, PieceStore, PieceWriter } from './ports.js';
+export { readMaildrop } from './read-maildrop.js';
+export { MAX_PIECE_COUNT, PieceScanner, type ScanEvent } from './scanner.js';
+export { DEFAULT_MAX_MESSAGE_SIZE, type PiecePlan, planPieces } from './sizing.js';
+export {
+  type DeltaSource,
+  type NoticeOptions,
+  noticeMessage,
+  type PieceSink,
+  pieceHeader,
+  type SplitOptions,
+  splitDelta,
+} from './splitter.js';

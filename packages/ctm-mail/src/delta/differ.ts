@@ -19,6 +19,8 @@ export interface MakeDeltaOptions {
   readonly ignore?: (name: string) => boolean;
   /** Receives notes such as `Wrong name` for a symlink or device, which a delta cannot carry. */
   readonly warn?: (line: string) => void;
+  /** Called with each record as it is made (for a summary). */
+  readonly onRecord?: (record: DeltaRecord) => void;
   /** The MD5 to use. @default portableMd5 */
   readonly md5?: Md5Factory;
 }
@@ -80,9 +82,19 @@ export function makeDelta(
       timestamp: deltaTimestamp(options.date),
       prefix: options.prefix ?? '.',
     },
-    diffTrees(before, after, options),
+    counted(diffTrees(before, after, options), options.onRecord),
     options.md5,
   );
+}
+
+async function* counted(
+  records: AsyncIterable<DeltaRecord>,
+  onRecord: ((record: DeltaRecord) => void) | undefined,
+): AsyncGenerator<DeltaRecord, void, undefined> {
+  for await (const r of records) {
+    onRecord?.(r);
+    yield r;
+  }
 }
 
 function attributes(e: TreeEntry) {

@@ -1,0 +1,79 @@
+import { deltaFileName } from './delta-name.js';
+import type { LockPort, LogPort } from './ports.js';
+
+/** The tree and the delta directory, as {@link applyCompleted} sees them. */
+export interface ApplyPorts {
+  readonly locks: LockPort;
+  readonly log: LogPort;
+  /** The text of `basedir/.ctm_status`, or `undefined` when there is none. */
+  readStatus(): Promise<string | undefined>;
+  /** Whether the delta directory holds the delta `name`. */
+  hasDelta(name: string): Promise<boolean>;
+  /** Runs ctm on the delta `name`, handing each line of its output to `onLine`; resolves to its success. */
+  runCtm(name: string, onLine: (line: string) => void): Promise<boolean>;
+  /** Removes the delta `name` from the delta directory. */
+  removeDelta(name: string): Promise<void>;
+}
+
+/** Options of {@link applyCompleted}. */
+export interface ApplyOptions {
+  /** -D: delete each delta once applied. @default false */
+  readonly deleteAfter?: boolean;
+}
+
+/**
+ * The `NAME NUMBER` of a `.ctm_status` file, read as the original does (two fields exactly, NAME at most 19
+ * characters); `undefined` for anything else.
+ * @example
+ * parseCtmStatus('src-cur 42\n'); // { name: 'src-cur', number: 42 }
+ */
+export function parseCtmStatus(text: string): { name: string; number: number } | undefined {
+  const fields = text.trim().split(/[ \t\n\v\f\r]+/);
+  if (fields.length !== 2) return undefined;
+  const [name, number] = fields as [string, string];
+  if (name.length > 19 || !/^[+-]?\d+$/.test(number)) return undefined;
+  return { name, number: Number.parseInt(number, 10) };
+}
+
+/**
+ * ctm_rmail -b: applies the completed deltas that follow `.ctm_status`, in order (`NAME.NNNN.gz` with numbers
+ * NUMBER+1, NUMBER+2, ...), each with ctm, under the `apply` lock; logs `ctm: ...` for ctm's output, `NAME applied`
+ * (or `NAME applied and deleted` with -D), and on failure `ctm failed to apply NAME`, then stops.
+ * Resolves to the number of deltas applied.
+ * @example
+ * await applyCompleted(ports, { deleteAfter: true });
+ */
+export async function applyCompleted(ports: ApplyPorts, options: ApplyOptions = {}): Promise<number> {
+  const lock = await ports.locks.acquire('apply');
+  try {
+    const text = await ports.readStatus();
+    if (text === undefined) return 0;
+    const status = parseCtmStatus(text);
+    if (!status) {
+      ports.log('.ctm_status is not "NAME NUMBER": no delta applied');
+      return 0;
+    }
+    try {
+      deltaFileName(status.name);
+    } catch (error) {
+      ports.log(`.ctm_status: ${error instanceof Error ? error.message : String(error)}: no delta applied`);
+      return 0;
+    }
+    let applied = 0;
+    for (let number = status.number + 1; ; number++) {
+      const delta = `${status.name}.${String(number).padStart(4, '0')}.gz`;
+      if (!(await ports.hasDelta(delta))) break;
+      const ok = await ports.runCtm(delta, (line) => ports.log(`ctm: ${line}`));
+      if (!ok) {
+        ports.log(`ctm failed to apply ${delta}`);
+        break;
+      }
+      if (options.deleteAfter) await ports.removeDelta(delta);
+      ports.log(`${delta} applied${options.deleteAfter ? ' and deleted' : ''}`);
+      applied++;
+    }
+    return applied;
+  } finally {
+    await lock.release();
+  }
+}

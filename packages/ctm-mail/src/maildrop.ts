@@ -1,0 +1,322 @@
+/**
+ * What a maildrop holds, in order: text to scan as it is, or a whole MIME-encoded message to decode first
+ * (`lines` is its number of lines, so that line numbers after it stay right).
+ */
+export type MailSegment =
+  | { readonly kind: 'plain'; readonly bytes: Uint8Array }
+  | { readonly kind: 'mime'; readonly message: Uint8Array; readonly lines: number };
+
+/** Options of a {@link MaildropReader}. */
+export interface MaildropOptions {
+  /**
+   * Largest MIME message decoded; a bigger one is scanned as it is, so memory stays bounded.
+   * @default 64 MiB
+   */
+  readonly maxMimeMessage?: number;
+}
+
+enum State {
+  Start,
+  Headers,
+  Plain,
+  Mime,
+}
+
+const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
+const NL_FROM_ = new Uint8Array([0x0a, ...FROM_]);
+const GT_FROM_ = new Uint8Array([0x3e, ...FROM_]);
+const CTM_MAIL = new Uint8Array([0x43, 0x54, 0x4d, 0x5f, 0x4d, 0x41, 0x49, 0x4c]);
+const MAX_HEADERS = 256 * 1024;
+const MAX_CARRY = 1024 * 1024;
+
+/**
+ * Splits a maildrop into what the piece scanner reads: an mbox (messages after `From ` lines) or a single message.
+ * Plain messages pass through untouched and unbuffered (the fast path); a message whose body is MIME-encoded
+ * (quoted-printable or base64 transfer encoding, or multipart) and that may hold a piece is handed out whole, its
+ * `>From ` lines unescaped, to be decoded. Memory stays bounded whatever the maildrop's size.
+ * @example
+ * const reader = new MaildropReader();
+ * for (const segment of [...reader.feed(chunk), ...reader.end()]) ...
+ */
+export class MaildropReader {
+  readonly #maxMime: number;
+  #state = State.Start;
+  #mbox = false;
+  #carry: Uint8Array | undefined;
+  #midLine = false;
+  #held: Uint8Array[] = [];
+  #heldSize = 0;
+  #mime = false;
+  #header = '';
+  #out: MailSegment[] = [];
+
+  constructor(options: MaildropOptions = {}) {
+    this.#maxMime = options.maxMimeMessage ?? 64 * 1024 * 1024;
+  }
+
+  /** Reads `chunk`; returns the segments it completed. */
+  feed(chunk: Uint8Array): MailSegment[] {
+    let buf = chunk;
+    if (this.#carry) {
+      buf = concat(this.#carry, chunk);
+      this.#carry = undefined;
+    }
+    if (this.#state === State.Start) {
+      if (buf.length < 5 && buf.indexOf(10) < 0) {
+        this.#carry = buf;
+        return this.#take();
+      }
+      this.#mbox = startsWith(buf, 0, FROM_);
+      this.#state = this.#mbox ? State.Plain : State.Headers;
+    }
+    const lastNl = buf.lastIndexOf(10);
+    let complete = buf;
+    if (lastNl < buf.length - 1) {
+      const rest = buf.subarray(lastNl + 1);
+      if (rest.length > MAX_CARRY) {
+        // A giant line: no message boundary can start inside it, so hand it on as it is.
+        this.#region(buf, true);
+        this.#midLine = true;
+        return this.#take();
+      }
+      this.#carry = rest.slice();
+      complete = buf.subarray(0, lastNl + 1);
+    }
+    if (complete.length > 0) this.#region(complete, false);
+    return this.#take();
+  }
+
+  /** The maildrop ended: returns what is left. */
+  end(): MailSegment[] {
+    const rest = this.#carry;
+    this.#carry = undefined;
+    if (rest && rest.length > 0) {
+      if (this.#state === State.Start) this.#state = startsWith(rest, 0, FROM_) ? State.Plain : State.Headers;
+      this.#region(rest, true);
+    }
+    if (this.#state === State.Headers) this.#releaseHeld();
+    else if (this.#state === State.Mime) this.#finishMime();
+    this.#state = State.Plain;
+    return this.#take();
+  }
+
+  #take(): MailSegment[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  #plain(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.#out.push({ kind: 'plain', bytes });
+  }
+
+  /** Handles whole lines `buf` (the last one without its newline when `partial`). */
+  #region(buf: Uint8Array, partial: boolean): void {
+    let pos = 0;
+    const atStart = !this.#midLine;
+    this.#midLine = false;
+    while (pos < buf.length) {
+      if (this.#state === State.Plain || this.#state === State.Mime) {
+        const boundary = this.#mbox ? this.#nextFrom(buf, pos, pos > 0 || atStart) : -1;
+        const stop = boundary < 0 ? buf.length : boundary;
+        if (this.#state === State.Plain) this.#plain(buf.subarray(pos, stop));
+        else this.#hold(buf.subarray(pos, stop));
+        if (boundary < 0) return;
+        if (this.#state === State.Mime) this.#finishMime();
+        // The From_ line itself is scanned as plain text, as the original reads every line.
+        const nl = buf.indexOf(10, boundary);
+        const lineEnd = nl < 0 ? buf.length : nl + 1;
+        this.#plain(buf.subarray(boundary, lineEnd));
+        this.#state = State.Headers;
+        this.#mime = false;
+        this.#header = '';
+        pos = lineEnd;
+        continue;
+      }
+      // Headers, one line at a time.
+      const nl = buf.indexOf(10, pos);
+      const lineEnd = nl < 0 ? buf.length : nl + 1;
+      const line = buf.subarray(pos, nl < 0 ? buf.length : nl);
+      this.#hold(buf.subarray(pos, lineEnd));
+      pos = lineEnd;
+      if (nl < 0 && partial) return;
+      this.#headerLine(line);
+    }
+  }
+
+  #nextFrom(buf: Uint8Array, pos: number, lineStart: boolean): number {
+    if (lineStart && startsWith(buf, pos, FROM_)) return pos;
+    const i = indexOf(buf, NL_FROM_, pos);
+    return i < 0 ? -1 : i + 1;
+  }
+
+  #headerLine(line: Uint8Array): void {
+    let end = line.length;
+    if (end > 0 && line[end - 1] === 13) end--;
+    if (end === 0) {
+      // The end of the headers: decide how to read the body.
+      if (this.#mime) {
+        this.#state = State.Mime;
+      } else {
+        this.#releaseHeld();
+        this.#state = State.Plain;
+      }
+      return;
+    }
+    const first = line[0]!;
+    if (first === 0x20 || first === 0x09) {
+      this.#header += latin1(line, 0, Math.min(end, 1024));
+    } else {
+      const colon = line.indexOf(0x3a);
+      if (colon <= 0 || !isHeaderName(line, colon)) {
+        // Not a header: not a message either; scan it as text.
+        this.#releaseHeld();
+        this.#state = State.Plain;
+        return;
+      }
+      this.#header = latin1(line, 0, Math.min(end, 1024));
+    }
+    this.#noteHeader();
+    if (this.#heldSize > MAX_HEADERS) {
+      this.#releaseHeld();
+      this.#state = State.Plain;
+    }
+  }
+
+  #noteHeader(): void {
+    const h = this.#header.toLowerCase();
+    if (h.startsWith('content-transfer-encoding:')) {
+      const value = h.slice(26).trim();
+      if (value.startsWith('quoted-printable') || value.startsWith('base64')) this.#mime = true;
+    } else if (h.startsWith('content-type:')) {
+      if (h.slice(13).trim().startsWith('multipart/')) this.#mime = true;
+    }
+  }
+
+  #hold(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.#held.push(bytes.slice());
+    this.#heldSize += bytes.length;
+    if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
+      // Too big to decode: scan what we have as it is.
+      this.#releaseHeld();
+      this.#state = State.Plain;
+    }
+  }
+
+  #releaseHeld(): void {
+    for (const part of this.#held) this.#plain(part);
+    this.#held = [];
+    this.#heldSize = 0;
+  }
+
+  #finishMime(): void {
+    const message = concatAll(this.#held, this.#heldSize);
+    this.#held = [];
+    this.#heldSize = 0;
+    if (indexOf(message, CTM_MAIL) < 0 && !/base64/i.test(latin1Sample(message))) {
+      // Nothing in it can be a piece: scan it as it is, like any other mail.
+      this.#plain(message);
+      return;
+    }
+    this.#out.push({
+      kind: 'mime',
+      message: this.#mbox && indexOf(message, GT_FROM_) >= 0 ? unescapeFrom(message) : message,
+      lines: countLines(message),
+    });
+  }
+}
+
+function isHeaderName(line: Uint8Array, colon: number): boolean {
+  for (let i = 0; i < colon; i++) {
+    const c = line[i]!;
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+function startsWith(buf: Uint8Array, at: number, prefix: readonly number[]): boolean {
+  if (buf.length - at < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[at + i] !== prefix[i]) return false;
+  return true;
+}
+
+function indexOf(buf: Uint8Array, needle: Uint8Array, from = 0): number {
+  // Buffers (what Node hands us) search natively; plain Uint8Arrays get a simple loop.
+  const native = (buf as { indexOf(value: unknown, from?: number): number }).indexOf;
+  if (native !== Uint8Array.prototype.indexOf) return native.call(buf, needle, from);
+  outer: for (let i = from; i + needle.length <= buf.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+/** The message's header lines and part headers: where "base64" would be named. */
+function latin1Sample(message: Uint8Array): string {
+  // Decoding 64 MiB to a string would be wasteful: part headers are short lines, so look at those only.
+  let s = '';
+  let pos = 0;
+  while (pos < message.length) {
+    let nl = message.indexOf(10, pos);
+    if (nl < 0) nl = message.length;
+    if (nl - pos < 200 && (message[pos] === 0x43 || message[pos] === 0x63))
+      s += `${latin1(message, pos, nl)}\n`;
+    pos = nl + 1;
+  }
+  return s;
+}
+
+function countLines(buf: Uint8Array): number {
+  let n = 0;
+  let pos = buf.indexOf(10);
+  while (pos >= 0) {
+    n++;
+    pos = buf.indexOf(10, pos + 1);
+  }
+  return n;
+}
+
+/** mboxrd: a line `>From ` (any number of `>`) loses one `>`. */
+function unescapeFrom(message: Uint8Array): Uint8Array {
+  const out = new Uint8Array(message.length);
+  let o = 0;
+  let lineStart = true;
+  for (let i = 0; i < message.length; i++) {
+    const c = message[i]!;
+    if (lineStart && c === 0x3e) {
+      let j = i;
+      while (message[j] === 0x3e) j++;
+      if (startsWith(message, j, FROM_)) {
+        lineStart = false;
+        continue; // drop this '>'
+      }
+    }
+    out[o++] = c;
+    lineStart = c === 10;
+  }
+  return out.subarray(0, o);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function concatAll(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

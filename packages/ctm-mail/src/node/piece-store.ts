@@ -1,0 +1,187 @@
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { PieceStore, PieceWriter } from '../ports.js';
+import { strerror } from './strerror.js';
+
+/** Options of {@link FilePieceStore}. */
+export interface FilePieceStoreOptions {
+  /** -p: where pieces wait for the rest of their delta. */
+  readonly pieceDir: string;
+  /** -d: where rebuilt deltas go. */
+  readonly deltaDir: string;
+  /** The process's umask: deltas get mode 0666 & ~umask, as in the original. @default 0o022 */
+  readonly umask?: number;
+}
+
+const PIECE_TEMP = '.p.';
+const DELTA_TEMP = '.d.';
+/** Empty marker files, one per rebuilt delta, in the delta directory: how duplicates are recognised. */
+const REBUILT_DIR = '.rebuilt';
+
+let counter = 0;
+
+/**
+ * The piece store on real directories: pieces are written under dot-file temporaries and renamed into place as
+ * `NAME+PPP-NNN`; a delta is concatenated into a temporary in the delta directory and renamed to `NAME`; a marker
+ * `.rebuilt/NAME` in the delta directory remembers it. Nothing is ever written under a name that starts with a
+ * delta name except pieces and deltas, and names were checked by the scanner.
+ * @example
+ * const store = new FilePieceStore({ pieceDir: '/ctm/pieces', deltaDir: '/ctm/deltas' });
+ */
+export class FilePieceStore implements PieceStore {
+  readonly #pieceDir: string;
+  readonly #deltaDir: string;
+  readonly #umask: number;
+
+  constructor(options: FilePieceStoreOptions) {
+    this.#pieceDir = options.pieceDir;
+    this.#deltaDir = options.deltaDir;
+    this.#umask = options.umask ?? 0o022;
+  }
+
+  async list(): Promise<readonly string[]> {
+    return readdirSync(this.#pieceDir);
+  }
+
+  async create(): Promise<PieceWriter> {
+    const temp = join(this.#pieceDir, `${PIECE_TEMP}${process.pid}.${++counter}`);
+    let fd: number;
+    try {
+      fd = openSync(temp, 'wx', 0o600);
+    } catch (error) {
+      throw new Error(`cannot open '${temp}' for writing: ${strerror(error)}`);
+    }
+    let open = true;
+    const close = () => {
+      if (open) {
+        open = false;
+        closeSync(fd);
+      }
+    };
+    return {
+      write: (bytes) => {
+        try {
+          let at = 0;
+          while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+        } catch (error) {
+          throw new Error(`error writing ${temp}: ${strerror(error)}`);
+        }
+      },
+      commit: async (file) => {
+        close();
+        const target = join(this.#pieceDir, file);
+        try {
+          renameSync(temp, target);
+        } catch (error) {
+          throw new Error(`rename: '${temp}' to '${target}': ${strerror(error)}`);
+        }
+      },
+      discard: async () => {
+        close();
+        try {
+          unlinkSync(temp);
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
+
+  async remove(file: string): Promise<void> {
+    const path = join(this.#pieceDir, file);
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT')
+        throw new Error(`unlink: '${path}': ${strerror(error)}`);
+    }
+  }
+
+  async removeTemporaries(): Promise<void> {
+    for (const [dir, prefix] of [
+      [this.#pieceDir, PIECE_TEMP],
+      [this.#deltaDir, DELTA_TEMP],
+    ] as const) {
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(prefix)) {
+          try {
+            unlinkSync(join(dir, name));
+          } catch {
+            // another cleaner got there first
+          }
+        }
+      }
+    }
+  }
+
+  async build(name: string, pieceFiles: readonly string[]): Promise<void> {
+    const temp = join(this.#deltaDir, `${DELTA_TEMP}${process.pid}.${++counter}`);
+    let fd: number;
+    try {
+      fd = openSync(temp, 'wx', 0o600);
+    } catch (error) {
+      throw new Error(`cannot open '${temp}' for writing: ${strerror(error)}`);
+    }
+    try {
+      for (const file of pieceFiles) {
+        const path = join(this.#pieceDir, file);
+        let bytes: Buffer;
+        try {
+          bytes = readFileSync(path);
+        } catch (error) {
+          throw new Error(`cannot open '${path}' for reading: ${strerror(error)}`);
+        }
+        try {
+          let at = 0;
+          while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at);
+        } catch (error) {
+          throw new Error(`error writing '${temp}': ${strerror(error)}`);
+        }
+      }
+      closeSync(fd);
+      fd = -1;
+      const target = join(this.#deltaDir, name);
+      chmodSync(temp, 0o666 & ~this.#umask);
+      try {
+        renameSync(temp, target);
+      } catch (error) {
+        throw new Error(`rename: '${temp}' to '${target}': ${strerror(error)}`);
+      }
+    } catch (error) {
+      if (fd >= 0) closeSync(fd);
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never created or already renamed
+      }
+      throw error;
+    }
+  }
+
+  async isRebuilt(name: string): Promise<boolean> {
+    try {
+      statSync(join(this.#deltaDir, REBUILT_DIR, name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async markRebuilt(name: string): Promise<void> {
+    const dir = join(this.#deltaDir, REBUILT_DIR);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, name), '');
+  }
+}

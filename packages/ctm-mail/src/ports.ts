@@ -1,0 +1,48 @@
+/** A held lock; `release()` lets the next waiter in. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * The locks ctm_rmail takes: `build` around every change to the piece and delta directories, `apply` around
+ * applying deltas. `acquire` waits until the lock is free. The CLI hands in @suite/lockfile.
+ */
+export interface LockPort {
+  acquire(name: 'build' | 'apply'): Promise<HeldLock>;
+}
+
+/** Where log lines go (ctm_rmail: stderr as `prog: message`, or a log file with time stamps). */
+export type LogPort = (message: string) => void;
+
+/** A piece being written under a temporary name. */
+export interface PieceWriter {
+  write(bytes: Uint8Array): Promise<void> | void;
+  /** Renames the piece into place as `file` (a piece file name) in the piece directory. */
+  commit(file: string): Promise<void>;
+  /** Removes the temporary. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The piece and delta directories. Every method is called only while the `build` lock is held, so the store can
+ * treat any temporary it finds as left behind by a crashed run.
+ */
+export interface PieceStore {
+  /** The names of the files in the piece directory. */
+  list(): Promise<readonly string[]>;
+  /** Starts a piece under a temporary name in the piece directory. */
+  create(): Promise<PieceWriter>;
+  /** Removes a piece file. */
+  remove(file: string): Promise<void>;
+  /** Removes temporaries left in the piece and delta directories by runs that died. */
+  removeTemporaries(): Promise<void>;
+  /** Concatenates piece files, in order, into the delta `name` in the delta directory, atomically. */
+  build(name: string, pieceFiles: readonly string[]): Promise<void>;
+  /** Whether the delta `name` was rebuilt (by any run, at any time). */
+  isRebuilt(name: string): Promise<boolean>;
+  /** Records that the delta `name` was rebuilt. */
+  markRebuilt(name: string): Promise<void>;
+}
+
+/** Decodes a MIME message to the texts that may hold pieces (its text parts). */
+export type MimeDecoder = (message: Uint8Array) => Promise<readonly Uint8Array[]>;
