@@ -1,6 +1,8 @@
+import { Acquisition } from './acquisition.js';
 import { type Backoff, backoffDelay } from './backoff.js';
-import { describeOwner, LockError, type LockErrorCode } from './lock-error.js';
-import { decodeOwner, encodeOwner, type LockOwner, ownerFileName, tokenOfFileName } from './owner.js';
+import { errnoOf, LockDir, type Spare } from './lock-dir.js';
+import { describeOwner, LockError } from './lock-error.js';
+import { encodeOwner, type LockOwner } from './owner.js';
 import type { LockPorts } from './ports.js';
 import { type LockEntry, Staleness } from './staleness.js';
 
@@ -60,17 +62,9 @@ export interface IsLockedOptions {
 }
 
 const DEFAULT_STALE = 10_000;
+/** How long a released lock's directory is kept for reuse before it is removed. */
+const SPARE_LINGER = 2_000;
 const CONTENDED = new Set(['ENOTEMPTY', 'EEXIST']);
-
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function parentOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
-}
 
 function checkNonNegative(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
@@ -84,122 +78,6 @@ export interface HeldLock extends LockHandle {
   releaseNow(): void;
 }
 
-class Acquisition implements HeldLock {
-  readonly path: string;
-  readonly lockPath: string;
-  readonly #ports: LockPorts;
-  readonly #ownerFile: string;
-  readonly #controller = new AbortController();
-  readonly #onCompromised: ((error: LockError) => void) | undefined;
-  readonly #stopHeartbeat: () => void;
-  readonly #forget: () => void;
-  #owner: LockOwner;
-  #released = false;
-
-  constructor(ports: LockPorts, path: string, owner: LockOwner, options: AcquireOptions, stale: number) {
-    this.#ports = ports;
-    this.path = path;
-    this.lockPath = `${path}.lock`;
-    this.#owner = owner;
-    this.#ownerFile = `${this.lockPath}/${ownerFileName(owner.token)}`;
-    this.#onCompromised = options.onCompromised;
-    const update = options.update ?? stale / 2;
-    this.#stopHeartbeat = ports.clock.every(Math.max(1, update), () => this.#beat());
-    this.#forget = ports.held?.hold(() => this.releaseNow()) ?? (() => {});
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  #beat(): void {
-    try {
-      this.#ports.fs.utimes(this.#ownerFile, this.#ports.clock.now());
-    } catch (error) {
-      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') {
-        this.#compromise('its owner record was removed (was it judged stale?)');
-      }
-      // Other failures (a full or flaky disk) are retried at the next beat.
-    }
-  }
-
-  #compromise(why: string): void {
-    this.#stopHeartbeat();
-    if (this.#controller.signal.aborted) return;
-    const error = new LockError('ECOMPROMISED', `lock ${this.lockPath} was compromised: ${why}`, {
-      lockPath: this.lockPath,
-    });
-    this.#controller.abort(error);
-    try {
-      this.#onCompromised?.(error);
-    } catch {
-      // A callback's failure must not surface from a timer; the aborted signal still tells the holder.
-    }
-  }
-
-  async adopt(pid: number): Promise<void> {
-    if (!Number.isSafeInteger(pid) || pid <= 0)
-      throw new TypeError(`lockfile: adopt() needs a pid, got ${pid}`);
-    if (this.#released) {
-      throw new LockError('ERELEASED', `lock ${this.lockPath} was already released`, {
-        lockPath: this.lockPath,
-      });
-    }
-    this.#controller.signal.throwIfAborted();
-    const owner: LockOwner = {
-      ...this.#owner,
-      adopted: [...(this.#owner.adopted ?? []), { pid, startTime: this.#ports.probe.startTime(pid) }],
-    };
-    const { fs } = this.#ports;
-    const temp = `${this.lockPath}.${owner.token}.adopt`;
-    fs.writeFile(temp, encodeOwner(owner));
-    try {
-      fs.stat(this.#ownerFile); // still ours: replace the record atomically, never a half-written one
-      fs.rename(temp, this.#ownerFile);
-    } catch (error) {
-      try {
-        fs.unlink(temp);
-      } catch {}
-      if (errnoOf(error) === 'ENOENT') {
-        this.#compromise('its owner record was removed');
-        throw this.#controller.signal.reason;
-      }
-      throw error;
-    }
-    this.#owner = owner;
-  }
-
-  releaseNow(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#stopHeartbeat();
-    this.#forget();
-    const { fs } = this.#ports;
-    try {
-      fs.unlink(this.#ownerFile);
-    } catch (error) {
-      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') {
-        this.#compromise('its owner record was gone at release');
-        return;
-      }
-      throw error;
-    }
-    try {
-      fs.rmdir(this.lockPath);
-    } catch {
-      // ENOTEMPTY: a contender already moved its own lock into the emptied directory, which is now its lock.
-    }
-  }
-
-  async release(): Promise<void> {
-    this.releaseNow();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.releaseNow();
-  }
-}
-
 /** The platform-neutral lock operations over the given ports (the `./node` entry binds them for Node). */
 export interface Locker {
   acquire(path: string, options?: AcquireOptions): Promise<HeldLock>;
@@ -208,88 +86,67 @@ export interface Locker {
   readOwner(path: string): Promise<LockOwner | undefined>;
 }
 
-type Inspection = { kind: 'absent' } | { kind: 'entries'; entries: LockEntry[] };
-
 /**
  * Creates the lock operations over `ports`.
  *
  * A lock on `path` is the directory `${path}.lock` holding one owner record `owner.<token>.json`. It is
- * acquired by building a complete lock directory under a unique name beside it and renaming it into place (a
- * directory can replace only an empty one, so exactly one contender wins and nobody ever sees a lock without
- * its record). A stale lock is taken over by unlinking its token-named record: only one contender can, and only
- * the very record judged stale can go, never a newer lock that replaced it. The emptied directory is then free.
+ * acquired by renaming a complete lock directory, built beside it under a unique name, into place: a directory
+ * can replace only an empty one, so exactly one contender wins and nobody ever sees a lock without its record.
+ * A stale lock is taken over by unlinking its token-named record: only one contender can, and only the very
+ * record judged stale can go, never a newer lock that replaced it; the emptied directory is free. On release
+ * the directory is renamed back beside the lock (hidden) and reused for a while, so that locking again soon
+ * costs no new files.
  */
 export function createLocker(ports: LockPorts): Locker {
   const { fs } = ports;
+  const dir = new LockDir(ports);
+  const spares = new Map<string, { spare: Spare; cancel: () => void }>();
   let selfStart: number | undefined | null = null;
+  let sparesHeld = false;
 
-  function fsFailure(error: unknown, lockPath: string, doing: string): LockError {
-    const code = errnoOf(error);
-    const mapped: LockErrorCode =
-      code === 'ENOENT'
-        ? 'ENOENT'
-        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-          ? 'EACCES'
-          : 'EIO';
-    const where = parentOf(lockPath);
-    const message =
-      mapped === 'ENOENT'
-        ? `cannot ${doing} ${lockPath}: directory ${where} does not exist`
-        : mapped === 'EACCES'
-          ? `cannot ${doing} ${lockPath}: no permission to write in ${where}`
-          : `cannot ${doing} ${lockPath}: ${error instanceof Error ? error.message : String(error)}`;
-    return new LockError(mapped, message, { lockPath, cause: error });
+  function newOwner(): LockOwner {
+    if (selfStart === null) selfStart = ports.probe.startTime(ports.host.pid);
+    return {
+      pid: ports.host.pid,
+      startTime: selfStart,
+      hostname: ports.host.hostname,
+      bootId: ports.host.bootId,
+      token: ports.random.token(),
+      created: ports.clock.now(),
+    };
   }
 
-  function notADirectory(lockPath: string): LockError {
-    return new LockError(
-      'ENOTDIR',
-      `${lockPath} exists and is not a lock directory; remove it if nothing uses it`,
-      { lockPath },
-    );
+  function takeSpare(lockPath: string, staleness: Staleness): Spare {
+    const idle = spares.get(lockPath);
+    if (idle !== undefined) {
+      idle.cancel();
+      spares.delete(lockPath);
+      return idle.spare;
+    }
+    dir.sweep(lockPath, staleness);
+    if (!sparesHeld) {
+      // Idle spares go when the process does.
+      sparesHeld = true;
+      ports.held?.hold(() => {
+        for (const { spare } of spares.values()) dir.destroy(spare.dir, spare.record);
+        spares.clear();
+      });
+    }
+    const owner = newOwner();
+    return dir.createSpare(lockPath, owner, encodeOwner(owner));
   }
 
-  function inspect(lockPath: string): Inspection {
-    let names: string[];
-    try {
-      names = fs.readdir(lockPath);
-    } catch (error) {
-      const code = errnoOf(error);
-      if (code === 'ENOENT') return { kind: 'absent' };
-      if (code === 'ENOTDIR') throw notADirectory(lockPath);
-      throw fsFailure(error, lockPath, 'inspect');
+  function returnSpare(lockPath: string, spare: Spare): void {
+    if (spares.has(lockPath)) {
+      dir.destroy(spare.dir, spare.record);
+      return;
     }
-    const entries: LockEntry[] = [];
-    for (const name of names) {
-      const file = `${lockPath}/${name}`;
-      const token = tokenOfFileName(name);
-      try {
-        const { mtimeMs } = fs.stat(file);
-        const owner = token === undefined ? undefined : decodeOwner(fs.readFile(file), token);
-        entries.push({ name, token, owner, mtimeMs });
-      } catch (error) {
-        if (errnoOf(error) !== 'ENOENT') throw fsFailure(error, lockPath, 'inspect');
-        // Gone while we looked: released or taken over.
-      }
-    }
-    return { kind: 'entries', entries };
-  }
-
-  function removeEntry(lockPath: string, entry: LockEntry): void {
-    const file = `${lockPath}/${entry.name}`;
-    try {
-      fs.unlink(file);
-    } catch (error) {
-      const code = errnoOf(error);
-      if (code === 'ENOENT') return; // another contender removed it first
-      if (code === 'EISDIR' || code === 'EPERM') {
-        try {
-          fs.rmdir(file);
-        } catch {}
-        return;
-      }
-      throw fsFailure(error, lockPath, 'take over');
-    }
+    const cancel = ports.clock.after(SPARE_LINGER, () => {
+      if (spares.get(lockPath)?.spare !== spare) return;
+      spares.delete(lockPath);
+      dir.destroy(spare.dir, spare.record);
+    });
+    spares.set(lockPath, { spare, cancel });
   }
 
   function ownerOf(entries: readonly LockEntry[]): LockOwner | undefined {
@@ -304,37 +161,31 @@ export function createLocker(ports: LockPorts): Locker {
     staleness: Staleness,
   ): Acquisition | { holder: LockOwner | undefined } {
     const lockPath = `${path}.lock`;
-    const token = ports.random.token();
-    const temp = `${lockPath}.${token}`;
-    try {
-      fs.mkdir(temp);
-    } catch (error) {
-      throw fsFailure(error, lockPath, 'create');
-    }
-    if (selfStart === null) selfStart = ports.probe.startTime(ports.host.pid);
-    const owner: LockOwner = {
-      pid: ports.host.pid,
-      startTime: selfStart,
-      hostname: ports.host.hostname,
-      bootId: ports.host.bootId,
-      token,
-      created: ports.clock.now(),
-    };
-    const record = `${temp}/${ownerFileName(token)}`;
+    let spare = takeSpare(lockPath, staleness);
     let placed = false;
     try {
-      fs.writeFile(record, encodeOwner(owner));
       for (let round = 0; round < 4; round++) {
         try {
-          fs.rename(temp, lockPath);
+          // A fresh heartbeat before the record becomes visible: no other host may find it old.
+          fs.utimes(spare.record, ports.clock.now());
+          fs.rename(spare.dir, lockPath);
+          const held = new Acquisition(ports, dir, path, spare, options, stale, (back) =>
+            returnSpare(lockPath, back),
+          );
           placed = true;
-          return new Acquisition(ports, path, owner, options, stale);
+          return held;
         } catch (error) {
           const code = errnoOf(error);
-          if (code === 'ENOTDIR') throw notADirectory(lockPath);
-          if (code === undefined || !CONTENDED.has(code)) throw fsFailure(error, lockPath, 'create');
+          if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+          if (code === 'ENOENT') {
+            // Our spare was removed (another host's sweep, a cleanup): build another one.
+            dir.destroy(spare.dir, spare.record);
+            spare = takeSpare(lockPath, staleness);
+            continue;
+          }
+          if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
         }
-        const found = inspect(lockPath);
+        const found = dir.inspect(lockPath);
         if (found.kind === 'absent') continue;
         if (found.entries.length === 0) {
           // An empty directory is a free lock; where rename cannot replace it, remove it first.
@@ -345,18 +196,11 @@ export function createLocker(ports: LockPorts): Locker {
         }
         const live = found.entries.filter((entry) => !staleness.isStale(entry));
         if (live.length > 0) return { holder: ownerOf(live) };
-        for (const entry of found.entries) removeEntry(lockPath, entry);
+        for (const entry of found.entries) dir.remove(lockPath, entry);
       }
       return { holder: undefined };
     } finally {
-      if (!placed) {
-        try {
-          fs.unlink(record);
-        } catch {}
-        try {
-          fs.rmdir(temp);
-        } catch {}
-      }
+      if (!placed) returnSpare(lockPath, spare);
     }
   }
 
@@ -416,14 +260,14 @@ export function createLocker(ports: LockPorts): Locker {
 
   async function isLocked(path: string, options: IsLockedOptions = {}): Promise<boolean> {
     checkNonNegative('stale', options.stale);
-    const found = inspect(`${path}.lock`);
+    const found = dir.inspect(`${path}.lock`);
     if (found.kind === 'absent') return false;
     const staleness = new Staleness(ports, options.stale ?? DEFAULT_STALE);
     return found.entries.some((entry) => !staleness.isStale(entry));
   }
 
   async function readOwner(path: string): Promise<LockOwner | undefined> {
-    const found = inspect(`${path}.lock`);
+    const found = dir.inspect(`${path}.lock`);
     return found.kind === 'absent' ? undefined : ownerOf(found.entries);
   }
 

@@ -45,6 +45,8 @@ export interface LockClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fn` every `ms` without keeping the process alive; returns a function that stops it. */
   every(ms: number, fn: () => void): () => void;
+  /** Calls `fn` once after `ms` without keeping the process alive; returns a function that cancels it. */
+  after(ms: number, fn: () => void): () => void;
 }
 
 /** This process and its host, as lock owners record them. */

@@ -21,6 +21,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The names in `dir` a user sees (`ls`): released locks leave their reusable directory hidden for a while. */
+async function visible(path: string): Promise<string[]> {
+  return (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
+}
+
 /** A pid that is certainly dead: a child that has exited and been reaped. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -36,7 +41,7 @@ describe('acquire and release', () => {
     expect(await isLocked(join(dir, 'data'))).toBe(true);
     await lock.release();
     await lock.release(); // idempotent
-    expect(await readdir(dir)).toEqual([]);
+    expect(await visible(dir)).toEqual([]);
     expect(await isLocked(join(dir, 'data'))).toBe(false);
   });
 
@@ -46,6 +51,19 @@ describe('acquire and release', () => {
     expect(error).toBeInstanceOf(LockError);
     expect(error).toMatchObject({ code: 'ELOCKED', owner: { pid: process.pid } });
     expect((error as Error).message).toContain(`pid ${process.pid}`);
+  });
+
+  it('reuses the released lock directory for the next lock and removes it after two idle seconds', async () => {
+    const path = join(dir, 'data');
+    await (await acquire(path)).release();
+    const [spare] = await readdir(dir);
+    expect(spare).toMatch(/^\.data\.lock\.[\w-]+$/);
+    const again = await acquire(path);
+    expect(await readdir(dir)).toEqual(['data.lock']);
+    await again.release();
+    expect(await readdir(dir)).toEqual([spare]);
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('records who holds it', async () => {
@@ -128,14 +146,14 @@ describe('bad input', () => {
     const error = await acquire(join(dir, 'data')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ENOTDIR' });
     expect(await readFile(join(dir, 'data.lock'), 'utf8')).toBe('precious');
-    expect((await readdir(dir)).sort()).toEqual(['data.lock']);
+    expect(await visible(dir)).toEqual(['data.lock']);
   });
 
   it('treats an empty lock directory as free', async () => {
     await mkdir(join(dir, 'data.lock'));
     const lock = await acquire(join(dir, 'data'));
     await lock.release();
-    expect(await readdir(dir)).toEqual([]);
+    expect(await visible(dir)).toEqual([]);
   });
 });
 
@@ -148,7 +166,7 @@ describe('createPidFile', () => {
     expect(error).toBeInstanceOf(PidFileError);
     expect(error).toMatchObject({ code: 'ERUNNING', pid: process.pid });
     await pidFile.release();
-    expect(await readdir(dir)).toEqual([]);
+    expect(await visible(dir)).toEqual([]);
   });
 
   it('writes "%d\\n" by default', async () => {

@@ -81,6 +81,11 @@ export const nodeClock: LockClock = {
     timer.unref();
     return () => clearInterval(timer);
   },
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
 };
 
 function readBootId(): string | undefined {

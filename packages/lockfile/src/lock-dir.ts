@@ -1,0 +1,184 @@
+import { LockError, type LockErrorCode } from './lock-error.js';
+import { decodeOwner, type LockOwner, ownerFileName, tokenOfFileName } from './owner.js';
+import type { LockPorts } from './ports.js';
+import type { LockEntry, Staleness } from './staleness.js';
+
+/** The errno name of a file-system error (`ENOENT`...), if it has one. */
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '.' : slash === 0 ? '/' : path.slice(0, slash);
+}
+
+function baseOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** The hidden name beside `lockPath` of a spare (and, with a suffix, of other short-lived files of `token`). */
+export function spareName(lockPath: string, token: string): string {
+  return `${parentOf(lockPath)}/.${baseOf(lockPath)}.${token}`;
+}
+
+/** What a lock directory holds right now. */
+export type Inspection = { kind: 'absent' } | { kind: 'entries'; entries: LockEntry[] };
+
+/**
+ * A lock directory whose owner record is ready, waiting beside the lock under its own hidden name
+ * `.<name>.lock.<token>` until it is renamed into place. A process renames it back on release and reuses it if
+ * it locks the same path again soon, so that a lock in a loop costs renames, not new files (on a journaling file
+ * system, creating and removing inodes is what costs).
+ */
+export interface Spare {
+  readonly dir: string;
+  readonly record: string;
+  readonly owner: LockOwner;
+}
+
+/** The file operations on a lock directory `<path>.lock`, with errors a person can act on. */
+export class LockDir {
+  readonly #ports: LockPorts;
+
+  constructor(ports: LockPorts) {
+    this.#ports = ports;
+  }
+
+  failure(error: unknown, lockPath: string, doing: string): LockError {
+    const code = errnoOf(error);
+    const mapped: LockErrorCode =
+      code === 'ENOENT'
+        ? 'ENOENT'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'EACCES'
+          : 'EIO';
+    const where = parentOf(lockPath);
+    const message =
+      mapped === 'ENOENT'
+        ? `cannot ${doing} ${lockPath}: directory ${where} does not exist`
+        : mapped === 'EACCES'
+          ? `cannot ${doing} ${lockPath}: no permission to write in ${where}`
+          : `cannot ${doing} ${lockPath}: ${error instanceof Error ? error.message : String(error)}`;
+    return new LockError(mapped, message, { lockPath, cause: error });
+  }
+
+  notADirectory(lockPath: string): LockError {
+    return new LockError(
+      'ENOTDIR',
+      `${lockPath} exists and is not a lock directory; remove it if nothing uses it`,
+      {
+        lockPath,
+      },
+    );
+  }
+
+  /** The entries of the lock directory with their owner records; a record that vanished meanwhile is left out. */
+  inspect(lockPath: string): Inspection {
+    const { fs } = this.#ports;
+    let names: string[];
+    try {
+      names = fs.readdir(lockPath);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'ENOENT') return { kind: 'absent' };
+      if (code === 'ENOTDIR') throw this.notADirectory(lockPath);
+      throw this.failure(error, lockPath, 'inspect');
+    }
+    const entries: LockEntry[] = [];
+    for (const name of names) {
+      const file = `${lockPath}/${name}`;
+      const token = tokenOfFileName(name);
+      try {
+        const { mtimeMs } = fs.stat(file);
+        const owner = token === undefined ? undefined : decodeOwner(fs.readFile(file), token);
+        entries.push({ name, token, owner, mtimeMs });
+      } catch (error) {
+        if (errnoOf(error) !== 'ENOENT') throw this.failure(error, lockPath, 'inspect');
+      }
+    }
+    return { kind: 'entries', entries };
+  }
+
+  /**
+   * Removes one entry judged stale. Removing a record by its token-bearing name is what makes takeover safe:
+   * of two contenders only one can, and a newer lock that replaced the stale one has another name.
+   */
+  remove(lockPath: string, entry: LockEntry): void {
+    const { fs } = this.#ports;
+    const file = `${lockPath}/${entry.name}`;
+    try {
+      fs.unlink(file);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'ENOENT') return;
+      if (code === 'EISDIR' || code === 'EPERM') {
+        try {
+          fs.rmdir(file);
+        } catch {}
+        return;
+      }
+      throw this.failure(error, lockPath, 'take over');
+    }
+  }
+
+  /** Builds a spare lock directory for `owner` beside `lockPath`. */
+  createSpare(lockPath: string, owner: LockOwner, encoded: string): Spare {
+    const { fs } = this.#ports;
+    const dir = spareName(lockPath, owner.token);
+    const record = `${dir}/${ownerFileName(owner.token)}`;
+    try {
+      fs.mkdir(dir);
+    } catch (error) {
+      throw this.failure(error, lockPath, 'create');
+    }
+    try {
+      fs.writeFile(record, encoded);
+    } catch (error) {
+      this.destroy(dir, record);
+      throw this.failure(error, lockPath, 'create');
+    }
+    return { dir, record, owner };
+  }
+
+  /** Removes a lock directory we own (or our spare): its record, then the directory if it is empty. */
+  destroy(dir: string, record: string): void {
+    try {
+      this.#ports.fs.unlink(record);
+    } catch {}
+    try {
+      this.#ports.fs.rmdir(dir);
+    } catch {}
+  }
+
+  /**
+   * Removes the spares that processes killed between two locks left beside `lockPath`: those whose owner is
+   * judged stale (on this host: dead). Runs when a process makes its first spare for a path.
+   */
+  sweep(lockPath: string, staleness: Staleness): void {
+    const { fs } = this.#ports;
+    const parent = parentOf(lockPath);
+    const prefix = `.${baseOf(lockPath)}.`;
+    let names: string[];
+    try {
+      names = fs.readdir(parent);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const token = name.slice(prefix.length);
+      if (!/^[A-Za-z0-9_-]+$/.test(token)) continue;
+      const dir = `${parent}/${name}`;
+      const record = `${dir}/${ownerFileName(token)}`;
+      try {
+        const { mtimeMs } = fs.stat(record);
+        const owner = decodeOwner(fs.readFile(record), token);
+        // Only a recognisable record of ours, judged by liveness on this host: never guess about other hosts.
+        if (owner === undefined || owner.hostname !== this.#ports.host.hostname) continue;
+        if (staleness.isStale({ name, token, owner, mtimeMs })) this.destroy(dir, record);
+      } catch {}
+    }
+  }
+}
