@@ -1,3 +1,60 @@
-import { pending } from './_pending.js';
+import { readFileSync } from 'node:fs';
+import { killDaemon, requestUuids, UuiddExit } from '../uuidd/client-mode.js';
+import { childIo, daemonize, isDaemonChild, serve } from '../uuidd/daemon.js';
+import { parseUuiddArgs } from '../uuidd/options.js';
 
-export const main = pending('uuidd', 4);
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const stdout = (text: string) => void process.stdout.write(text);
+
+/**
+ * `uuidd`: util-linux's UUID daemon and its client modes, with the same options, messages and exit codes.
+ * Without -d, -F or -S the daemon detaches (a re-spawned child) and this process exits once it serves.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseUuiddArgs(argv, version());
+  if ('exit' in parsed) {
+    if (parsed.stdout) process.stdout.write(parsed.stdout);
+    if (parsed.stderr) process.stderr.write(parsed.stderr);
+    return parsed.exit;
+  }
+  const { options } = parsed;
+  for (const warning of parsed.warnings) process.stderr.write(`uuidd: ${warning}\n`);
+  try {
+    if (options.type !== undefined) {
+      await requestUuids(options, stdout);
+      return 0;
+    }
+    if (options.kill) {
+      await killDaemon(options, stdout);
+      return 0;
+    }
+  } catch (error) {
+    if (!(error instanceof UuiddExit)) throw error;
+    if (error.message) process.stderr.write(`${error.message}\n`);
+    return error.status;
+  }
+  if (isDaemonChild()) return finish(await serve(options, childIo()));
+  if (!options.debug && !options.noFork) return daemonize(argv);
+  return finish(
+    await serve(options, {
+      warn: (message) => process.stderr.write(`${message}\n`),
+      debug: (line) => process.stderr.write(`${line}\n`),
+      ready: () => {},
+    }),
+  );
+}
+
+/** A stopped daemon exits at once: nothing it left behind (timers, lock heartbeats) may keep it alive. */
+function finish(status: number): never {
+  process.exit(status);
+}

@@ -1,0 +1,285 @@
+// The uuidd daemon process: pid file, "already running" probe, socket (or systemd's), signals, idle timeout,
+// debug log; and daemonizing, which Node does by re-spawning itself detached.
+import { spawn } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPidFile, type PidFile, PidFileError } from '@suite/lockfile/node';
+import {
+  type ClockSequenceStore,
+  describeSystemError,
+  fileClockStore,
+  stringify,
+  TimeUuidGenerator,
+  type UuiddListenTarget,
+  type UuiddReply,
+  type UuiddRequest,
+  UuiddServer,
+  type UuiddServerEvent,
+} from '@suite/uuid/node';
+import { probeDaemon } from './client-mode.js';
+import type { UuiddOptions } from './options.js';
+
+/** Where the daemon's messages go: the terminal, or the parent that is waiting for it to start. */
+export interface DaemonIo {
+  /** A `uuidd: ...` message for stderr. */
+  warn(message: string): void;
+  /** A line of `-d` output (stderr). */
+  debug(line: string): void;
+  /** The daemon serves: a waiting parent may exit now. */
+  ready(): void;
+}
+
+/** Marks the re-spawned daemon process; its value is ignored. */
+const CHILD_ENV = 'SUITE_UUIDD_DAEMON_CHILD';
+
+/** How long a client may take to send its request (util-linux waits forever and stalls everyone meanwhile). */
+const READ_TIMEOUT_MS = 5000;
+
+/** Whether this process is the detached daemon a `uuidd` started. */
+export function isDaemonChild(): boolean {
+  return process.env[CHILD_ENV] !== undefined && typeof process.send === 'function';
+}
+
+/** The IO of the detached daemon: messages go to the parent over IPC until it is ready, then nowhere. */
+export function childIo(): DaemonIo {
+  const send = (message: object) => {
+    if (process.connected) process.send?.(message);
+  };
+  return {
+    warn: (text) => send({ type: 'warn', text }),
+    debug: () => {},
+    ready: () => {
+      send({ type: 'ready' });
+      if (process.connected) process.disconnect();
+    },
+  };
+}
+
+/**
+ * Starts the daemon as a detached child (stdio ignored, a new session) and waits until it serves or fails;
+ * relays its messages and returns the status to exit with.
+ */
+export function daemonize(argv: readonly string[]): Promise<number> {
+  const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, bin, ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    env: { ...process.env, [CHILD_ENV]: '1' },
+  });
+  return new Promise((done) => {
+    child.on('message', (message: { type: string; text?: string }) => {
+      if (message.type === 'warn') process.stderr.write(`${message.text}\n`);
+      if (message.type === 'ready') {
+        child.disconnect();
+        child.unref();
+        done(0);
+      }
+    });
+    child.on('error', (error) => {
+      process.stderr.write(`uuidd: daemon: ${error.message}\n`);
+      done(1);
+    });
+    child.on('exit', (code) => done(code ?? 1));
+  });
+}
+
+/** A clock store that warns once and carries on when the state file cannot be written, as libuuid does. */
+function tolerantStore(store: ClockSequenceStore, warn: () => void): ClockSequenceStore {
+  let warned = false;
+  const once = () => {
+    if (!warned) warn();
+    warned = true;
+  };
+  return {
+    load() {
+      try {
+        return store.load();
+      } catch {
+        once();
+        return undefined;
+      }
+    },
+    save(state) {
+      try {
+        store.save(state);
+      } catch {
+        once();
+      }
+    },
+  };
+}
+
+/** sd_listen_fds(): how many sockets systemd passed (from fd 3), or -1 when its variables are garbled. */
+function listenFds(): number {
+  const pid = process.env.LISTEN_PID;
+  const fds = process.env.LISTEN_FDS;
+  if (pid === undefined || fds === undefined) return 0;
+  if (!/^\d+$/.test(pid) || !/^\d+$/.test(fds)) return -1;
+  if (Number(pid) !== process.pid) return 0;
+  return Number(fds);
+}
+
+function debugLines(request: UuiddRequest, reply: UuiddReply): string[] {
+  const lines = [
+    'count' in request
+      ? `operation ${request.op}, incoming num = ${request.count}`
+      : `operation ${request.op}`,
+  ];
+  switch (reply.op) {
+    case 2:
+      lines.push(`Generated time UUID: ${stringify(reply.uuid)}`);
+      break;
+    case 3:
+      lines.push(`Generated random UUID: ${stringify(reply.uuid)}`);
+      break;
+    case 4:
+      lines.push(`Generated time UUID ${stringify(reply.uuid)} and ${reply.count - 1} following`);
+      break;
+    case 5:
+      lines.push(`Generated ${reply.count} UUID${reply.count === 1 ? '' : 's'}:`);
+      for (let i = 0; i < reply.count; i++) lines.push(`\t${stringify(reply.uuids, 16 * i)}`);
+      break;
+  }
+  return lines;
+}
+
+/** What `-d` prints for a server event, and the warnings util-linux prints even without `-d`. */
+function report(event: UuiddServerEvent, options: UuiddOptions, io: DaemonIo): void {
+  switch (event.type) {
+    case 'request':
+      if (options.debug) for (const line of debugLines(event.request, event.reply)) io.debug(line);
+      break;
+    case 'malformed': {
+      if (event.received === 0) io.warn('uuidd: error reading from client, len = 0');
+      if (!options.debug) break;
+      const op = /^invalid operation (\d+)$/.exec(event.reason)?.[1];
+      if (op !== undefined) io.debug(`operation ${op}\nInvalid operation ${op}`);
+      io.debug(`malformed request closed without a reply (${event.reason}); ${event.malformed} so far`);
+      break;
+    }
+    case 'refused':
+      if (options.debug) {
+        io.debug(
+          `operation ${event.request.op}, incoming num = ${'count' in event.request ? event.request.count : 0}`,
+        );
+        io.debug(`request refused (${event.reason})`);
+      }
+      break;
+    case 'timeout':
+      if (options.debug) {
+        io.debug(
+          `client sent no whole request in ${READ_TIMEOUT_MS / 1000} s, disconnected; ${event.timedOut} so far`,
+        );
+      }
+      break;
+    case 'connection':
+      break;
+  }
+}
+
+/** Runs the daemon until a signal or the idle timeout; resolves to the exit status. */
+export async function serve(options: UuiddOptions, io: DaemonIo): Promise<number> {
+  const warn = (message: string) => {
+    if (!options.quiet) io.warn(`uuidd: ${message}`);
+  };
+  const socketPath = resolve(options.socketPath);
+  const pidPath = options.pidPath === undefined ? undefined : resolve(options.pidPath);
+  let pidFile: PidFile | undefined;
+
+  if (!options.socketActivation) {
+    const guard = setTimeout(() => {
+      io.warn('uuidd: timed out');
+      process.exit(1);
+    }, 30_000);
+    if (pidPath !== undefined) {
+      try {
+        pidFile = await createPidFile(pidPath, { format: 'uuidd' });
+      } catch (error) {
+        clearTimeout(guard);
+        if (!(error instanceof PidFileError)) throw error;
+        if (error.code === 'ERUNNING') {
+          const running = (await probeDaemon(socketPath)) ?? String(error.pid ?? '');
+          warn(`uuidd daemon is already running at pid ${running}`);
+        } else warn(`cannot open ${pidPath}: ${describeSystemError(error.code)}`);
+        return 1;
+      }
+    }
+    const running = await probeDaemon(socketPath);
+    clearTimeout(guard);
+    if (running !== undefined) {
+      warn(`uuidd daemon is already running at pid ${running}`);
+      await pidFile?.release();
+      return 1;
+    }
+  }
+
+  let target: UuiddListenTarget = socketPath;
+  if (options.socketActivation) {
+    const fds = listenFds();
+    if (fds !== 1) {
+      io.warn(
+        fds === 0
+          ? 'uuidd: no file descriptors received, check systemctl status uuidd.socket'
+          : fds < 0
+            ? 'uuidd: sd_listen_fds() failed: Invalid argument'
+            : 'uuidd: too many file descriptors received, check uuidd.socket',
+      );
+      return 1;
+    }
+    target = { fd: 3 };
+  }
+
+  const clockFile = resolve(options.clockFile ?? join(dirname(options.socketPath), 'uuidd.clock'));
+  const store = tolerantStore(fileClockStore(clockFile), () => warn('failed to open/lock clock counter'));
+  const time = new TimeUuidGenerator({
+    store,
+    ...(options.contClock > 0 ? { continuous: { maxLagMs: options.contClock * 1000 } } : {}),
+  });
+
+  let idle: NodeJS.Timeout | undefined;
+  let server: UuiddServer;
+  try {
+    server = await UuiddServer.listen(target, {
+      time,
+      readTimeout: READ_TIMEOUT_MS,
+      onEvent: (event) => {
+        if (event.type === 'connection') idle?.refresh();
+        else report(event, options, io);
+      },
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    warn(
+      typeof target === 'string'
+        ? `couldn't bind unix socket ${socketPath}: ${describeSystemError(code)}`
+        : `couldn't listen on the socket received from systemd: ${describeSystemError(code)}`,
+    );
+    await pidFile?.release();
+    return 1;
+  }
+
+  return new Promise((done) => {
+    let stopping = false;
+    const stop = async (status: number) => {
+      if (stopping) return;
+      stopping = true;
+      if (idle !== undefined) clearTimeout(idle);
+      await server.close();
+      await pidFile?.release();
+      done(status);
+    };
+    for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGALRM'] as const) {
+      process.on(signal, () => void stop(0));
+    }
+    if (options.timeout > 0) {
+      // setTimeout takes at most 2^31-1 ms; longer idle timeouts (about 25 days and up) are as good as none.
+      const ms = Math.min(options.timeout * 1000, 0x7fff_ffff);
+      idle = setTimeout(() => {
+        if (options.debug) io.debug(`timeout [${options.timeout} sec]`);
+        void stop(0);
+      }, ms);
+    }
+    io.ready();
+    if (isDaemonChild()) process.chdir('/');
+  });
+}
