@@ -1,3 +1,81 @@
-import { pending } from './_pending.js';
+import { readFileSync, statSync } from 'node:fs';
+import { QueueDir, strerror } from '@suite/ctm-mail/node';
+import { isAlive } from '../ctm-mail/locks.js';
+import { Logger, usage } from '../ctm-mail/logger.js';
+import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
+import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
 
-export const main = pending('ctm_dequeue', 6);
+const PROG = 'ctm_dequeue';
+const SYNOPSIS = '[-l log] [-n num] queuedir';
+const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
+
+/**
+ * ctm_dequeue: sends up to -n queued pieces (default 1) in name order. Each is claimed by a rename first, so
+ * several ctm_dequeue at once never send a piece twice; a piece whose sending fails is put back.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  let count: number;
+  try {
+    args = parseArgs(argv, { flags: '', values: 'ln', long: ['sendmail', 'smtp', 'mbox'] });
+    if (args.operands.length !== 1) throw new UsageError('');
+    count = numberOption(args.options.get('n'), 'n', 1, 1);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(PROG, SYNOPSIS, EXTRA, error.message || undefined);
+    throw error;
+  }
+  const logger = new Logger(PROG);
+  const log = logger.log;
+  const logFile = stringOption(args.options.get('l'));
+  if (logFile) logger.logTo(logFile);
+  const dir = args.operands[0]!;
+  try {
+    try {
+      if (!statSync(dir).isDirectory()) {
+        log(`not a directory: ${dir}`);
+        return 1;
+      }
+    } catch (error) {
+      log(`${dir}: ${strerror(error)}`);
+      return 1;
+    }
+    const queue = new QueueDir(dir);
+    queue.recover(isAlive);
+    const transport = await chooseTransport(
+      {
+        smtp: stringOption(args.options.get('smtp')),
+        mbox: stringOption(args.options.get('mbox')),
+        sendmail: stringOption(args.options.get('sendmail')),
+      },
+      'dequeue',
+    );
+    let sent = 0;
+    try {
+      for (const name of queue.entries()) {
+        if (sent === count) break;
+        const entry = queue.claim(name);
+        if (!entry) continue; // another ctm_dequeue took it
+        try {
+          const bytes = readFileSync(entry.path);
+          const message = transport.start();
+          await message.write(bytes);
+          await message.close();
+        } catch (error) {
+          entry.putBack();
+          if (error instanceof TransportError) for (const line of error.lines) log(line);
+          else log(`open: ${entry.path}: ${strerror(error)}`);
+          return 1;
+        }
+        entry.done();
+        const p = entry.piece;
+        log(p ? `${p.name} ${p.number}/${p.count} sent` : `${name} sent`);
+        sent++;
+      }
+    } finally {
+      await transport.end();
+    }
+    return 0;
+  } finally {
+    logger.close();
+  }
+}

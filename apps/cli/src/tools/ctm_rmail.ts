@@ -1,3 +1,187 @@
-import { pending } from './_pending.js';
+import { spawn } from 'node:child_process';
+import { accessSync, constants, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyCompleted, PieceIntake, readMaildrop } from '@suite/ctm-mail';
+import {
+  decodeMimeMessage,
+  FilePieceStore,
+  fileChunks,
+  maildirMessages,
+  strerror,
+} from '@suite/ctm-mail/node';
+import { runCtm } from '../ctm-mail/ctm-runner.js';
+import { deltaDirLocks } from '../ctm-mail/locks.js';
+import { Logger, usage } from '../ctm-mail/logger.js';
+import { parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 
-export const main = pending('ctm_rmail', 6);
+const PROG = 'ctm_rmail';
+const SYNOPSIS = '[-Dfuv] [-p piecedir] [-d deltadir] [-b basedir] [-l log] [file ...]';
+const EXTRA = '[--ctm PATH]';
+
+/**
+ * ctm_rmail: reads maildrops (files, Maildir directories, or stdin) for pieces, stores them in -p, rebuilds
+ * completed deltas into -d, and with -b applies them with ctm. Exit 1 when an input held no piece or a piece was
+ * discarded; a failure to apply does not change the status.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });
+  } catch (error) {
+    if (error instanceof UsageError) return usage(PROG, SYNOPSIS, EXTRA, error.message);
+    throw error;
+  }
+  const o = args.options;
+  const pieceDir = stringOption(o.get('p'));
+  const deltaDir = stringOption(o.get('d'));
+  const baseDir = stringOption(o.get('b'));
+  if (deltaDir === undefined) return usage(PROG, SYNOPSIS, EXTRA);
+  if (pieceDir === undefined && (baseDir === undefined || args.operands.length > 0)) {
+    return usage(PROG, SYNOPSIS, EXTRA);
+  }
+  const logger = new Logger(PROG);
+  const log = logger.log;
+  const logFile = stringOption(o.get('l'));
+  if (logFile) logger.logTo(logFile);
+  try {
+    for (const [what, dir] of [
+      ['piece directory', pieceDir],
+      ['delta directory', deltaDir],
+      ['base directory', baseDir],
+    ] as const) {
+      if (dir === undefined) continue;
+      try {
+        if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+        if (what !== 'base directory') accessSync(dir, constants.W_OK | constants.X_OK);
+      } catch (error) {
+        log(`${what} '${dir}': ${strerror(error)}`);
+        return 1;
+      }
+    }
+    let status = 0;
+    if (pieceDir !== undefined) status = await readPieces(args.operands, pieceDir, deltaDir, log);
+    if (baseDir !== undefined) {
+      if (o.has('f')) applyInBackground(argv, deltaDir, baseDir, logFile);
+      else await apply(deltaDir, baseDir, o, log);
+    }
+    return status;
+  } finally {
+    logger.close();
+  }
+}
+
+async function readPieces(
+  inputs: readonly string[],
+  pieceDir: string,
+  deltaDir: string,
+  log: (message: string) => void,
+): Promise<number> {
+  const intake = new PieceIntake({
+    store: new FilePieceStore({ pieceDir, deltaDir, umask: currentUmask() }),
+    locks: deltaDirLocks(deltaDir),
+    log,
+  });
+  let status = 0;
+  try {
+    for (const input of inputs.length > 0 ? inputs : ['-']) {
+      let sources: (AsyncIterable<Uint8Array> | string)[];
+      if (input === '-') {
+        sources = [process.stdin];
+      } else {
+        try {
+          sources = statSync(input).isDirectory() ? maildirMessages(input) : [input];
+          if (sources.length === 1) accessSync(input, constants.R_OK);
+        } catch {
+          log(`cannot open '${input}' for reading`);
+          status = 1;
+          continue;
+        }
+      }
+      let pieces = 0;
+      for (const source of sources) {
+        try {
+          const chunks = typeof source === 'string' ? fileChunks(source) : source;
+          const result = await readMaildrop(chunks, { intake, decodeMime: decodeMimeMessage });
+          pieces += result.pieces;
+          if (result.failures > 0) status = 1;
+        } catch (error) {
+          if (typeof source === 'string' && (error as { code?: string }).code === 'ENOENT') continue; // delivered away
+          log(`error reading ${input === '-' ? 'stdin' : input}: ${strerror(error)}`);
+          status = 1;
+        }
+      }
+      if (pieces === 0) {
+        log('message contains no delta');
+        status = 1;
+      }
+    }
+  } finally {
+    await intake.close();
+  }
+  return status;
+}
+
+async function apply(
+  deltaDir: string,
+  baseDir: string,
+  o: ReadonlyMap<string, string | true>,
+  log: (message: string) => void,
+): Promise<void> {
+  const run = {
+    program: stringOption(o.get('ctm')) ?? process.env.CTM,
+    setTime: o.has('u'),
+    verbose: o.has('v'),
+    baseDir,
+  };
+  await applyCompleted(
+    {
+      locks: deltaDirLocks(deltaDir),
+      log,
+      readStatus: async () => {
+        try {
+          return readFileSync(resolve(baseDir, '.ctm_status'), 'latin1');
+        } catch {
+          return undefined;
+        }
+      },
+      hasDelta: async (name) => {
+        try {
+          return statSync(resolve(deltaDir, name)).isFile();
+        } catch {
+          return false;
+        }
+      },
+      runCtm: (name, onLine) => runCtm(run, resolve(deltaDir, name), onLine),
+      removeDelta: async (name) => unlinkSync(resolve(deltaDir, name)),
+    },
+    { deleteAfter: o.has('D') },
+  );
+}
+
+/** -f: the applying goes on in a detached child (ctm_rmail without -p and -f), so the MTA is answered at once. */
+function applyInBackground(
+  argv: readonly string[],
+  deltaDir: string,
+  baseDir: string,
+  logFile: string | undefined,
+): void {
+  const { options } = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });
+  const args = ['-d', resolve(deltaDir), '-b', resolve(baseDir)];
+  for (const flag of ['D', 'u', 'v']) if (options.has(flag)) args.push(`-${flag}`);
+  if (logFile) args.push('-l', resolve(logFile));
+  const ctm = stringOption(options.get('ctm'));
+  if (ctm) args.push('--ctm', ctm);
+  const bin = fileURLToPath(new URL('../bin/ctm_rmail.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, ...args], {
+    detached: true,
+    stdio: ['ignore', 'ignore', logFile ? 'ignore' : 'inherit'],
+  });
+  child.unref();
+}
+
+function currentUmask(): number {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+}

@@ -1,3 +1,145 @@
-import { pending } from './_pending.js';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { CtmMailError, deltaFileName, noticeMessage, splitDelta } from '@suite/ctm-mail';
+import { fdSource, QueueDir, strerror } from '@suite/ctm-mail/node';
+import { isAlive } from '../ctm-mail/locks.js';
+import { Logger, usage } from '../ctm-mail/logger.js';
+import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
+import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
 
-export const main = pending('ctm_smail', 6);
+const PROG = 'ctm_smail';
+const SYNOPSIS = '[-l log] [-m maxmsgsize] [-c maxctmsize] [-q queuedir] ctm-delta mail-alias';
+const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
+
+/** ctm_smail: splits a delta into mail pieces and sends them (sendmail, SMTP, an mbox) or queues them. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: ReturnType<typeof parseArgs>;
+  let maxMessageSize: number;
+  let maxDeltaSize: number;
+  try {
+    args = parseArgs(argv, { flags: '', values: 'lmcq', long: ['sendmail', 'smtp', 'mbox'] });
+    if (args.operands.length !== 2) throw new UsageError('');
+    maxMessageSize = numberOption(args.options.get('m'), 'm', 64000, 1);
+    maxDeltaSize = numberOption(args.options.get('c'), 'c', 0, 0);
+    const chosen = ['sendmail', 'smtp', 'mbox', 'q'].filter((o) => args.options.has(o));
+    if (chosen.length > 1) throw new UsageError(`choose one of -q, --sendmail, --smtp, --mbox`);
+  } catch (error) {
+    if (error instanceof UsageError) return usage(PROG, SYNOPSIS, EXTRA, error.message || undefined);
+    throw error;
+  }
+  const logger = new Logger(PROG);
+  const log = logger.log;
+  const logFile = stringOption(args.options.get('l'));
+  if (logFile) logger.logTo(logFile);
+  try {
+    const [deltaPath, alias] = args.operands as [string, string];
+    const name = deltaPath.slice(deltaPath.lastIndexOf('/') + 1);
+    try {
+      deltaFileName(name);
+    } catch (error) {
+      log(`${deltaPath}: cannot send: ${(error as Error).message}`);
+      return 1;
+    }
+    if (!/^[\x21-\x7e]+$/.test(alias)) {
+      log(`mail alias '${alias}' must be one address without spaces or control characters`);
+      return 1;
+    }
+    const queueDir = stringOption(args.options.get('q'));
+    if (queueDir !== undefined) {
+      try {
+        if (!statSync(queueDir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+      } catch (error) {
+        log(`queue directory '${queueDir}': ${strerror(error)}`);
+        return 1;
+      }
+    }
+    let fd: number;
+    let size: number;
+    try {
+      fd = openSync(deltaPath, 'r');
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) {
+        closeSync(fd);
+        throw Object.assign(new Error(), { code: stat.isDirectory() ? 'EISDIR' : 'EINVAL' });
+      }
+      size = stat.size;
+    } catch (error) {
+      log(`${deltaPath}: ${strerror(error)}`);
+      return 1;
+    }
+    try {
+      if (size === 0) {
+        log(`${deltaPath}: the delta is empty: nothing to send`);
+        return 1;
+      }
+      if (maxDeltaSize !== 0 && size > maxDeltaSize) {
+        const notice = { name, size, maxDeltaSize, alias };
+        if (queueDir !== undefined) {
+          new QueueDir(queueDir).queueNotice(notice);
+        } else {
+          const transport = await transportFor(args.options);
+          const message = transport.start();
+          await message.write(noticeMessage(notice));
+          await message.close();
+          await transport.end();
+        }
+        return 0;
+      }
+      const split = { name, size, alias, maxMessageSize };
+      if (queueDir !== undefined) {
+        const queue = new QueueDir(queueDir);
+        queue.recover(isAlive);
+        try {
+          await queue.queueDelta(fdSource(fd), split, (p) =>
+            log(`${p.name} ${p.number}/${p.count} queued for ${alias}`),
+          );
+        } catch (error) {
+          log(messageOf(error));
+          log('discarding queued delta pieces');
+          return 1;
+        }
+        return 0;
+      }
+      const transport = await transportFor(args.options);
+      try {
+        await splitDelta(fdSource(fd), split, (piece) => {
+          const message = transport.start();
+          return {
+            write: (bytes) => message.write(bytes),
+            close: async () => {
+              await message.close();
+              log(`${piece.name} ${piece.number}/${piece.count} sent to ${alias}`);
+            },
+          };
+        });
+      } finally {
+        await transport.end();
+      }
+      return 0;
+    } catch (error) {
+      if (error instanceof TransportError) for (const line of error.lines) log(line);
+      else log(messageOf(error));
+      return 1;
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    logger.close();
+  }
+}
+
+function transportFor(options: ReadonlyMap<string, string | true>) {
+  return chooseTransport(
+    {
+      smtp: stringOption(options.get('smtp')),
+      mbox: stringOption(options.get('mbox')),
+      sendmail: stringOption(options.get('sendmail')),
+    },
+    'smail',
+  );
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof CtmMailError) return error.message;
+  if (error instanceof TransportError) return error.lines.join('\n');
+  return error instanceof Error ? error.message : String(error);
+}

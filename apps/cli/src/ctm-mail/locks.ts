@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import type { HeldLock, LockPort } from '@suite/ctm-mail';
+
+/** The part of @suite/lockfile this adapter uses (its contract; see packages/lockfile). */
+interface LockfileApi {
+  acquire(
+    path: string,
+    options?: { stale?: number; timeout?: number },
+  ): Promise<{ release(): Promise<void>; adopt(pid: number): Promise<void> }>;
+}
+
+/** How long a run waits for another to finish with the directories before it gives up. */
+const WAIT_MS = 10 * 60_000;
+
+/**
+ * ctm_rmail's locks on @suite/lockfile: `DELTADIR/.mutex_build` and `DELTADIR/.mutex_apply` as in the original
+ * (the lock files themselves are `.mutex_build.lock` and `.mutex_apply.lock`). A lock whose owner died (kill -9) is
+ * taken over.
+ */
+export function deltaDirLocks(deltaDir: string): LockPort {
+  return {
+    async acquire(name): Promise<HeldLock> {
+      const lockfile = (await import('@suite/lockfile/node')) as unknown as LockfileApi;
+      const handle = await lockfile.acquire(join(deltaDir, `.mutex_${name}`), {
+        timeout: WAIT_MS,
+        stale: 30_000,
+      });
+      return { release: () => handle.release() };
+    },
+  };
+}
+
+/** Whether a process is alive (a signal 0 probe). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
