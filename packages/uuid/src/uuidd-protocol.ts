@@ -236,6 +236,7 @@ export function decodeUuiddReply(
     return { status: 'invalid', reason: `Unexpected reply length from server ${length}` };
   }
   if (bytes.length < 4 + length) return { status: 'incomplete' };
+  // Copies, never views: `bytes` may be a Buffer, whose slice() shares memory (and a pool).
   const payload = bytes.subarray(4, 4 + length);
   const done = (message: UuiddReply): UuiddDecoded<UuiddReply> => ({
     status: 'complete',
@@ -251,15 +252,15 @@ export function decodeUuiddReply(
     }
     case UUIDD_OP_TIME_UUID:
     case UUIDD_OP_RANDOM_UUID:
-      return done({ op, uuid: payload.slice() });
+      return done({ op, uuid: Uint8Array.from(payload) });
     case UUIDD_OP_BULK_TIME_UUID:
-      return done({ op, uuid: payload.slice(0, 16), count: readInt32(payload, 16) });
+      return done({ op, uuid: Uint8Array.from(payload.subarray(0, 16)), count: readInt32(payload, 16) });
     case UUIDD_OP_BULK_RANDOM_UUID: {
       const count = length >= 4 ? readInt32(payload, 0) : -1;
       if (count < 0 || length !== 4 + 16 * count) {
         return { status: 'invalid', reason: `Unexpected reply length from server ${length}` };
       }
-      return done({ op, uuids: payload.slice(4), count });
+      return done({ op, uuids: Uint8Array.from(payload.subarray(4)), count });
     }
   }
 }
@@ -279,7 +280,7 @@ export function expandUuiddBulkTime(first: Uint8Array, count: number): Uint8Arra
   const uuids: Uint8Array[] = [];
   for (let i = 0; i < Math.max(count, 1); i++) {
     const ticks = (start + BigInt(i)) & 0x0fff_ffff_ffff_ffffn;
-    const uuid = first.slice();
+    const uuid = Uint8Array.from(first); // not slice(): on a Buffer that is a view
     const out = new DataView(uuid.buffer);
     out.setUint32(0, Number(ticks & 0xffff_ffffn));
     out.setUint16(4, Number((ticks >> 32n) & 0xffffn));
