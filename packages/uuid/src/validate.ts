@@ -13,6 +13,10 @@ export function hasUuidShape(s: string): boolean {
   return true;
 }
 
+// V8's regex engine beats a char-code loop here.
+const UUID_PATTERN =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|0{8}-0{4}-0{4}-0{4}-0{12}|f{8}-f{4}-f{4}-f{4}-f{12})$/i;
+
 /**
  * Whether `value` is a UUID string as the `uuid` package accepts it: the 8-4-4-4-12 hex form (either case) with
  * version 1-8 and the RFC 9562 variant, or the nil or max UUID. Braces, `urn:uuid:` and missing hyphens are refused.
@@ -22,16 +26,5 @@ export function hasUuidShape(s: string): boolean {
  * validate('{919108f7-52d1-4320-9bac-f847db4148a8}'); // false
  */
 export function validate(value: unknown): value is Uuid {
-  if (typeof value !== 'string' || !hasUuidShape(value)) return false;
-  const version = value.charCodeAt(14);
-  const variant = value.charCodeAt(19) | 0x20;
-  if (
-    version >= 0x31 &&
-    version <= 0x38 &&
-    (variant === 0x38 || variant === 0x39 || variant === 0x61 || variant === 0x62)
-  ) {
-    return true;
-  }
-  const lower = value.toLowerCase();
-  return lower === '00000000-0000-0000-0000-000000000000' || lower === 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  return typeof value === 'string' && UUID_PATTERN.test(value);
 }
