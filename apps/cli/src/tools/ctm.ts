@@ -1,3 +1,65 @@
-import { pending } from './_pending.js';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { CtmExit } from '@suite/ctm-mail';
+import { applyDelta, deltaBytesSource, deltaFileSource, NodeTree, nodeMd5 } from '@suite/ctm-mail/node';
+import { backupNames } from '../ctm/backup.js';
+import { diffMain } from '../ctm/diff.js';
+import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
 
-export const main = pending('ctm', 7);
+/**
+ * ctm(1): applies CTM deltas to the tree in the current directory (or -b basedir), in ctm's three passes; and
+ * `ctm diff OLD NEW NAME NUMBER -o DELTA` makes one. Exit status: 0, or ctm's bits (1 bad delta, 2 usage, 4 out of
+ * resources, 8 tree not as expected, 16 the same but -F would force it, 32 refused name or internal problem).
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'diff') return diffMain(argv.slice(1));
+  const o = parseCtmOptions(argv);
+  const warn = (line: string) => process.stderr.write(`ctm: ${line}\n`);
+  for (const w of o.warnings) warn(w);
+  if (o.errors > 0) {
+    warn(`${o.errors} errors during option processing`);
+    return CtmExit.Pilot;
+  }
+  const dir = o.basedir ?? '.';
+  const statusPath = o.basedir ? join(o.basedir, '.ctm_status') : '.ctm_status';
+  const tree = new NodeTree(dir);
+  if (!o.list && o.verbose > 0 && tree.lstat('.ctm_status') === undefined)
+    warn(`warning: ${statusPath} not found`);
+
+  let status = 0;
+  for (const file of o.files.length > 0 ? o.files : ['-']) {
+    status |= await proc(file, tree, dir, o);
+    if (status !== 0) break;
+  }
+  if (o.verbose > 0) warn(`exit(${status})`);
+  return status;
+}
+
+async function proc(file: string, tree: NodeTree, dir: string, o: CtmOptions): Promise<number> {
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let source: ReturnType<typeof deltaFileSource>;
+  try {
+    source = file === '-' ? deltaBytesSource(await buffer(process.stdin)) : deltaFileSource(file);
+  } catch (error) {
+    say(`ctm: ${file}: ${(error as Error).message}`);
+    return CtmExit.Garbage;
+  }
+  if (o.verbose > 1) say(`Working on <${file}>`);
+  const result = await applyDelta(source, tree, {
+    check: o.check,
+    force: o.force,
+    keep: o.keep,
+    list: o.list,
+    setTimes: o.setTimes,
+    verbose: o.verbose,
+    filters: o.filters,
+    label: file,
+    md5: nodeMd5,
+    report: say,
+    output: (line) => process.stdout.write(`${line}\n`),
+    ...(o.backupFile !== undefined && {
+      backup: (names: readonly string[]) => backupNames(names, o.tarCommand, o.backupFile!, dir),
+    }),
+  });
+  return result.status;
+}

@@ -1,0 +1,130 @@
+import type { DeltaFilter } from '@suite/ctm-mail';
+import { basicRegExp } from './bre.js';
+
+/** ctm(1)'s command line, as getopt("ab:B:cd:e:Fklm:pPqr:R:t:T:uV:vx:") reads it. */
+export interface CtmOptions {
+  basedir?: string;
+  backupFile?: string;
+  tarCommand: string;
+  check: boolean;
+  force: boolean;
+  keep: boolean;
+  list: boolean;
+  setTimes: boolean;
+  verbose: number;
+  filters: DeltaFilter[];
+  files: string[];
+  /** Messages about the options (each printed as `ctm: ...`). */
+  warnings: string[];
+  /** How many of them are errors (the original then exits 2). */
+  errors: number;
+}
+
+const WITH_ARGUMENT = new Set(['b', 'B', 'd', 'e', 'm', 'r', 'R', 't', 'T', 'V', 'x']);
+const KNOWN = new Set([...WITH_ARGUMENT, 'a', 'c', 'F', 'k', 'l', 'p', 'P', 'q', 'u', 'v']);
+
+/** Parses ctm's options; like BSD getopt it stops at the first operand or at `--`. */
+export function parseCtmOptions(argv: readonly string[]): CtmOptions {
+  const o: CtmOptions = {
+    tarCommand: 'tar -rf %s -T -',
+    check: false,
+    force: false,
+    keep: false,
+    list: false,
+    setTimes: false,
+    verbose: 1,
+    filters: [],
+    files: [],
+    warnings: [],
+    errors: 0,
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') break;
+    for (let j = 1; j < arg.length; j++) {
+      const c = arg[j]!;
+      if (!KNOWN.has(c)) {
+        o.warnings.push(`option '${c}' not supported`);
+        o.errors++;
+        continue;
+      }
+      let value = '';
+      if (WITH_ARGUMENT.has(c)) {
+        if (j + 1 < arg.length) value = arg.slice(j + 1);
+        else if (i + 1 < argv.length) value = argv[++i]!;
+        else {
+          o.warnings.push(`option '${c}' requires an argument`);
+          o.errors++;
+          break;
+        }
+        j = arg.length;
+      }
+      apply(o, c, value);
+    }
+  }
+  o.files = argv.slice(i) as string[];
+  return o;
+}
+
+function apply(o: CtmOptions, c: string, value: string): void {
+  switch (c) {
+    case 'b':
+      o.basedir = value;
+      break;
+    case 'B':
+      o.backupFile = value;
+      break;
+    case 'c':
+      o.check = true;
+      break;
+    case 'F':
+      o.force = true;
+      break;
+    case 'k':
+      o.keep = true;
+      break;
+    case 'l':
+      o.list = true;
+      break;
+    case 'q':
+      o.verbose--;
+      break;
+    case 'v':
+      o.verbose++;
+      break;
+    case 'V': {
+      const n = Number.parseInt(value, 10);
+      if (Number.isNaN(n)) {
+        o.warnings.push(`option 'V' needs a number, not "${value}"`);
+        o.errors++;
+      } else o.verbose += n;
+      break;
+    }
+    case 'u':
+      o.setTimes = true;
+      break;
+    case 't':
+      o.tarCommand = value;
+      break;
+    case 'T': // temporary files go beside their target (for an atomic rename); accepted for compatibility
+    case 'p': // paranoia levels: the checks are always on
+    case 'P':
+      break;
+    case 'e':
+    case 'x':
+      try {
+        o.filters.push({ include: c === 'e', pattern: basicRegExp(value) });
+      } catch (error) {
+        o.warnings.push(`regular expression: "${(error as Error).message}"`);
+        o.errors++;
+      }
+      break;
+    default:
+      o.warnings.push(`option '${c}' not yet implemented`);
+  }
+}

@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { applyDeltaFile, deltaBytesSource, NodeTree, nodeMd5, writeDeltaFile } from '../src/node/index.js';
+import { handDelta, md5 } from './delta-helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctm-node-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every file and directory below `root` with content and permission bits: two equal trees give equal values. */
+export function listing(root: string, skip = new Set(['.ctm_status'])): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const path = rel ? `${rel}/${name}` : name;
+      if (!rel && skip.has(name)) continue;
+      const st = statSync(join(root, path));
+      if (st.isDirectory()) {
+        out[`${path}/`] = '';
+        walk(path);
+      } else out[path] = `${(st.mode & 0o777).toString(8)} ${md5(readFileSync(join(root, path)))}`;
+    }
+  };
+  walk('');
+  return out;
+}
+
+function write(root: string, files: Record<string, string | Buffer>, mode = 0o644): void {
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(root, name, '..'), { recursive: true });
+    writeFileSync(join(root, name), content);
+    chmodSync(join(root, name), mode);
+  }
+}
+
+describe('deltas on node:fs', () => {
+  it('round trip: random trees → writeDeltaFile (gzip) → applyDeltaFile gives the new tree, modes included', async () => {
+    for (let round = 0; round < 5; round++) {
+      const old = join(dir, `old${round}`);
+      const neu = join(dir, `new${round}`);
+      let s = round + 11;
+      const rnd = (n: number) => {
+        s = (s * 1103515245 + 12345) & 0x7fffffff;
+        return s % n;
+      };
+      for (const root of [old, neu]) {
+        mkdirSync(root);
+        for (let i = 0; i < 30; i++) {
+          const name = `${['', 'a/', 'a/b/', 'c/'][rnd(4)]}f${rnd(15)}`;
+          const content =
+            rnd(5) === 0
+              ? Buffer.from(Array.from({ length: rnd(500) }, () => rnd(256)))
+              : Array.from({ length: rnd(40) }, () => `line ${rnd(6)}\n`).join('');
+          // Like mkctm, a delta carries a mode with new content only: keep modes a function of the name.
+          write(root, { [name]: content }, name.endsWith('3') ? 0o755 : 0o644);
+        }
+      }
+      const delta = join(dir, `r.${round}.gz`);
+      await writeDeltaFile(old, neu, delta, { name: 'rt', number: round + 1, date: new Date() });
+      expect(gunzipSync(readFileSync(delta)).subarray(0, 14).toString()).toBe('CTM_BEGIN 2.0 ');
+      const result = await applyDeltaFile(delta, old, { verbose: 0 });
+      expect(result).toMatchObject({ outcome: 'applied', status: 0 });
+      expect(listing(old)).toEqual(listing(neu));
+      expect(readFileSync(join(old, '.ctm_status'), 'utf8')).toBe(`rt ${round + 1}\n`);
+      expect(readdirSync(old).filter((n) => n.startsWith('.ctm_applying') || n.endsWith('.ctmtmp'))).toEqual(
+        [],
+      );
+    }
+  });
+
+  it('refuses a name that resolves outside the tree through a symlink, and writes nothing there', async () => {
+    const tree = join(dir, 'tree');
+    const outside = join(dir, 'outside');
+    mkdirSync(tree);
+    mkdirSync(outside);
+    symlinkSync(outside, join(tree, 'link'));
+    const delta = join(dir, 'evil');
+    writeFileSync(delta, handDelta(`CTMFM link/owned 0 0 644 ${md5('x\n')} 2\nx\n\n`));
+    const lines: string[] = [];
+    const result = await applyDeltaFile(delta, tree, { report: (l) => lines.push(l) });
+    expect(result.outcome).toBe('refused');
+    expect(lines).toContain('  FM: link/owned: refused: link is a symlink.');
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('agrees with md5(1) and gzip(1): a delta gzipped by the system applies', async () => {
+    const tree = join(dir, 'tree');
+    mkdirSync(tree);
+    const plain = join(dir, 'd');
+    writeFileSync(plain, handDelta(`CTMFM hello 0 0 600 ${md5('hi\n')} 3\nhi\n\n`));
+    execFileSync('gzip', ['-9', plain]);
+    expect(await applyDeltaFile(`${plain}.gz`, tree, { verbose: 0 })).toMatchObject({ status: 0 });
+    expect(readFileSync(join(tree, 'hello'), 'utf8')).toBe('hi\n');
+    expect(statSync(join(tree, 'hello')).mode & 0o777).toBe(0o600);
+  });
+
+  it('NodeTree writes through NAME.ctmtmp and leaves no temporary behind', () => {
+    const t = new NodeTree(dir);
+    t.writeFile('deep/er/file', new TextEncoder().encode('x'), 0o640);
+    expect(readFileSync(join(dir, 'deep/er/file'), 'utf8')).toBe('x');
+    expect(existsSync(join(dir, 'deep/er/file.ctmtmp'))).toBe(false);
+    expect(nodeMd5 && deltaBytesSource(new Uint8Array([1]))).toBeTypeOf('function');
+  });
+});
