@@ -103,6 +103,7 @@ export function createLocker(ports: LockPorts): Locker {
   const spares = new Map<string, { spare: Spare; cancel: () => void }>();
   let selfStart: number | undefined | null = null;
   let sparesHeld = false;
+  let exiting = false;
 
   function newOwner(): LockOwner {
     if (selfStart === null) selfStart = ports.probe.startTime(ports.host.pid);
@@ -128,6 +129,7 @@ export function createLocker(ports: LockPorts): Locker {
       // Idle spares go when the process does.
       sparesHeld = true;
       ports.held?.hold(() => {
+        exiting = true;
         for (const { spare } of spares.values()) dir.destroy(spare.dir, spare.record);
         spares.clear();
       });
@@ -137,7 +139,7 @@ export function createLocker(ports: LockPorts): Locker {
   }
 
   function returnSpare(lockPath: string, spare: Spare): void {
-    if (spares.has(lockPath)) {
+    if (exiting || spares.has(lockPath)) {
       dir.destroy(spare.dir, spare.record);
       return;
     }

@@ -1,0 +1,222 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquire, isLocked, readOwner } from '../src/node/index.js';
+
+const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
+let dir: string;
+const children = new Set<ChildProcess>();
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lockfile-e2e-'));
+});
+afterEach(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+  }
+  children.clear();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function start(args: string[], options: { uid?: number; gid?: number } = {}): ChildProcess {
+  const child = spawn(process.execPath, [worker, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...options,
+  });
+  children.add(child);
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+function output(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk;
+      if (text.endsWith('\n')) resolve(text.trim());
+    });
+    child.once('exit', () => resolve(text.trim()));
+  });
+}
+
+async function holder(path: string, ...extra: string[]): Promise<ChildProcess> {
+  const child = start(['hold', path, ...extra]);
+  expect(await output(child)).toBe('held');
+  return child;
+}
+
+describe('mutual exclusion across real processes', () => {
+  it('8 processes × 200 critical sections on a counter file end at exactly 1600', async () => {
+    const counter = join(dir, 'counter');
+    await writeFile(counter, '0');
+    const workers = Array.from({ length: 8 }, () => start(['count', join(dir, 'counter'), counter, '200']));
+    const results = await Promise.all(workers.map(exited));
+    expect(results.every((result) => result.code === 0)).toBe(true);
+    expect(await readFile(counter, 'utf8')).toBe('1600');
+    expect(await readdir(dir)).toEqual(['counter']); // locks and their spares are gone with the processes
+  });
+
+  it('loses and doubles no increment while holders are killed with SIGKILL at random', async () => {
+    const log = join(dir, 'log');
+    await writeFile(log, '');
+    const target = 1600;
+    const path = join(dir, 'log');
+    const live = new Set<ChildProcess>();
+    const spawnWorker = () => live.add(start(['log', path, log, String(target)]));
+    for (let i = 0; i < 8; i++) spawnWorker();
+    let kills = 0;
+    while (lastValue(await readFile(log, 'utf8')) < target) {
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 60));
+      const victims = [...live].filter((child) => child.exitCode === null);
+      const victim = victims[Math.floor(Math.random() * victims.length)];
+      if (victim !== undefined && kills < 40) {
+        victim.kill('SIGKILL');
+        kills++;
+        live.delete(victim);
+        spawnWorker();
+      }
+    }
+    const finishedNormally = await Promise.all([...live].map(async (child) => (await exited(child)).code));
+    const values = (await readFile(log, 'utf8')).trimEnd().split('\n').map(Number);
+    expect(values).toEqual(Array.from({ length: target }, (_, i) => i + 1));
+    expect(kills).toBeGreaterThan(5);
+    // Every surviving waiter got the lock again to see the target reached, and exited cleanly.
+    expect(finishedNormally.every((code) => code === 0)).toBe(true);
+    expect(finishedNormally.length).toBe(8);
+  });
+});
+
+function lastValue(text: string): number {
+  const lines = text.trimEnd().split('\n');
+  return text === '' ? 0 : Number(lines[lines.length - 1]);
+}
+
+describe('stale locks on this host', () => {
+  it('takes over at once the lock of a holder killed with SIGKILL', async () => {
+    const path = join(dir, 'data');
+    const child = await holder(path);
+    const pid = child.pid;
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(await readOwner(path)).toMatchObject({ pid });
+    expect(await isLocked(path)).toBe(false);
+    const lock = await acquire(path); // timeout 0: one try
+    expect(await readOwner(path)).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  it('never takes over a live holder stopped with SIGSTOP, even past `stale`', async () => {
+    const path = join(dir, 'data');
+    const child = await holder(path);
+    child.kill('SIGSTOP');
+    try {
+      const error = await acquire(path, { stale: 50, timeout: 600 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ETIMEOUT', owner: { pid: child.pid } });
+      expect(await isLocked(path, { stale: 50 })).toBe(true);
+    } finally {
+      child.kill('SIGCONT');
+    }
+  });
+
+  it('of two contenders racing for one stale lock exactly one wins, 1000 times in a row', async () => {
+    const path = join(dir, 'data');
+    const dead = start(['try', join(dir, 'other')]);
+    await exited(dead);
+    const racers = [0, 1].map(() => {
+      const child = fork(worker, ['race', path], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      children.add(child);
+      return child;
+    });
+    const next = (child: ChildProcess) =>
+      new Promise<unknown>((resolve) => child.once('message', (message) => resolve(message)));
+    await Promise.all(racers.map(next));
+    const hostname = (await import('node:os')).hostname();
+    let contested = 0;
+    for (let round = 0; round < 1000; round++) {
+      // A lock left by a dead process: judged stale by both at once.
+      const token = `stale${round}`;
+      await mkdir(join(dir, 'data.lock'));
+      const record = { pid: dead.pid, hostname, token, created: Date.now() };
+      await writeFile(join(dir, 'data.lock', `owner.${token}.json`), JSON.stringify(record));
+      const go = Date.now() + 3;
+      const replies = racers.map(next);
+      for (const racer of racers) racer.send({ go });
+      const [a, b] = (await Promise.all(replies)) as { won: boolean; code?: string; owner?: number }[];
+      const winners = [a, b].filter((reply) => reply!.won);
+      expect(winners.length, `round ${round}`).toBe(1);
+      const loser = [a, b].find((reply) => !reply!.won)!;
+      expect(loser.code).toBe('ELOCKED');
+      const winner = racers[a!.won ? 0 : 1]!;
+      if (loser.owner === winner.pid) contested++;
+      const released = next(winner);
+      winner.send('release');
+      await released;
+    }
+    for (const racer of racers) racer.send('exit');
+    await Promise.all(racers.map(exited));
+    // The loser saw the winner's fresh lock (not merely the stale one) in most rounds: the race was real.
+    expect(contested).toBeGreaterThan(500);
+  });
+});
+
+describe('release on exit and signals', () => {
+  it('releases on SIGTERM and still dies of SIGTERM', async () => {
+    const path = join(dir, 'data');
+    const child = await holder(path);
+    child.kill('SIGTERM');
+    expect(await exited(child)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('releases on SIGINT and SIGHUP the same way', async () => {
+    for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+      const child = await holder(join(dir, 'data'));
+      child.kill(signal);
+      expect(await exited(child)).toEqual({ code: null, signal });
+      expect(await readdir(dir)).toEqual([]);
+    }
+  });
+
+  it('leaves the signal to a program that listens to it, and releases when that program exits', async () => {
+    const path = join(dir, 'data');
+    const child = await holder(path, 'listen');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('releases on normal exit without release()', async () => {
+    const child = start(['exit', join(dir, 'data')]);
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('bad input', () => {
+  it('refuses a directory without write permission with EACCES', async () => {
+    const locked = join(dir, 'ro');
+    await mkdir(locked);
+    await chmod(dir, 0o755);
+    await chmod(locked, 0o555);
+    // root may write anywhere: try as nobody then
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const child = start(['try', join(locked, 'data')], asNobody);
+    const reply = JSON.parse(await output(child)) as { code: string; message: string };
+    expect(reply.code).toBe('EACCES');
+    expect(reply.message).toContain(`no permission to write in ${locked}`);
+    expect(await readdir(locked)).toEqual([]);
+  });
+});
