@@ -116,6 +116,11 @@ describe('deltas on node:fs', () => {
     t.writeFile('deep/er/file', new TextEncoder().encode('x'), 0o640);
     expect(readFileSync(join(dir, 'deep/er/file'), 'utf8')).toBe('x');
     expect(existsSync(join(dir, 'deep/er/file.ctmtmp'))).toBe(false);
-    expect(nodeMd5 && deltaBytesSource(new Uint8Array([1]))).toBeTypeOf('function');
+    const h = nodeMd5();
+    h.update(new TextEncoder().encode('abc'));
+    expect(h.hex()).toBe('900150983cd24fb0d6963f7d28e17f72');
+    expect([...(deltaBytesSource(new Uint8Array([7]))() as Iterable<Uint8Array>)]).toEqual([
+      new Uint8Array([7]),
+    ]);
   });
 });
