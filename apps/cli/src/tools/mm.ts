@@ -1,3 +1,1 @@
-import { pending } from './_pending.js';
-
-export const main = pending('mm', 5);
+export { main } from '../mm/main.js';

@@ -1,0 +1,108 @@
+/** mm's command line: the original's flags, mm's own long options, and the config files. */
+export interface MmArgs {
+  /** `-t`: ignore the retry timers. */
+  readonly ignoreTimers: boolean;
+  /** `-o site:package` / `-osite:package` (repeatable): run only these. */
+  readonly only: readonly string[];
+  /** `-debug`, once per level. */
+  readonly debug: number;
+  /** `-s`: print each status change. */
+  readonly statusDebug: boolean;
+  /** Flags mm does not understand: passed to mirror in `$args`. */
+  readonly mirrorArgs: readonly string[];
+  /** Config files; none means standard input. */
+  readonly files: readonly string[];
+  readonly status: boolean;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly dryRun: boolean;
+  /** `--why site:package`: explain why that job would or would not run. */
+  readonly why: string | undefined;
+  /** `--grace SECONDS` between SIGTERM and SIGKILL when stopping jobs. */
+  readonly graceSeconds: number;
+  readonly help: boolean;
+}
+
+/** A command-line mistake: mm prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
+const LONG_WITH_VALUE = new Set(['--why', '--grace']);
+const LONG = new Set(['--status', '--json', '--quiet', '--dry-run', '--help', ...LONG_WITH_VALUE]);
+
+/**
+ * Parses mm's arguments. Single-dash flags mm does not know go to mirror (as in the original); mm's own options
+ * are all `--long`, which mirror never takes, so they cannot collide. Options stop at the first file or `--`.
+ */
+export function parseMmArgs(argv: readonly string[]): MmArgs {
+  let ignoreTimers = false;
+  let debug = 0;
+  let statusDebug = false;
+  const only: string[] = [];
+  const mirrorArgs: string[] = [];
+  const long = new Map<string, string>();
+  let i = 0;
+  const value = (flag: string): string => {
+    const v = argv[++i];
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg === '-' || !arg.startsWith('-')) break;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq < 0 ? arg : arg.slice(0, eq);
+      if (!LONG.has(name)) throw new UsageError(`unknown option ${name}`);
+      if (LONG_WITH_VALUE.has(name)) long.set(name, eq < 0 ? value(name) : arg.slice(eq + 1));
+      else if (eq >= 0) throw new UsageError(`${name} takes no value`);
+      else long.set(name, '');
+    } else if (arg === '-t') ignoreTimers = true;
+    else if (arg === '-s') statusDebug = true;
+    else if (arg === '-debug') debug += 1;
+    else if (arg === '-o') only.push(value('-o').trim());
+    else if (arg.startsWith('-o')) only.push(arg.slice(2).trim());
+    else mirrorArgs.push(arg);
+  }
+  const grace = long.has('--grace') ? Number(long.get('--grace')) : 10;
+  if (!Number.isFinite(grace) || grace < 0)
+    throw new UsageError(`--grace ${long.get('--grace')}: not a number of seconds`);
+  return {
+    ignoreTimers,
+    only,
+    debug,
+    statusDebug,
+    mirrorArgs,
+    files: argv.slice(i),
+    status: long.has('--status'),
+    json: long.has('--json'),
+    quiet: long.has('--quiet'),
+    dryRun: long.has('--dry-run'),
+    why: long.get('--why'),
+    graceSeconds: grace,
+    help: long.has('--help'),
+  };
+}
+
+export const MM_USAGE = `Usage: mm [-t] [-o site:package]... [-debug]... [-s] [mirror-flags...] [config-file...]
+       mm --status [--json] [config-file...]
+       mm --dry-run [--json] | --why site:package [flags] [config-file...]
+
+Runs the mirror jobs of the config files (standard input if none) in parallel.
+  -t                  ignore the retry timers (locks still apply)
+  -o site:package     run only that job (repeatable; -osite:package works too)
+  -debug              more debugging output (repeat for more)
+  -s                  print each status change
+  -anything-else      passed to mirror in $args
+  --status            print a table of all jobs: last result, last run, next eligible, locked by
+  --json              with --status or --dry-run: print JSON for machines
+  --dry-run           run nothing; say for each job whether it would run, and why not
+  --why site:package  say why that job would or would not run now
+  --quiet             plain log lines, no live view on a terminal
+  --grace SECONDS     wait between SIGTERM and SIGKILL when stopping jobs (default 10)
+
+Exit status: 0 every job that ran succeeded, 1 a job (or cmd=) failed or mm was stopped, 2 configuration error.
+`;

@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { acquire, isLocked, LockError, type LockOwner, readOwner, withLock } from '@suite/lockfile/node';
+import type { Job, LockHolder, LockPort } from '@suite/mirror-scheduler';
+import type { FileLock } from '@suite/mirror-scheduler/node';
+
+/** The directory under each home that holds one lock per job. */
+export const LOCK_DIR = 'mm.locks';
+
+/** Where a job's lock lives: `HOME/mm.locks/<site:package, %-encoded>` (+ `.lock`, by @suite/lockfile). */
+export function jobLockPath(job: Job, fallbackHome: string): string {
+  return join(job.cwd ?? fallbackHome, LOCK_DIR, encodeURIComponent(job.id));
+}
+
+function holderOf(owner: LockOwner | undefined): LockHolder | undefined {
+  if (owner === undefined) return undefined;
+  return {
+    pid: owner.pid,
+    hostname: owner.hostname,
+    since: owner.created,
+    ...(owner.pids?.length ? { pids: owner.pids } : {}),
+  };
+}
+
+/**
+ * Per-job locks on @suite/lockfile: one atomic try (`timeout: 0`) before a job starts; the job's process is
+ * adopted, so if mm dies (even kill -9) the job stays locked until that process has ended too. Liveness is
+ * checked by pid and process start time, so a reused pid or another user's process does not look like a holder.
+ */
+export function lockfileJobLocks(fallbackHome: string): LockPort {
+  return {
+    async tryLock(job) {
+      const path = jobLockPath(job, fallbackHome);
+      await mkdir(join(path, '..'), { recursive: true });
+      try {
+        const handle = await acquire(path, { timeout: 0 });
+        return {
+          acquired: true,
+          lock: { adopt: (pid) => handle.adopt(pid), release: () => handle.release() },
+        };
+      } catch (error) {
+        if (error instanceof LockError && error.code === 'ELOCKED') {
+          const holder = holderOf(error.owner ?? (await readOwner(path).catch(() => undefined)));
+          return holder ? { acquired: false, holder } : { acquired: false };
+        }
+        throw error;
+      }
+    },
+    async holder(job) {
+      const path = jobLockPath(job, fallbackHome);
+      if (!(await isLocked(path).catch(() => false))) return undefined;
+      return holderOf(await readOwner(path).catch(() => undefined)) ?? {};
+    },
+  };
+}
+
+/** The status files' read-modify-write lock, across processes (mm.status.lock beside mm.status). */
+export const lockfileFileLock: FileLock = {
+  withLock: (path, fn) => withLock(path, () => fn(), { timeout: 60_000 }),
+};

@@ -1,0 +1,86 @@
+import type { JobVerdict, LockHolder, MirrorJob, StatusRecord } from '@suite/mirror-scheduler';
+import { interrupted, nextEligibleAt } from '@suite/mirror-scheduler';
+
+/** One row of `mm --status`: what is known about a job. */
+export interface StatusRow {
+  readonly id: string;
+  readonly home: string;
+  readonly lastResult: 'never' | 'ok' | 'failed' | 'running' | 'interrupted';
+  readonly lastExitCode: number | null;
+  readonly lastSignal: string | null;
+  readonly lastStarted: string | null;
+  readonly lastEnded: string | null;
+  readonly lastDurationMs: number | null;
+  readonly consecutiveFailures: number;
+  readonly nextEligible: string | null;
+  readonly lockedBy: LockHolder | null;
+}
+
+const iso = (ms: number | undefined) =>
+  ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export function statusRow(
+  job: MirrorJob,
+  record: StatusRecord | undefined,
+  holder: LockHolder | undefined,
+): StatusRow {
+  let lastResult: StatusRow['lastResult'] = 'never';
+  if (holder) lastResult = 'running';
+  else if (record?.lastStarted !== undefined)
+    lastResult = interrupted(record) ? 'interrupted' : record.lastOk ? 'ok' : 'failed';
+  const next = nextEligibleAt(job, record);
+  return {
+    id: job.id,
+    home: job.cwd,
+    lastResult,
+    lastExitCode: record?.lastExitCode ?? null,
+    lastSignal: record?.lastSignal ?? null,
+    lastStarted: iso(record?.lastStarted),
+    lastEnded: iso(record?.lastEnded),
+    lastDurationMs: record?.lastDurationMs ?? null,
+    consecutiveFailures: record?.consecutiveFailures ?? 0,
+    nextEligible: Number.isFinite(next) ? iso(next) : 'now',
+    lockedBy: holder ?? null,
+  };
+}
+
+function resultText(row: StatusRow): string {
+  if (row.lastResult !== 'failed') return row.lastResult;
+  const why = row.lastSignal ? row.lastSignal : `exit ${row.lastExitCode ?? '?'}`;
+  return `failed (${why}${row.consecutiveFailures > 1 ? `, ${row.consecutiveFailures}x` : ''})`;
+}
+
+function holderText(holder: LockHolder | null): string {
+  if (!holder) return '-';
+  const who = holder.pid === undefined ? '?' : `pid ${holder.pid}`;
+  return `${who}${holder.hostname ? `@${holder.hostname}` : ''}${holder.pids?.length ? ` (job ${holder.pids.join(',')})` : ''}`;
+}
+
+/** The table `mm --status` prints: aligned columns, one job per line. */
+export function formatStatusTable(rows: readonly StatusRow[], now: number): string {
+  const nextText = (row: StatusRow) =>
+    row.nextEligible === 'now' || (row.nextEligible !== null && Date.parse(row.nextEligible) <= now)
+      ? 'now'
+      : (row.nextEligible ?? '-');
+  const table = [
+    ['JOB', 'LAST RESULT', 'LAST RUN', 'NEXT ELIGIBLE', 'LOCKED BY'],
+    ...rows.map((r) => [r.id, resultText(r), r.lastStarted ?? '-', nextText(r), holderText(r.lockedBy)]),
+  ];
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
+  return table
+    .map(
+      (row) =>
+        `${row
+          .map((cell, c) => cell.padEnd(widths[c]!))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
+}
+
+/** The lines `mm --dry-run` prints. */
+export function formatVerdicts(verdicts: readonly JobVerdict[]): string {
+  return verdicts
+    .map((v) => `${v.job.id}: ${v.wouldRun ? 'would run' : `would not run (${v.reason})`}: ${v.detail}\n`)
+    .join('');
+}

@@ -1,0 +1,421 @@
+import { spawn } from 'node:child_process';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquire } from '@suite/lockfile/node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// Helpers: run the real bin in a temp dir; parse the start/end times jobs record.
+const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
+
+interface Result {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a suite tool as a real process in `cwd`; `input` goes to its stdin. */
+function runTool(
+  name: string,
+  args: readonly string[],
+  options: { cwd: string; input?: string; env?: Record<string, string> },
+): Promise<Result> & { pid: number | undefined; exited: Promise<NodeJS.Signals | null> } {
+  const child = spawn(process.execPath, [bin(name), ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  child.stdin.end(options.input ?? '');
+  const done = new Promise<Result>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  // 'close' waits for every holder of the output pipes (orphaned jobs too); 'exit' is mm's own end.
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  return Object.assign(done, { pid: child.pid, exited });
+}
+
+const mm = (cwd: string, args: readonly string[], input?: string) =>
+  runTool('mm', args, { cwd, ...(input === undefined ? {} : { input }) });
+
+async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mm-cli-'));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `check` holds, polling; fails after `ms`. */
+async function until(check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await sleep(20);
+  }
+}
+
+/** Whether `pid` is a live process (a zombie counts as dead). */
+async function alive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) [ZX]/.test(stat);
+}
+
+/** Parses `S id nanos` / `E id nanos` lines that jobs append, into intervals per job. */
+function intervals(text: string): { id: string; start: number; end: number }[] {
+  const open = new Map<string, number[]>();
+  const out: { id: string; start: number; end: number }[] = [];
+  for (const line of text.trim().split('\n')) {
+    const m = /^([SE]) (.+) (\d+)$/.exec(line);
+    if (!m) continue;
+    const [, kind, id = '', t = ''] = m;
+    const time = Number(BigInt(t) / 1000n) / 1000; // ms
+    if (kind === 'S') open.set(id, [...(open.get(id) ?? []), time]);
+    else {
+      const starts = open.get(id) ?? [];
+      out.push({ id, start: starts.shift() ?? Number.NaN, end: time });
+    }
+  }
+  return out;
+}
+
+/** The most intervals that overlap at any moment. */
+function mostAtOnce(list: readonly { start: number; end: number }[]): number {
+  const points = list.flatMap((i) => [
+    { t: i.start, d: 1 },
+    { t: i.end, d: -1 },
+  ]);
+  points.sort((a, b) => a.t - b.t || a.d - b.d);
+  let now = 0;
+  let most = 0;
+  for (const p of points) {
+    now += p.d;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+/** A mirror= command that records its start and end in ../times (relative to home) around `body`. */
+const timedMirror = (body: string) =>
+  `mirror=echo "S $site:$package $(date +%s%N)" >> times; ${body}; s=$?; echo "E $site:$package $(date +%s%N)" >> times; exit $s`;
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+});
+afterEach(async () => {
+  await cleanup();
+});
+
+const conf = (lines: string[]) => `${lines.join('\n')}\n`;
+const statusLines = async () => (await readFile(join(dir, 'mm.status'), 'utf8')).trim().split('\n');
+const exists = (p: string) =>
+  access(join(dir, p)).then(
+    () => true,
+    () => false,
+  );
+
+describe('mm', () => {
+  it('never runs more than max jobs at once, and a cmd= barrier waits for all of them', async () => {
+    const jobs = Array.from({ length: 7 }, (_, i) => `s:p${i} 1 1`);
+    const text = conf([
+      'max=3',
+      timedMirror('sleep 0.2'),
+      ...jobs.slice(0, 5),
+      'cmd=echo "S barrier $(date +%s%N)" >> times; sleep 0.1; echo "E barrier $(date +%s%N)" >> times',
+      ...jobs.slice(5),
+    ]);
+    const r = await mm(dir, ['--quiet'], text);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const list = intervals(await readFile(join(dir, 'times'), 'utf8'));
+    expect(list).toHaveLength(8);
+    expect(mostAtOnce(list.filter((i) => i.id !== 'barrier'))).toBeLessThanOrEqual(3);
+    expect(mostAtOnce(list)).toBeGreaterThanOrEqual(2); // it did run in parallel
+    const barrier = list.find((i) => i.id === 'barrier')!;
+    for (const i of list.filter((x) => /p[0-4]$/.test(x.id)))
+      expect(i.end).toBeLessThanOrEqual(barrier.start);
+    for (const i of list.filter((x) => /p[56]$/.test(x.id)))
+      expect(i.start).toBeGreaterThanOrEqual(barrier.end);
+    expect(r.stdout).toContain('mm: 7 ran, 7 succeeded, 0 failed, 0 skipped');
+  });
+
+  it('respects the retry timers (hours, fractions allowed) and -t ignores them', async () => {
+    const text = conf(['mirror=true', 'a:ok 0.0004 1', 'b:slow 1 1']);
+    expect((await mm(dir, [], text)).code).toBe(0);
+    const second = await mm(dir, [], text);
+    expect(second.stdout).toMatch(/a:ok: skipped \(timer\): last run succeeded at .*; eligible again at/);
+    expect(second.stdout).toContain('0 ran');
+    await sleep(1600); // 0.0004 h = 1.44 s
+    const third = await mm(dir, [], text);
+    expect(third.stdout).toContain('a:ok: started');
+    expect(third.stdout).toContain('b:slow: skipped (timer)');
+    expect((await mm(dir, ['-t'], text)).stdout).toContain('2 ran');
+  });
+
+  it('-t ignores timers but not locks: a job whose lock is held is skipped and says who holds it', async () => {
+    await mkdir(join(dir, 'mm.locks'));
+    const lock = await acquire(join(dir, 'mm.locks', encodeURIComponent('s:held')));
+    try {
+      const r = await mm(dir, ['-t'], conf(['mirror=true', 's:held 0 0', 's:free 0 0']));
+      expect(r.stdout).toContain(`s:held: skipped (locked): already running: locked by pid ${process.pid}`);
+      expect(r.stdout).toContain('s:free: started');
+      expect(r.code).toBe(0);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('-o works written with and without the space; skip= matches exactly (a.b:c does not skip ab:c)', async () => {
+    const text = conf([
+      'mirror=echo $site:$package >> ran',
+      'skip=a.b:c',
+      'a.b:c 0 0',
+      'ab:c 0 0',
+      'x:1 0 0',
+      'x:2 0 0',
+    ]);
+    await mm(dir, ['-o', 'x:1', '-ox:2', '-o', 'ab:c'], text);
+    expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual([
+      'ab:c',
+      'x:1',
+      'x:2',
+    ]);
+    await writeFile(join(dir, 'ran'), '');
+    await mm(dir, ['-t'], text);
+    expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual([
+      'ab:c',
+      'x:1',
+      'x:2',
+    ]);
+    const unknown = await mm(dir, ['-o', 'nope:x'], text);
+    expect(unknown).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('no such job in the configuration: nope:x'),
+    });
+  });
+
+  it('runs the default mirror command with names that have spaces and quotes, and unknown flags in $args', async () => {
+    await writeFile(join(dir, 'mirror'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done; echo\n', {
+      mode: 0o755,
+    });
+    await mkdir(join(dir, 'packages'));
+    const r = await mm(dir, ['-n', '-k'], conf(["it's a:gnu tools 'x' 0 0 -v"]));
+    expect(r.code).toBe(0);
+    expect(await readdir(join(dir, 'logs'))).toEqual(["it's a:gnu_tools__x_"]); // $pkg: blanks, / and ' become _
+    const log = await readFile(join(dir, 'logs', "it's a:gnu_tools__x_"), 'utf8');
+    expect(log).toBe("[-v][-n][-k][-pgnu tools 'x'][packages/it's a]\n");
+  });
+
+  it('clears a failure when the next run succeeds (no sticky failure in mm.status)', async () => {
+    const text = conf(['mirror=test -f ok', 's:p 0 0']);
+    expect((await mm(dir, [], text)).code).toBe(1);
+    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 256 u 0$/)]);
+    await writeFile(join(dir, 'ok'), '');
+    expect((await mm(dir, [], text)).code).toBe(0);
+    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 0 u 0$/)]);
+    const json = JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8'));
+    expect(json.jobs['s:p']).toMatchObject({ lastOk: true, consecutiveFailures: 0, lastExitCode: 0 });
+  });
+
+  it('ignores a stale "l PID" in mm.status (PID reuse, another user\'s process): the lock decides', async () => {
+    // pid 1 is alive and not ours; our own pid is alive too: the original would call both jobs locked.
+    await writeFile(join(dir, 'mm.status'), `a:1 100 0 l 1\na:2 100 0 l ${process.pid}\n`);
+    const r = await mm(dir, [], conf(['mirror=true', 'a:1 1 1', 'a:2 1 1']));
+    expect(r.stdout).toContain('2 ran');
+    expect(await statusLines()).toEqual([
+      expect.stringMatching(/^a:1 \d{10} 0 u 0$/),
+      expect.stringMatching(/^a:2 \d{10} 0 u 0$/),
+    ]);
+  });
+
+  it('keeps garbage lines of mm.status, and every entry after them', async () => {
+    await writeFile(join(dir, 'mm.status'), 'old:1 100 0 u 0\n#### garbage ####\nold:2 200 256 u 0\n');
+    await mm(dir, [], conf(['mirror=true', 'new:1 1 1', 'old:2 1 1']));
+    const lines = await statusLines();
+    expect(lines[0]).toBe('old:1 100 0 u 0');
+    expect(lines[1]).toBe('#### garbage ####');
+    expect(lines[2]).toMatch(/^old:2 \d{10} 0 u 0$/);
+    expect(lines[3]).toMatch(/^new:1 \d{10} 0 u 0$/);
+  });
+
+  it('runs hostile names without injecting anything, whatever the template', async () => {
+    const names = ['x;touch>F:p', '$(touch G):p', '`touch H`:p', "q'uote:p"];
+    for (const mirror of [
+      'mirror=echo $site $package > logs/$site:$pkg',
+      'mirror=echo "$site" \'$package\' > "logs/$site:$pkg"',
+    ]) {
+      const r = await mm(dir, ['-t'], conf([mirror, ...names.map((n) => `${n} 0 0`)]));
+      expect(r.code).toBe(0);
+    }
+    expect(await exists('F')).toBe(false);
+    expect(await exists('G')).toBe(false);
+    expect(await exists('H')).toBe(false);
+    expect((await readdir(join(dir, 'logs'))).sort()).toEqual([...names].sort());
+    expect(await readFile(join(dir, 'logs', 'x;touch>F:p'), 'utf8')).toBe('x;touch>F p\n');
+  });
+
+  it('refuses an unsafe name with file:line and runs nothing (exit 2)', async () => {
+    await writeFile(join(dir, 'mm.conf'), conf(['mirror=touch ran', 'ok:1 0 0', '../up:x 0 0']));
+    const r = await mm(dir, ['mm.conf']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("mm: mm.conf:3: error: unsafe job name '../up:x'");
+    expect(await exists('ran')).toBe(false);
+  });
+
+  it('warns about unparsable lines with file:line and runs everything else', async () => {
+    await writeFile(join(dir, 'mm.conf'), conf(['mirror=true', 'a:1 1 1', 'what is this', 'a:2 1 1']));
+    const r = await mm(dir, ['mm.conf']);
+    expect(r.stderr).toContain('mm: mm.conf:3: warning: unparsable line ignored: "what is this"');
+    expect(r.stdout).toContain('2 ran');
+    expect(r.code).toBe(0);
+  });
+
+  it('exits 2 for a missing home, a bad max= and a missing config file', async () => {
+    const r = await mm(dir, [], conf(['home=/no/such/dir', 'a:1 0 0']));
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('-:1: error: home=/no/such/dir: no such directory'),
+    });
+    expect((await mm(dir, [], 'max=0\n')).code).toBe(2);
+    expect(await mm(dir, ['nope.conf'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('cannot read nope.conf: ENOENT'),
+    });
+  });
+
+  it('creates a missing logs/ under each home; a command that does not exist fails that job only', async () => {
+    await mkdir(join(dir, 'h'));
+    const r = await mm(
+      dir,
+      [],
+      conf(['home=h', 'mirror=no-such-mirror-command', 'a:1 0 0', 'mirror=true', 'a:2 0 0']),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('a:1: FAILED: exit 127');
+    expect(r.stdout).toContain('a:2: done');
+    expect(await exists('h/logs')).toBe(true);
+    expect(await exists('h/mm.status')).toBe(true);
+  });
+
+  it('-s prints each status change in mm.status format', async () => {
+    const r = await mm(dir, ['-s'], conf(['mirror=true', 's:p 0 0']));
+    expect(r.stderr).toMatch(/^mm: status: s:p \d+ 0 l \d+\nmm: status: s:p \d+ 0 u 0\n$/);
+  });
+
+  it('--status prints a table, --json the same for machines; --why and --dry-run explain', async () => {
+    const text = conf(['mirror=exit 3', 'a:1 1 2', 'a:2 1 1']);
+    await writeFile(join(dir, 'mm.conf'), text);
+    await mm(dir, ['-o', 'a:1', 'mm.conf']);
+    const table = await mm(dir, ['--status', 'mm.conf']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^JOB\s+LAST RESULT\s+LAST RUN\s+NEXT ELIGIBLE\s+LOCKED BY$/);
+    expect(table.stdout).toMatch(/a:1 +failed \(exit 3\) +\d{4}-\d\d-\d\dT\S+Z +\d{4}-\S+Z +-/);
+    expect(table.stdout).toMatch(/a:2 +never +- +now +-/);
+    const rows = JSON.parse((await mm(dir, ['--status', '--json', 'mm.conf'])).stdout);
+    expect(rows[0]).toMatchObject({
+      id: 'a:1',
+      lastResult: 'failed',
+      lastExitCode: 3,
+      consecutiveFailures: 1,
+      lockedBy: null,
+    });
+    const why = await mm(dir, ['--why', 'a:1', 'mm.conf']);
+    expect(why.stdout).toMatch(/^a:1: would not run \(timer\): last run failed at .*; eligible again at /);
+    const dry = JSON.parse((await mm(dir, ['--dry-run', '--json', 'mm.conf'])).stdout);
+    expect(dry).toEqual([
+      expect.objectContaining({ id: 'a:1', wouldRun: false, reason: 'timer' }),
+      expect.objectContaining({ id: 'a:2', wouldRun: true }),
+    ]);
+    expect(await exists('logs/a:2')).toBe(false);
+  });
+
+  it('refuses unknown long options (they never go to mirror) with exit 2', async () => {
+    expect(await mm(dir, ['--stauts'], '')).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown option --stauts'),
+    });
+  });
+});
+
+describe('mm across processes', () => {
+  const jobLines = (n: number) => Array.from({ length: n }, (_, i) => `s:p${i} 1 1`);
+
+  it('two mm over the same home never run one job twice, and each job runs once', async () => {
+    const text = conf(['max=3', timedMirror('sleep 0.3'), ...jobLines(6)]);
+    const [a, b] = await Promise.all([mm(dir, ['--quiet'], text), mm(dir, ['--quiet'], text)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const list = intervals(await readFile(join(dir, 'times'), 'utf8'));
+    expect(list.map((i) => i.id).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `s:p${i}`));
+    const ran = (r: Result) => Number(/mm: (\d+) ran/.exec(r.stdout)?.[1]);
+    expect(ran(a) + ran(b)).toBe(6);
+  });
+
+  it('with -t, two mm may both run a job, but never at the same time', async () => {
+    const text = conf(['max=4', timedMirror('sleep 0.2'), ...jobLines(4)]);
+    await Promise.all([mm(dir, ['-t'], text), mm(dir, ['-t'], text), mm(dir, ['-t'], text)]);
+    const list = intervals(await readFile(join(dir, 'times'), 'utf8'));
+    expect(list.length).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < 4; i++) expect(mostAtOnce(list.filter((x) => x.id === `s:p${i}`))).toBe(1);
+  });
+
+  it('after kill -9 of mm: mm.status is intact, the orphaned mirror keeps its job locked, then the job runs again', async () => {
+    const text = conf(['mirror=touch started; sleep 1.5; touch finished', 'k:p 0 0', 'k:q 0 0']);
+    const first = mm(dir, ['-t'], text);
+    await until(() => exists('started'));
+    await until(
+      async () =>
+        (await exists('mm.status')) && (await statusLines()).filter((l) => / l /.test(l)).length === 2,
+    );
+    const pids = (await statusLines()).map((l) => Number(/ l (\d+)$/.exec(l)?.[1]));
+    process.kill(first.pid!, 'SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    expect(await statusLines()).toEqual([
+      expect.stringMatching(/^k:p \d{10} 0 l \d+$/),
+      expect.stringMatching(/^k:q \d{10} 0 l \d+$/),
+    ]);
+    const during = await mm(dir, ['-t'], text);
+    expect(during.stdout).toContain(`k:p: skipped (locked): already running: locked by pid ${first.pid}`);
+    expect(during.stdout).toContain('0 ran');
+    for (const pid of pids) await until(async () => !(await alive(pid)));
+    await first;
+    const after = await mm(dir, ['-t'], text);
+    expect(after.stdout).toContain('2 ran, 2 succeeded');
+    expect(after.code).toBe(0);
+    expect(await statusLines()).toEqual([
+      expect.stringMatching(/^k:p \d{10} 0 u 0$/),
+      expect.stringMatching(/^k:q \d{10} 0 u 0$/),
+    ]);
+  });
+
+  it('on SIGTERM: children are terminated, mm.status is written, no lock is left, exit 1', async () => {
+    const run = mm(dir, ['--grace', '5'], conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0', 'a:3 0 0']));
+    await until(
+      async () =>
+        (await exists('mm.status')) && (await statusLines()).filter((l) => / l /.test(l)).length === 3,
+    );
+    const pids = (await statusLines()).map((l) => Number(/ l (\d+)$/.exec(l)?.[1]));
+    process.kill(run.pid!, 'SIGTERM');
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SIGTERM: stopping every job');
+    for (const pid of pids) expect(await alive(pid)).toBe(false);
+    expect(await statusLines()).toEqual([
+      expect.stringMatching(/^a:1 \d{10} 15 u 0$/),
+      expect.stringMatching(/^a:2 \d{10} 15 u 0$/),
+      expect.stringMatching(/^a:3 \d{10} 15 u 0$/),
+    ]);
+    expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+});

@@ -1,0 +1,174 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_MIRROR_COMMAND,
+  loadConfig,
+  mirrorCommand,
+  nodeConfigHost,
+  parseJobName,
+  recordFinished,
+  recordStarted,
+  runJobs,
+  type SchedulerEvent,
+  shellExecutor,
+  statusFileStore,
+} from '../src/node/index.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mm-node-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Whether `pid` is a live process (a zombie waiting for a reaper counts as dead). */
+const alive = async (pid: number) => {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return stat !== '' && !/^\d+ \(.*\) [ZX]/.test(stat);
+};
+
+describe('shellExecutor', () => {
+  it('runs hostile names through any template without running what they contain', async () => {
+    const templates = [
+      DEFAULT_MIRROR_COMMAND.replace('./mirror', 'printf "%s|" ').replace(' 2>&1', ''),
+      'printf "%s|" $site $package "$site" \'$package\' "x$pkg" > "logs/$site:$pkg"',
+      'for a in $args; do echo "$a" $site; done > logs/$site:$pkg',
+    ];
+    const names = ['x;touch>F:p', '$(touch F):`touch F`', "q'u\"o:t'e", 'sp ace:pk g'];
+    await mkdir(join(dir, 'logs'));
+    await mkdir(join(dir, 'packages'));
+    for (const template of templates) {
+      const jobs = names.map((id) => {
+        const cmd = mirrorCommand(template, parseJobName(id), ['-a b']);
+        return { id, command: cmd.script, args: cmd.args, env: cmd.env, cwd: dir };
+      });
+      const summary = await runJobs(jobs, { executor: shellExecutor() }).summary;
+      expect(summary.started).toBe(4);
+    }
+    expect((await readdir(dir)).sort()).toEqual(['logs', 'packages']);
+    const logs = await readdir(join(dir, 'logs'));
+    expect(logs.sort()).toEqual(['$(touch F):`touch_F`', 'q\'u"o:t_e', 'sp ace:pk_g', 'x;touch>F:p'].sort());
+    expect(await readFile(join(dir, 'logs', 'x;touch>F:p'), 'utf8')).toBe('-a b x;touch>F\n'); // the last template's output
+  });
+
+  it('runs in the job cwd with its env and positional args, and reports exit codes', async () => {
+    const events: SchedulerEvent[] = [];
+    await runJobs(
+      [
+        {
+          id: 'a',
+          command: 'test "$PWD" = "$D" && test "$1" = "two words" && exit 7',
+          args: ['two words'],
+          cwd: dir,
+          env: { D: dir },
+        },
+        { id: 'b', command: 'no-such-command-here', cwd: dir },
+      ],
+      { executor: shellExecutor({ output: 'ignore' }), onEvent: (e) => events.push(e) },
+    ).summary;
+    const ends = events.flatMap((e) => (e.type === 'finished' ? [[e.job.id, e.exitCode]] : []));
+    expect(ends.sort()).toEqual([
+      ['a', 7],
+      ['b', 127],
+    ]);
+  });
+
+  it('terminates the whole process group on abort', async () => {
+    const controller = new AbortController();
+    const pidFile = join(dir, 'pid');
+    const run = runJobs([{ id: 'a', command: `sleep 30 & echo $! > "${pidFile}"; wait` }], {
+      executor: shellExecutor(),
+      signal: controller.signal,
+      killGraceMs: 2000,
+    });
+    for await (const e of run) {
+      if (e.type === 'started') {
+        while (!(await readFile(pidFile, 'utf8').catch(() => '')))
+          await new Promise((r) => setTimeout(r, 10));
+        controller.abort();
+      }
+    }
+    const grandchild = Number(await readFile(pidFile, 'utf8'));
+    expect((await run.summary).failed).toBe(1);
+    for (let i = 0; i < 100 && (await alive(grandchild)); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await alive(grandchild)).toBe(false);
+  });
+});
+
+describe('statusFileStore', () => {
+  const job = (id: string) => ({ id, cwd: dir });
+
+  it('writes mm.status in the original line format and the full records to mm.status.json', async () => {
+    const store = statusFileStore();
+    const started = recordStarted(undefined, 'a:gnu tools', 1_700_000_000_500, 42);
+    await store.write(job('a:gnu tools'), started);
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('a:gnu tools 1700000000 0 l 42\n');
+    const done = recordFinished(job('a:gnu tools'), started, 1_700_000_009_000, {
+      exitCode: 1,
+      signal: null,
+      ok: false,
+    });
+    await store.write(job('a:gnu tools'), done);
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('a:gnu tools 1700000000 256 u 0\n');
+    const json = JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8'));
+    expect(json.jobs['a:gnu tools']).toMatchObject({
+      lastEnded: 1_700_000_009_000,
+      lastExitCode: 1,
+      consecutiveFailures: 1,
+    });
+    expect(await statusFileStore().read(job('a:gnu tools'))).toEqual(done);
+  });
+
+  it('keeps garbage lines and every entry after them; reads lines written by the original mm', async () => {
+    await writeFile(
+      join(dir, 'mm.status'),
+      'a:1 100 0 u 0\n!!garbage here\nb:2 200 256 u 0\nc:3 300 0 u 0\n',
+    );
+    const store = statusFileStore();
+    expect(await store.read(job('b:2'))).toMatchObject({ lastStarted: 200_000, lastOk: false });
+    await store.write(job('b:2'), {
+      id: 'b:2',
+      lastStarted: 900_000,
+      lastEnded: 900_100,
+      lastOk: true,
+      consecutiveFailures: 0,
+    });
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe(
+      'a:1 100 0 u 0\n!!garbage here\nb:2 900 0 u 0\nc:3 300 0 u 0\n',
+    );
+    expect([...(await store.readAll(dir)).keys()]).toEqual(['a:1', 'b:2', 'c:3']);
+  });
+
+  it('batches concurrent writes and never leaves temporary files', async () => {
+    const store = statusFileStore();
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store.write(job(`s:${i}`), {
+          id: `s:${i}`,
+          lastStarted: i * 1000,
+          lastEnded: i * 1000,
+          lastOk: true,
+          consecutiveFailures: 0,
+        }),
+      ),
+    );
+    const lines = (await readFile(join(dir, 'mm.status'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(50);
+    expect((await readdir(dir)).sort()).toEqual(['mm.status', 'mm.status.json']);
+  });
+});
+
+describe('nodeConfigHost', () => {
+  it('resolves home= and reads cmdin= output; a missing home is an error', async () => {
+    await mkdir(join(dir, 'sub'));
+    const text = `home=${dir}\nhome=sub\ncmdin=printf 'x:y 1 1\\n'\nhome=nope\n`;
+    const plan = await loadConfig([{ name: 'c', text }], nodeConfigHost, { home: '/' });
+    expect(plan.jobs.map((j) => [j.id, j.cwd])).toEqual([['x:y', join(dir, 'sub')]]);
+    expect(plan.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual([
+      `4 home=nope: no such directory: ${join(dir, 'sub', 'nope')}`,
+    ]);
+  });
+});
