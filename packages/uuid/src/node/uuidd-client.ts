@@ -199,7 +199,8 @@ export class UuiddClient {
       );
       socket.on('connect', () => {
         step = 'write';
-        socket.write(request);
+        // Half-close after the request: a server sees a truncated request at once, not after its read timeout.
+        socket.end(request);
         step = 'read count';
       });
       socket.on('data', (chunk: Buffer) => {
