@@ -48,10 +48,10 @@ function run(command: string, args: string[], input?: string): Promise<Result> {
     children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
+    child.stdout!.on('data', (d) => {
       stdout += d;
     });
-    child.stderr.on('data', (d) => {
+    child.stderr!.on('data', (d) => {
       stderr += d;
     });
     child.stdin?.on('error', () => {});
