@@ -80,7 +80,7 @@ describe('ctm_rmail', () => {
       .filter(Boolean);
     mkdirSync(join(dir, 'Maildir/new'), { recursive: true });
     mkdirSync(join(dir, 'Maildir/cur'));
-    messages.slice(1).forEach((m, i) => writeFileSync(join(dir, `Maildir/new/${i}.host`), m));
+    for (const [i, m] of messages.slice(1).entries()) writeFileSync(join(dir, `Maildir/new/${i}.host`), m);
     const viaStdin = await tool('ctm_rmail', dirs(), { input: messages[0] });
     expect(viaStdin).toMatchObject({ code: 0, stderr: 'ctm_rmail: a.gz 1/5 stored\n' });
     const viaMaildir = await tool('ctm_rmail', [...dirs(), join(dir, 'Maildir')]);
