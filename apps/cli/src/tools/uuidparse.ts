@@ -1,3 +1,160 @@
-import { pending } from './_pending.js';
+import { text } from 'node:stream/consumers';
+import { parseAny, timestampTicks, variant } from '@suite/uuid';
+import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
+import { usageError, versionLine, write } from '../uuid/output.js';
+import { type Cell, type Column, renderTable } from '../uuid/table.js';
 
-export const main = pending('uuidparse', 3);
+const PROGRAM = 'uuidparse';
+
+const SPECS: readonly OptionSpec[] = [
+  { short: 'J', long: 'json', hasArg: false, key: 'J' },
+  { short: 'n', long: 'noheadings', hasArg: false, key: 'n' },
+  { short: 'o', long: 'output', hasArg: true, key: 'o' },
+  { short: 'r', long: 'raw', hasArg: false, key: 'r' },
+  { short: 'V', long: 'version', hasArg: false, key: 'V' },
+  { short: 'h', long: 'help', hasArg: false, key: 'h' },
+];
+
+/** util-linux's columns and width hints. */
+const COLUMNS: readonly Column[] = [
+  { name: 'UUID', widthHint: 37 },
+  { name: 'VARIANT', widthHint: 9 },
+  { name: 'TYPE', widthHint: 10 },
+  { name: 'TIME', widthHint: 31 },
+];
+const MAX_COLUMNS = COLUMNS.length * 2;
+
+const HELP = `
+Usage:
+ ${PROGRAM} [options] <uuid ...>
+
+Options:
+ -J, --json             use JSON output format
+ -n, --noheadings       don't print headings
+ -o, --output <list>    COLUMNS to display (see below)
+ -r, --raw              use the raw output format
+ -h, --help             display this help
+ -V, --version          display version
+
+Available output columns:
+     UUID  unique identifier
+  VARIANT  variant name
+     TYPE  type name
+     TIME  timestamp
+
+For more details see uuidparse(1).
+`;
+
+const TYPES: Readonly<Record<number, string>> = {
+  1: 'time-based',
+  2: 'DCE',
+  3: 'name-based',
+  4: 'random',
+  5: 'sha1-based',
+  6: 'time-v6',
+  7: 'time-v7',
+  8: 'vendor',
+};
+
+/** `YYYY-MM-DD HH:MM:SS,uuuuuu+HH:MM` in the local time zone (util-linux's ISO_TIMESTAMP_COMMA). */
+export function isoTimestampComma(sec: bigint, usec: number): string {
+  const date = new Date(Number(sec) * 1000);
+  const offset = -date.getTimezoneOffset();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return (
+    `${p(date.getFullYear(), 4)}-${p(date.getMonth() + 1)}-${p(date.getDate())} ` +
+    `${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())},${p(usec, 6)}` +
+    `${sign}${p(Math.floor(abs / 60))}:${p(abs % 60)}`
+  );
+}
+
+/** One row: UUID, VARIANT, TYPE, TIME as util-linux 2.42 fills them. */
+function describe(input: string): Record<string, Cell> {
+  const bytes = parseAny(input);
+  if (bytes === undefined) return { UUID: input, VARIANT: 'invalid', TYPE: 'invalid', TIME: 'invalid' };
+  const v = variant(bytes);
+  // Types and times are defined for the DCE (RFC 9562) variant only (util-linux 2.41 and later).
+  if (v !== 'DCE') return { UUID: input, VARIANT: v, TYPE: undefined, TIME: undefined };
+  const ver = (bytes[6] as number) >> 4;
+  let time: Cell;
+  if (ver === 1 || ver === 6 || ver === 7) {
+    const ticks = timestampTicks(bytes); // 100-ns ticks since the Unix epoch
+    const sec = ticks / 10_000_000n - (ticks % 10_000_000n < 0n ? 1n : 0n);
+    const usec = Number((ticks - sec * 10_000_000n) / 10n);
+    time = isoTimestampComma(sec, usec);
+  }
+  return { UUID: input, VARIANT: v, TYPE: TYPES[ver] ?? 'unknown', TIME: time };
+}
+
+/** `-o LIST`: names (any case), separated by commas; a leading `+` adds to the default columns. */
+function columnsOf(list: string): readonly Column[] | string {
+  const add = list.startsWith('+');
+  const names = (add ? list.slice(1) : list).split(',');
+  const picked: Column[] = add ? [...COLUMNS] : [];
+  for (const name of names) {
+    const col = COLUMNS.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (!col) return `unknown column: ${name}`;
+    picked.push(col);
+  }
+  if (picked.length > MAX_COLUMNS) return `too many columns: at most ${MAX_COLUMNS}`;
+  return picked;
+}
+
+/** uuidparse(1) of util-linux 2.42: `-J -n -o -r`, the same columns, types and formats. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ReturnType<typeof getopt>;
+  try {
+    parsed = getopt(argv, SPECS);
+  } catch (error) {
+    if (error instanceof GetoptError) return usageError(PROGRAM, error.message);
+    throw error;
+  }
+  const clash = exclusiveClash(parsed.options, [['J', 'r']], SPECS);
+  if (clash) {
+    // util-linux's err_exclusive_options gives no --help hint.
+    process.stderr.write(`${PROGRAM}: ${clash}\n`);
+    return 1;
+  }
+
+  let mode: 'table' | 'raw' | 'json' = 'table';
+  let noHeadings = false;
+  let outarg: string | undefined;
+  for (const { key, value } of parsed.options) {
+    if (key === 'h') {
+      await write(process.stdout, HELP);
+      return 0;
+    }
+    if (key === 'V') {
+      await write(process.stdout, versionLine(PROGRAM));
+      return 0;
+    }
+    if (key === 'J') mode = 'json';
+    else if (key === 'r') mode = 'raw';
+    else if (key === 'n') noHeadings = true;
+    else if (key === 'o') outarg = value;
+  }
+  let columns: readonly Column[] = COLUMNS;
+  if (outarg !== undefined) {
+    const picked = columnsOf(outarg);
+    if (typeof picked === 'string') {
+      process.stderr.write(`${PROGRAM}: ${picked}\n`);
+      return 1;
+    }
+    columns = picked;
+  }
+
+  // Unlike util-linux's scanf loop, a word longer than 36 characters stays one (invalid) word, and the last word
+  // counts even without a newline after it.
+  const inputs =
+    parsed.operands.length > 0
+      ? parsed.operands
+      : (await text(process.stdin)).split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
+  const rows = inputs.map((input) => {
+    const row = describe(input);
+    return columns.map((c) => row[c.name]);
+  });
+  await write(process.stdout, renderTable(columns, rows, { mode, noHeadings, jsonName: 'uuids' }));
+  return 0;
+}

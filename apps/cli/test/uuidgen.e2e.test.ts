@@ -1,0 +1,85 @@
+// Interop: our uuidgen against the real one (Debian 12's util-linux 2.38.1, package uuid-runtime).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/** Runs a program to its end (stdin: `input`, or nothing). */
+function runProgram(
+  file: string,
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  const r = spawnSync(file, args, {
+    input: options.input ?? '',
+    env: { ...process.env, ...options.env },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs one of our bins (`uuidgen`, `uuidparse`) with the current Node. */
+function runOurs(
+  tool: string,
+  args: readonly string[],
+  options?: { input?: string; env?: NodeJS.ProcessEnv },
+) {
+  return runProgram(
+    process.execPath,
+    [fileURLToPath(new URL(`../bin/${tool}.js`, import.meta.url)), ...args],
+    options,
+  );
+}
+
+const THEIRS = '/usr/bin/uuidgen';
+
+describe('uuidgen interop with util-linux', () => {
+  it('gives the same --md5 and --sha1 UUIDs for names, hex names and namespaces', async () => {
+    const cases = [
+      ['-m', '-n', '@dns', '-N', 'www.example.com'],
+      ['-s', '-n', '@dns', '-N', 'www.example.com'],
+      ['--md5', '--namespace', '@url', '--name', 'https://example.com/a?b=c'],
+      ['--sha1', '--namespace', '@x500', '--name', 'CN=Suite'],
+      ['-s', '-n', '@oid', '-N', '1.3.6.1.4.1'],
+      ['-m', '-n', 'd9428888-122b-11e1-b85c-61cd3cbb3210', '-N', 'name with spaces'],
+      ['-s', '-n', 'D9428888-122B-11E1-B85C-61CD3CBB3210', '-N', '\u00e9t\u00e9 \u2603'],
+      ['-s', '-n', '@dns', '-x', '-N', '00ff7f80deadBEEF'],
+      ['-m', '-n', '@dns', '-x', '-N', ''],
+      ['-s', '-n', '@dns', '-N', ''],
+    ];
+    for (const args of cases) {
+      const [ours, theirs] = [runOurs('uuidgen', args), runProgram(THEIRS, args)];
+      expect(theirs.code).toBe(0);
+      expect(ours).toEqual({ ...theirs });
+    }
+  });
+
+  it('fails like it on namespace and hex errors (message and status)', async () => {
+    const cases = [
+      ['-s', '-n', '@nope', '-N', 'x'],
+      ['-s', '-n', 'not-a-uuid', '-N', 'x'],
+      ['-s', '-n', '@dns', '-x', '-N', 'abc'],
+      ['-m', '-N', 'x'],
+      ['-m', '-n', '@dns'],
+      ['-n', '@dns', '-N', 'x'],
+      ['--md5'],
+    ];
+    for (const args of cases) {
+      const [ours, theirs] = [runOurs('uuidgen', args), runProgram(THEIRS, args)];
+      expect(theirs.code).toBe(1);
+      expect(ours).toEqual({ ...theirs });
+    }
+  });
+
+  it('prints UUIDs that its uuidparse reads as valid, of the type asked for', async () => {
+    for (const [flag, type] of [
+      ['-r', 'random'],
+      ['-t', 'time-based'],
+      [undefined, 'random'],
+    ] as const) {
+      const out = (await runOurs('uuidgen', flag ? [flag, '-C', '50'] : [])).stdout.trim().split('\n');
+      const parsed = await runProgram('/usr/bin/uuidparse', ['-r', '-n', '-o', 'VARIANT,TYPE', ...out]);
+      for (const line of parsed.stdout.trim().split('\n')) expect(line).toBe(`DCE ${type}`);
+    }
+  });
+});
