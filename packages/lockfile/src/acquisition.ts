@@ -41,7 +41,8 @@ export class Acquisition implements HeldLock {
     this.#returnSpare = returnSpare;
     this.#onCompromised = options.onCompromised;
     const update = options.update ?? stale / 2;
-    this.#stopHeartbeat = ports.clock.every(Math.max(1, update), () => this.#beat());
+    // Timers take at most 2^31-1 ms; an hourly beat is plenty when `stale` is huge.
+    this.#stopHeartbeat = ports.clock.every(Math.min(Math.max(1, update), 3_600_000), () => this.#beat());
     this.#forget = ports.held?.hold(() => this.releaseNow()) ?? (() => {});
   }
 

@@ -20,7 +20,11 @@ export interface AcquireOptions {
   readonly stale?: number;
   /** Ms between heartbeats (which also detect a compromised lock). @default stale / 2 */
   readonly update?: number;
-  /** Ms to keep trying while the lock is held; 0 tries once and fails at once with `ELOCKED`. @default 0 */
+  /**
+   * Ms to keep trying while the lock is held; 0 tries once and fails at once with `ELOCKED`; `Infinity` waits
+   * for as long as it takes (or until `signal` aborts).
+   * @default 0
+   */
   readonly timeout?: number;
   /** Instead of `timeout`: how many more tries after the first, with exponential backoff and jitter. */
   readonly retries?: number;
@@ -67,7 +71,7 @@ const SPARE_LINGER = 2_000;
 const CONTENDED = new Set(['ENOTEMPTY', 'EEXIST']);
 
 function checkNonNegative(name: string, value: number | undefined): void {
-  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+  if (value !== undefined && !(value >= 0)) {
     throw new TypeError(`lockfile: option ${name} must be a non-negative number of ms, got ${String(value)}`);
   }
 }

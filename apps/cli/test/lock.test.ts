@@ -1,0 +1,175 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseArgs } from '../src/lock/options.js';
+
+const bin = fileURLToPath(new URL('../bin/lock.js', import.meta.url));
+let dir: string;
+const children = new Set<ChildProcess>();
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lock-cli-'));
+});
+afterEach(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  children.clear();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Result {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lock(args: string[]): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  const done = new Promise<Result>((resolve) =>
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const run = (args: string[]) => lock(args).done;
+
+/** Waits until `file` exists (the command under the lock writes it when it starts). */
+async function until(file: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if ((await readFile(file, 'utf8').catch(() => '')) !== '') return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`${file} never appeared`);
+}
+
+describe('lock LOCKPATH -- COMMAND', () => {
+  it('runs COMMAND while holding LOCKPATH.lock and exits with its status', async () => {
+    const path = join(dir, 'job');
+    const result = await run([path, '--', 'sh', '-c', 'test -d "$1.lock" && echo held; exit 3', 'sh', path]);
+    expect(result).toMatchObject({ status: 3, stdout: 'held\n', stderr: '' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('takes flock(1)\'s form without "--", and -c SHELL-COMMAND', async () => {
+    const path = join(dir, 'job');
+    expect(await run([path, 'echo', 'a', 'b'])).toMatchObject({ status: 0, stdout: 'a b\n' });
+    expect(await run([path, '-c', 'echo "$((6 * 7))"'])).toMatchObject({ status: 0, stdout: '42\n' });
+  });
+
+  it('exits 128+N when COMMAND is killed by signal N, as shells report it', async () => {
+    expect(await run([join(dir, 'job'), 'sh', '-c', 'kill -TERM $$'])).toMatchObject({ status: 143 });
+    expect(await run([join(dir, 'job'), 'sh', '-c', 'kill -KILL $$'])).toMatchObject({ status: 137 });
+  });
+
+  it('with --timeout 0 fails at once with exit 1 and names the holder pid', async () => {
+    const path = join(dir, 'job');
+    const started = join(dir, 'started');
+    const holder = lock([path, 'sh', '-c', `echo x > ${started}; exec sleep 30`]);
+    await until(started);
+    const result = await run(['--timeout', '0', path, '--', 'echo', 'never']);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`lock: ${path} is locked by pid ${holder.child.pid}\n`);
+    expect(await run(['-n', '-E', '7', path, 'true'])).toMatchObject({ status: 7 });
+    const waited = await run(['-w', '0.2', path, 'true']);
+    expect(waited).toMatchObject({ status: 1, stderr: expect.stringContaining('gave up after 0.2 s') });
+    holder.child.kill('SIGTERM');
+    expect((await holder.done).status).toBe(143);
+  });
+
+  it('waits by default until the holder is done, then runs', async () => {
+    const path = join(dir, 'job');
+    const started = join(dir, 'started');
+    const holder = lock([path, 'sh', '-c', `echo x > ${started}; sleep 0.3; echo first`]);
+    await until(started);
+    const second = await run([path, 'echo', 'second']);
+    expect(second).toMatchObject({ status: 0, stdout: 'second\n' });
+    expect((await holder.done).stdout).toBe('first\n');
+  });
+
+  it('runs critical sections of 4 concurrent `lock` processes one at a time', async () => {
+    const counter = join(dir, 'counter');
+    await writeFile(counter, '0');
+    const bump = `n=$(cat ${counter}); sleep 0.01; echo $((n + 1)) > ${counter}`;
+    const rounds = Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 5; i++) expect((await run([join(dir, 'counter'), '-c', bump])).status).toBe(0);
+    });
+    await Promise.all(rounds);
+    expect((await readFile(counter, 'utf8')).trim()).toBe('20');
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    [[], 'not enough arguments'],
+    [['--bogus', 'x', 'true'], "unrecognized option '--bogus'"],
+    [['-w', 'abc', 'x', 'true'], "invalid -w value: 'abc'"],
+    [['--timeout'], "option '--timeout' requires an argument"],
+    [['x'], 'no command to run'],
+    [['-s', 'x', 'true'], 'shared locks are not supported'],
+    [['-E', '300', 'x', 'true'], "invalid exit code: '300' (0 to 255)"],
+  ])('%j is a usage error: exit 64 (EX_USAGE, as flock) with "%s"', async (args, message) => {
+    const result = await run(args);
+    expect(result.status).toBe(64);
+    expect(result.stderr).toBe(`lock: ${message}\nTry 'lock --help' for more information.\n`);
+  });
+
+  it('exits 66 naming the directory when the lock cannot be created', async () => {
+    const result = await run([join(dir, 'missing', 'job'), 'true']);
+    expect(result).toMatchObject({ status: 66 });
+    expect(result.stderr).toContain(`directory ${join(dir, 'missing')} does not exist`);
+  });
+
+  it('exits 69 when COMMAND cannot be executed, and releases the lock', async () => {
+    const result = await run([join(dir, 'job'), 'no-such-command-here']);
+    expect(result).toMatchObject({
+      status: 69,
+      stderr: 'lock: failed to execute no-such-command-here: No such file or directory\n',
+    });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('prints help and version', async () => {
+    expect(await run(['--help'])).toMatchObject({
+      status: 0,
+      stdout: expect.stringContaining('Usage:\n lock'),
+    });
+    expect(await run(['-V'])).toMatchObject({
+      status: 0,
+      stdout: expect.stringMatching(/^lock from @suite\/cli /),
+    });
+  });
+});
+
+describe('parseArgs', () => {
+  it('reads flock-style options before LOCKPATH and leaves options after it to COMMAND', () => {
+    expect(parseArgs(['--stale=5', '-w3.5', 'p', '--', 'ls', '-l'])).toEqual({
+      kind: 'run',
+      path: 'p',
+      timeout: 3.5,
+      stale: 5,
+      conflictExitCode: 1,
+      verbose: false,
+      argv: ['ls', '-l'],
+    });
+    expect(parseArgs(['p', 'ls', '-w', '1'])).toMatchObject({
+      timeout: Number.POSITIVE_INFINITY,
+      argv: ['ls', '-w', '1'],
+    });
+    expect(parseArgs(['-n', 'p', '-c', 'a b'])).toMatchObject({ timeout: 0, argv: ['/bin/sh', '-c', 'a b'] });
+  });
+});
