@@ -1,0 +1,248 @@
+// ctm_smail through real mail systems and back with ctm_rmail: Debian's exim4 (its sendmail, its queue, local
+// delivery to an mbox), and SMTP to a server from the smtp-server package.
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
+const EXIM = '/usr/sbin/exim4';
+const isRoot = process.getuid?.() === 0;
+
+function tool(name: string, args: string[]) {
+  return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [bin(name), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+function delta(n: number, seed: number): Buffer {
+  const out = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctm-mta-'));
+  for (const d of ['pieces', 'deltas', 'queue']) mkdirSync(join(dir, d));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function rebuild(mbox: string, name: string, data: Buffer) {
+  const r = await tool('ctm_rmail', ['-p', join(dir, 'pieces'), '-d', join(dir, 'deltas'), mbox]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toMatch(new RegExp(`${name.replaceAll('.', '\\.')} complete\\n$`));
+  expect(readFileSync(join(dir, 'deltas', name)).equals(data)).toBe(true);
+}
+
+describe('through exim4', () => {
+  /**
+   * exim with a configuration of its own (-C) in the temp dir: its own spool, every address delivered to one mbox.
+   * Nothing of the machine's mail setup is used or changed. Local deliveries may not run as root, so the mbox
+   * lives in a directory owned by nobody.
+   */
+  function eximSetup() {
+    const nobody = /^nobody:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'));
+    expect(nobody, 'a user "nobody" for local delivery').not.toBeNull();
+    const box = join(dir, 'box');
+    mkdirSync(box);
+    chmodSync(dir, 0o755); // nobody must reach the box
+    chownSync(box, Number(nobody![1]), Number(nobody![2]));
+    const conf = join(dir, 'exim.conf');
+    writeFileSync(
+      conf,
+      [
+        'primary_hostname = ctm.test',
+        'qualify_domain = ctm.test',
+        `spool_directory = ${dir}/spool`,
+        `log_file_path = ${dir}/exim-%slog`,
+        'exim_user = root',
+        'exim_group = root',
+        'never_users =',
+        'trusted_users = root',
+        'keep_environment =',
+        'begin routers',
+        'everyone:',
+        '  driver = accept',
+        '  transport = to_mbox',
+        'begin transports',
+        'to_mbox:',
+        '  driver = appendfile',
+        `  file = ${box}/mbox`,
+        `  user = ${nobody![1]}`,
+        `  group = ${nobody![2]}`,
+        '  mode = 0644',
+        'begin retry',
+        '* * F,1m,1m',
+        '',
+      ].join('\n'),
+      { mode: 0o644 },
+    );
+    const sendmail = join(dir, 'sendmail');
+    writeFileSync(sendmail, `#!/bin/sh\nexec ${EXIM} -C ${conf} "$@"\n`);
+    chmodSync(sendmail, 0o755);
+    const runQueue = () => execFileSync(EXIM, ['-C', conf, '-qff'], { stdio: 'ignore' });
+    return { sendmail, runQueue, mbox: join(box, 'mbox') };
+  }
+
+  async function waitForPieces(mbox: string, count: number) {
+    for (let i = 0; i < 100; i++) {
+      if (existsSync(mbox) && (readFileSync(mbox, 'latin1').match(/^CTM_MAIL END/gm)?.length ?? 0) >= count)
+        return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const log = existsSync(join(dir, 'exim-mainlog'))
+      ? readFileSync(join(dir, 'exim-mainlog'), 'utf8')
+      : '(no log)';
+    throw new Error(`the mbox did not get ${count} pieces; exim says:\n${log}`);
+  }
+
+  it.skipIf(!isRoot)(
+    "sends with ctm_smail through exim's sendmail, delivers with a queue run, rebuilds with ctm_rmail",
+    async () => {
+      expect(existsSync(EXIM), 'exim4-daemon-light is installed (.ci/run installs it)').toBe(true);
+      const { sendmail, runQueue, mbox } = eximSetup();
+      const data = delta(150_000, 1);
+      writeFileSync(join(dir, 'src-cur.0100.gz'), data);
+      const sent = await tool('ctm_smail', [
+        '-m',
+        '30000',
+        '--sendmail',
+        sendmail,
+        join(dir, 'src-cur.0100.gz'),
+        'ctm-list',
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stderr).toMatch(/src-cur\.0100\.gz 7\/7 sent to ctm-list\n$/);
+      expect(existsSync(mbox)).toBe(false); // -odq: only queued so far
+      runQueue();
+      await waitForPieces(mbox, 7);
+      await rebuild(mbox, 'src-cur.0100.gz', data);
+    },
+  );
+
+  it.skipIf(!isRoot)(
+    'queues with ctm_smail -q, sends with ctm_dequeue through exim, rebuilds with ctm_rmail',
+    async () => {
+      const { sendmail, runQueue, mbox } = eximSetup();
+      const data = delta(50_000, 2);
+      writeFileSync(join(dir, 'src-cur.0101.gz'), data);
+      const queued = await tool('ctm_smail', [
+        '-m',
+        '20000',
+        '-q',
+        join(dir, 'queue'),
+        join(dir, 'src-cur.0101.gz'),
+        'ctm-list',
+      ]);
+      expect(queued.code).toBe(0);
+      const first = await tool('ctm_dequeue', ['-n', '2', '--sendmail', sendmail, join(dir, 'queue')]);
+      expect(first).toMatchObject({
+        code: 0,
+        stderr: 'ctm_dequeue: src-cur.0101.gz 1/4 sent\nctm_dequeue: src-cur.0101.gz 2/4 sent\n',
+      });
+      const rest = await tool('ctm_dequeue', ['-n', '10', '--sendmail', sendmail, join(dir, 'queue')]);
+      expect(rest.code).toBe(0);
+      runQueue();
+      await waitForPieces(mbox, 4);
+      await rebuild(mbox, 'src-cur.0101.gz', data);
+    },
+  );
+});
+
+describe('through SMTP', () => {
+  async function smtpServer(mbox: string) {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        const parts: Buffer[] = [];
+        stream.on('data', (d: Buffer) => parts.push(d));
+        stream.on('end', () => {
+          const text = Buffer.concat(parts)
+            .toString('latin1')
+            .replace(/^(>*From )/gm, '>$1');
+          appendFileSync(
+            mbox,
+            `From ${session.envelope.mailFrom ? session.envelope.mailFrom.address : 'MAILER-DAEMON'} Sat Nov 21 07:00:00 2026\n${text}\n`,
+            'latin1',
+          );
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.server.address() as AddressInfo;
+    return {
+      url: `smtp://127.0.0.1:${port}`,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+
+  it('sends with ctm_smail --smtp and ctm_dequeue --smtp, rebuilds with ctm_rmail', async () => {
+    const mbox = join(dir, 'smtp.mbox');
+    const server = await smtpServer(mbox);
+    try {
+      const data = delta(90_000, 3);
+      writeFileSync(join(dir, 'src-cur.0200.gz'), data);
+      const sent = await tool('ctm_smail', [
+        '-m',
+        '40000',
+        '--smtp',
+        server.url,
+        join(dir, 'src-cur.0200.gz'),
+        'ctm-list@ctm.test',
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stderr).toMatch(/src-cur\.0200\.gz 4\/4 sent to ctm-list@ctm\.test\n$/);
+      await rebuild(mbox, 'src-cur.0200.gz', data);
+      const other = delta(3000, 4);
+      writeFileSync(join(dir, 'src-cur.0201.gz'), other);
+      expect(
+        (
+          await tool('ctm_smail', [
+            '-q',
+            join(dir, 'queue'),
+            join(dir, 'src-cur.0201.gz'),
+            'ctm-list@ctm.test',
+          ])
+        ).code,
+      ).toBe(0);
+      const dq = await tool('ctm_dequeue', ['--smtp', server.url, join(dir, 'queue')]);
+      expect(dq).toMatchObject({ code: 0, stderr: 'ctm_dequeue: src-cur.0201.gz 1/1 sent\n' });
+      await rebuild(mbox, 'src-cur.0201.gz', other);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reports a refused SMTP delivery and exits 1', async () => {
+    writeFileSync(join(dir, 'd.gz'), 'x');
+    const r = await tool('ctm_smail', ['--smtp', 'smtp://127.0.0.1:1', join(dir, 'd.gz'), 'l@x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ctm_smail: SMTP failed: .*ECONNREFUSED/);
+  });
+});
