@@ -1,4 +1,6 @@
-import './random.js';
+import { useNodeRandom } from './random.js';
+
+useNodeRandom();
 
 export * from '../index.js';
 export { fileClockStore } from './clock-file.js';

@@ -1,7 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import { setRandomFill } from '../_random.js';
 
-// node:crypto fills a Uint8Array of any size in one call (Web Crypto stops at 65536 bytes).
-setRandomFill((bytes) => {
-  randomFillSync(bytes);
-});
+/** Makes the random pools fill through node:crypto (one call for any size; Web Crypto stops at 65536 bytes). */
+export function useNodeRandom(): void {
+  setRandomFill((bytes) => {
+    randomFillSync(bytes);
+  });
+}
