@@ -16,3 +16,10 @@ export function output<TBuf extends Uint8Array>(
   for (let i = 0; i < 16; i++) buf[at + i] = src[srcOffset + i] as number;
   return buf;
 }
+
+/** Whether any option is actually set (`{}` means the defaults, as no options do). */
+export function hasOptions(options: object | undefined): boolean {
+  if (options === undefined || options === null) return false;
+  for (const key in options) if ((options as Record<string, unknown>)[key] !== undefined) return true;
+  return false;
+}

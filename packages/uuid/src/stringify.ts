@@ -1,7 +1,13 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
 import type { Uuid } from './types.js';
 
-/** Formats 16 bytes at `offset` as a lowercase UUID string, without checking them. */
+/**
+ * Formats 16 bytes at `offset` as a lowercase UUID string without checking version and variant (the fast way to
+ * show bytes from `bulk` or a buffer).
+ * @example
+ * import { bulk, unsafeStringify } from '@suite/uuid';
+ * unsafeStringify(bulk(4, 2), 16); // the second UUID
+ */
 export function unsafeStringify(b: Uint8Array, offset = 0): Uuid {
   return (H[b[offset] as number]! +
     H[b[offset + 1] as number] +

@@ -1,4 +1,4 @@
-import { output } from './_output.js';
+import { hasOptions, output } from './_output.js';
 import { pool } from './_random.js';
 import { GREGORIAN_OFFSET_MS, sharedTimeGenerator } from './clock-sequence.js';
 import type { Uuid, Version1Options } from './types.js';
@@ -33,13 +33,6 @@ export function v1FromOptions(options: Version1Options): Uint8Array {
   b[9] = clockseq & 0xff;
   for (let i = 0; i < 6; i++) b[10 + i] = node[i] as number;
   return b;
-}
-
-/** Whether any option is actually set (`{}` means the defaults, as no options do). */
-export function hasOptions(options: object | undefined): boolean {
-  if (options === undefined || options === null) return false;
-  for (const key in options) if ((options as Record<string, unknown>)[key] !== undefined) return true;
-  return false;
 }
 
 /**

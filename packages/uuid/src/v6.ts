@@ -1,7 +1,7 @@
-import { output } from './_output.js';
+import { hasOptions, output } from './_output.js';
 import { sharedTimeGenerator } from './clock-sequence.js';
 import type { Uuid, Version6Options } from './types.js';
-import { hasOptions, v1FromOptions } from './v1.js';
+import { v1FromOptions } from './v1.js';
 import { v1BytesToV6 } from './v1-to-v6.js';
 
 /**

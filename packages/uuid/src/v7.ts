@@ -1,5 +1,5 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
-import { output } from './_output.js';
+import { hasOptions, output } from './_output.js';
 import { pool } from './_random.js';
 import type { Uuid, Version7Options } from './types.js';
 
@@ -146,16 +146,17 @@ export function v7<TBuf extends Uint8Array>(
   buf?: TBuf,
   offset?: number,
 ): Uuid | TBuf {
-  if (options !== undefined && Object.keys(options).length > 0) {
-    const rnds = options.random ?? options.rng?.() ?? pool.bytes.slice(pool.take(16)).subarray(0, 16);
+  if (hasOptions(options)) {
+    const opts = options as Version7Options;
+    const rnds = opts.random ?? opts.rng?.() ?? pool.bytes.slice(pool.take(16)).subarray(0, 16);
     if (rnds.length < 16) throw new Error('Random bytes length must be >= 16');
     const seq =
-      options.seq ??
+      opts.seq ??
       (((rnds[6] as number) & 0x7f) << 24) |
         ((rnds[7] as number) << 16) |
         ((rnds[8] as number) << 8) |
         (rnds[9] as number);
-    const bytes = writeV7(options.msecs ?? Date.now(), seq, rnds, 0, new Uint8Array(16), 0);
+    const bytes = writeV7(opts.msecs ?? Date.now(), seq, rnds, 0, new Uint8Array(16), 0);
     return output(bytes, 0, buf, offset);
   }
   if (buf === undefined) return shared.next();
