@@ -56,6 +56,37 @@ describe('uuidparse', () => {
     );
   });
 
+  it("gives util-linux's known answers (its tests/expected/uuid/uuidparse, with 2.41's DCE-only types)", async () => {
+    const ids = [
+      '00000000-0000-1000-0000-000000000000',
+      '00000000-0000-2000-8000-000000000000',
+      '00000000-0000-3000-8000-000000000000',
+      '00000000-0000-6000-8000-000000000000',
+      '00000000-0000-8000-8000-000000000000',
+      '00000000-0000-0000-8000-000000000000',
+      '00000000-0000-1000-d000-000000000000',
+      '00000000-0000-1000-f000-000000000000',
+      '9b274c46-544a-11e7-a972-00037f500001',
+      'invalid-input',
+    ];
+    const r = await uuidparse(['-r', '-n', ...ids]);
+    expect(r.stdout).toBe(
+      [
+        '00000000-0000-1000-0000-000000000000 NCS  ',
+        '00000000-0000-2000-8000-000000000000 DCE DCE ',
+        '00000000-0000-3000-8000-000000000000 DCE name-based ',
+        '00000000-0000-6000-8000-000000000000 DCE time-v6 1582-10-15\\x2000:00:00,000000+00:00',
+        '00000000-0000-8000-8000-000000000000 DCE vendor ',
+        '00000000-0000-0000-8000-000000000000 DCE unknown ',
+        '00000000-0000-1000-d000-000000000000 Microsoft  ',
+        '00000000-0000-1000-f000-000000000000 other  ',
+        '9b274c46-544a-11e7-a972-00037f500001 DCE time-based 2017-06-18\\x2017:21:46,544647+00:00',
+        'invalid-input invalid invalid invalid',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('shows the time in the local time zone with its offset, to the microsecond', async () => {
     const r = await uuidparse(['-n', '-o', 'TIME', 'c232ab00-9414-11ec-b3c8-9f6bdeced846'], undefined, {
       TZ: 'Asia/Kolkata',
