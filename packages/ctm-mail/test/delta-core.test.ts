@@ -302,3 +302,39 @@ describe('round trips and crashes', () => {
     });
   });
 });
+
+describe('records beyond mkctm: type changes, FE, AS', () => {
+  it('a file that becomes a directory and a directory that becomes a file', async () => {
+    const before = new MemoryTree({ x: 'was a file\n', 'y/inner': 'in a dir\n', 'y/deeper/z': 'z\n' });
+    const after = new MemoryTree({ 'x/now': 'a dir\n', y: 'now a file\n' });
+    const delta = await collect(makeDelta(before, after, { name: 't', number: 1, date: new Date(0) }));
+    expect(await applyDelta(() => [delta], before, quiet)).toMatchObject({ outcome: 'applied', status: 0 });
+    expect(before.snapshot()).toEqual({ ...after.snapshot(), '.ctm_status': 't 1\n' });
+  });
+  it('applies an FE (ed script) record and an AS (mode) record', async () => {
+    const tree = new MemoryTree({ 'f.txt': 'one\ntwo\nthree\n' });
+    const delta = handDelta(
+      [
+        `CTMFE f.txt 0 0 644 ${md5('one\ntwo\nthree\n')} ${md5('one\n2\nthree\nfour\n')} 17\n3a\nfour\n.\n2c\n2\n.\n\n`,
+        `CTMAS f.txt 0 0 600\n`,
+      ].join(''),
+    );
+    expect(await applyDelta(() => [delta], tree, quiet)).toMatchObject({ outcome: 'applied', status: 0 });
+    expect(tree.snapshot()['f.txt']).toBe('one\n2\nthree\nfour\n');
+    expect(tree.lstat('f.txt')?.mode).toBe(0o600);
+  });
+  it('a wrong after-MD5 of an edit is refused in pass 2 with nothing changed', async () => {
+    const tree = new MemoryTree({ 'f.txt': 'one\n', 'g.txt': 'g\n' });
+    const delta = handDelta(
+      [
+        `CTMFR g.txt ${md5('g\n')}\n`,
+        `CTMFN f.txt 0 0 644 ${md5('one\n')} ${md5('not what the edit gives\n')} 7\na1 1\nb\n\n`,
+      ].join(''),
+    );
+    expect(await applyDelta(() => [delta], tree, quiet)).toMatchObject({
+      outcome: 'refused',
+      status: CtmExit.Mess,
+    });
+    expect(tree.snapshot()).toEqual({ 'f.txt': 'one\n', 'g.txt': 'g\n' });
+  });
+});
