@@ -24,10 +24,15 @@ export function encodedLength(n: number): number {
   return full * (LINE_CHARS + 1) + (rest === 0 ? 0 : Math.ceil((rest * 4) / 3) + 1);
 }
 
+/** Pairs of encoded characters by 12-bit value: the first and the second character. */
+const PAIR_HI = Uint8Array.from({ length: 4096 }, (_, i) => TO_CODE[i >>> 6]!);
+const PAIR_LO = Uint8Array.from({ length: 4096 }, (_, i) => TO_CODE[i & 63]!);
+
 /**
  * Encodes `input[start, end)` into `out` at `at` as lines of 72 characters, each ending in a newline (the last
- * one shorter when the range is not a multiple of 54). Unused low bits of a last character are zero.
- * Returns the position after the last byte written.
+ * one shorter when the range is not a multiple of 54); unused low bits of a last character are zero. Continues the
+ * piece checksum `sum` over the same bytes (one pass over the data) and returns it; the bytes written are
+ * `encodedLength(end - start)`.
  */
 export function encodeLines(
   input: Uint8Array,
@@ -35,48 +40,45 @@ export function encodeLines(
   end: number,
   out: Uint8Array,
   at: number,
+  sum: number,
 ): number {
-  const t = TO_CODE;
+  const hi = PAIR_HI;
+  const lo = PAIR_LO;
+  let s = sum;
   let i = start;
   let o = at;
-  while (end - i >= LINE_BYTES) {
-    const lineEnd = i + LINE_BYTES;
-    while (i < lineEnd) {
+  while (i < end) {
+    const lineEnd = Math.min(i + LINE_BYTES, end);
+    while (lineEnd - i >= 3) {
       const a = input[i]!;
       const b = input[i + 1]!;
       const c = input[i + 2]!;
-      out[o] = t[a >>> 2]!;
-      out[o + 1] = t[((a << 4) & 0x30) | (b >>> 4)]!;
-      out[o + 2] = t[((b << 2) & 0x3c) | (c >>> 6)]!;
-      out[o + 3] = t[c & 0x3f]!;
+      s = (((s << 1) | (s >>> 15)) + a) & 0xffff;
+      s = (((s << 1) | (s >>> 15)) + b) & 0xffff;
+      s = (((s << 1) | (s >>> 15)) + c) & 0xffff;
+      const x = (a << 4) | (b >>> 4);
+      const y = ((b & 15) << 8) | c;
+      out[o] = hi[x]!;
+      out[o + 1] = lo[x]!;
+      out[o + 2] = hi[y]!;
+      out[o + 3] = lo[y]!;
       i += 3;
       o += 4;
     }
-    out[o++] = 10;
-  }
-  if (i < end) {
-    while (end - i >= 3) {
-      const a = input[i]!;
-      const b = input[i + 1]!;
-      const c = input[i + 2]!;
-      out[o] = t[a >>> 2]!;
-      out[o + 1] = t[((a << 4) & 0x30) | (b >>> 4)]!;
-      out[o + 2] = t[((b << 2) & 0x3c) | (c >>> 6)]!;
-      out[o + 3] = t[c & 0x3f]!;
-      i += 3;
-      o += 4;
-    }
-    const left = end - i;
+    const left = lineEnd - i;
     if (left > 0) {
       const a = input[i]!;
+      s = (((s << 1) | (s >>> 15)) + a) & 0xffff;
       const b = left === 2 ? input[i + 1]! : 0;
-      out[o++] = t[a >>> 2]!;
-      out[o++] = t[((a << 4) & 0x30) | (b >>> 4)]!;
-      if (left === 2) out[o++] = t[(b << 2) & 0x3c]!;
+      if (left === 2) s = (((s << 1) | (s >>> 15)) + b) & 0xffff;
+      out[o++] = TO_CODE[a >>> 2]!;
+      out[o++] = TO_CODE[((a << 4) & 0x30) | (b >>> 4)]!;
+      if (left === 2) out[o++] = TO_CODE[(b << 2) & 0x3c]!;
+      i = lineEnd;
     }
     out[o++] = 10;
   }
-  return o;
+  return s;
 }
 
 /**

@@ -79,7 +79,7 @@ export class MaildropReader {
         this.#midLine = true;
         return this.#take();
       }
-      this.#carry = rest.slice();
+      this.#carry = copyOf(rest);
       complete = buf.subarray(0, lastNl + 1);
     }
     if (complete.length > 0) this.#region(complete, false);
@@ -195,7 +195,7 @@ export class MaildropReader {
 
   #hold(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.#held.push(bytes.slice());
+    this.#held.push(copyOf(bytes));
     this.#heldSize += bytes.length;
     if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
       // Too big to decode: scan what we have as it is.
@@ -318,5 +318,12 @@ function concatAll(parts: readonly Uint8Array[], size: number): Uint8Array {
     out.set(p, at);
     at += p.length;
   }
+  return out;
+}
+
+/** A copy (`slice` would not do: on a Node Buffer it is a view of memory the caller reuses). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
   return out;
 }

@@ -78,7 +78,7 @@ export class PieceScanner {
     while (pos < length) {
       const nl = chunk.indexOf(10, pos);
       if (nl < 0) {
-        this.#carry = chunk.slice(pos);
+        this.#carry = copyOf(chunk.subarray(pos));
         break;
       }
       this.#line(chunk, pos, nl);
@@ -236,5 +236,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
+  return out;
+}
+
+/** A copy (`slice` would not do: on a Node Buffer it is a view of memory the caller reuses). */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
   return out;
 }

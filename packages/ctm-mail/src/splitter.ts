@@ -1,5 +1,4 @@
 import { encodedLength, encodeLines, LINE_BYTES } from './_base64.js';
-import { pieceChecksum } from './checksum.js';
 import { CtmMailError } from './errors.js';
 import type { PieceId } from './piece-name.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, planPieces } from './sizing.js';
@@ -65,7 +64,6 @@ export async function splitDelta(
     while (pieceLeft > 0) {
       const want = Math.min(pieceLeft, CHUNK_LINES * LINE_BYTES);
       const bytes = await readFully(source, want);
-      sum = pieceChecksum(bytes, sum);
       const out = new Uint8Array((head?.length ?? 0) + encodedLength(bytes.length));
       let at = 0;
       if (head) {
@@ -73,7 +71,7 @@ export async function splitDelta(
         at = head.length;
         head = undefined;
       }
-      encodeLines(bytes, 0, bytes.length, out, at);
+      sum = encodeLines(bytes, 0, bytes.length, out, at, sum);
       await sink.write(out);
       pieceLeft -= bytes.length;
       left -= bytes.length;

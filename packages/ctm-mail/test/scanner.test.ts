@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PieceScanner, type ScanEvent } from '../src/index.js';
+import { MaildropReader, PieceScanner, type ScanEvent } from '../src/index.js';
 import { bytes, MANUAL_PIECE, pieceMessages, piecesOf, scanAll, text } from './_fixtures.js';
 
 const discards = (events: readonly ScanEvent[]) =>
@@ -93,3 +93,43 @@ describe('PieceScanner', () => {
       expect(discards(scanAll(input, chunk))[0]?.[0]).toBe("line 11: illegal character: '!'");
   });
 });
+
+describe('chunks in a reused buffer (as fileChunks reads)', () => {
+  it('copies what it keeps between chunks, so a reused Buffer cannot corrupt a piece', async () => {
+    const messages = await pieceMessages(bytes(20_000), 'r.gz', 3000);
+    const input = Buffer.from(messages.map((m) => `From x\n${m}\n`).join(''));
+    for (const size of [7, 100, 4096]) {
+      const reused = Buffer.alloc(size);
+      const scanner = new PieceScanner();
+      const events: ScanEvent[] = [];
+      const reader = new MaildropReader();
+      for (let at = 0; at < input.length; at += size) {
+        const n = input.copy(reused, 0, at, at + size);
+        for (const segment of reader.feed(reused.subarray(0, n))) {
+          if (segment.kind === 'plain') events.push(...scanner.feed(segment.bytes).map(copyData));
+        }
+        reused.fill(0x21);
+      }
+      for (const segment of reader.end())
+        if (segment.kind === 'plain') events.push(...scanner.feed(segment.bytes));
+      events.push(...scanner.end());
+      expect(discards(events)).toEqual([]);
+      expect(piecesOf(events)).toHaveLength(messages.length);
+      // And the scanner alone, fed the raw chunks.
+      const alone = new PieceScanner();
+      const direct: ScanEvent[] = [];
+      for (let at = 0; at < input.length; at += size) {
+        const n = input.copy(reused, 0, at, at + size);
+        direct.push(...alone.feed(reused.subarray(0, n)).map(copyData));
+        reused.fill(0x21);
+      }
+      direct.push(...alone.end());
+      expect(discards(direct)).toEqual([]);
+      expect(piecesOf(direct)).toHaveLength(messages.length);
+    }
+  });
+});
+
+function copyData(e: ScanEvent): ScanEvent {
+  return e.type === 'data' ? { type: 'data', bytes: e.bytes.slice() } : e;
+}

@@ -7,9 +7,11 @@ import type { DeltaSource } from '../splitter.js';
  * await splitDelta(fdSource(openSync(path, 'r')), options, open);
  */
 export function fdSource(fd: number): DeltaSource {
+  // One buffer, reused: splitDelta is done with a chunk before it reads the next.
+  let buffer = Buffer.allocUnsafe(0);
   return {
     read(length) {
-      const buffer = Buffer.allocUnsafe(length);
+      if (buffer.length < length) buffer = Buffer.allocUnsafe(length);
       let got = 0;
       while (got < length) {
         const n = readSync(fd, buffer, got, length - got, null);
