@@ -27,6 +27,8 @@ export { parse, parseAny } from './parse.js';
 export { stringify, unsafeStringify } from './stringify.js';
 export { timestampMs, timestampTicks } from './timestamp.js';
 export type {
+  Bytes,
+  UUIDTypes,
   Uuid,
   UuidInput,
   Version1Options,

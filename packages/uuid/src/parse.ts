@@ -1,5 +1,6 @@
 import { HEX_VALUE } from './_hex.js';
 import { isValidBytes } from './stringify.js';
+import type { Bytes } from './types.js';
 
 /** The value of a hex digit by char code, 0x100 for any other char code below 128. */
 const NIBBLE: Uint16Array = (() => {
@@ -130,7 +131,7 @@ export function decodeInto(s: string, out: Uint8Array, offset = 0): boolean {
  * import { parse } from '@suite/uuid';
  * parse('6ba7b810-9dad-11d1-80b4-00c04fd430c8')[0]; // 0x6b
  */
-export function parse(uuid: string): Uint8Array {
+export function parse(uuid: string): Bytes {
   const out = new Uint8Array(16);
   if (typeof uuid !== 'string' || !decodeInto(uuid, out) || !isValidBytes(out))
     throw new TypeError('Invalid UUID');
@@ -145,7 +146,7 @@ export function parse(uuid: string): Uint8Array {
  * parseAny('12345678-1234-0234-0234-123456789012'); // Uint8Array(16), though version 0 is not valid
  * parseAny('{12345678-1234-0234-0234-123456789012}'); // undefined
  */
-export function parseAny(uuid: string): Uint8Array | undefined {
+export function parseAny(uuid: string): Bytes | undefined {
   const out = new Uint8Array(16);
   return decodeInto(uuid, out) ? out : undefined;
 }

@@ -51,3 +51,14 @@ export interface Version7Options {
   /** A 32-bit counter written into rand_a and the top of rand_b. */
   readonly seq?: number;
 }
+
+/**
+ * The `uuid` package's name for a UUID as a string or bytes, so that code typed against `uuid` compiles unchanged.
+ * @example
+ * import type { UUIDTypes } from '@suite/uuid';
+ * const ids: UUIDTypes[] = ['919108f7-52d1-4320-9bac-f847db4148a8', new Uint8Array(16)];
+ */
+export type UUIDTypes<TBuf extends Uint8Array = Uint8Array> = string | TBuf;
+
+/** A Uint8Array over a plain (not shared) ArrayBuffer, written so that TypeScript before 5.7 reads it too. */
+export type Bytes = ReturnType<typeof Uint8Array.of>;

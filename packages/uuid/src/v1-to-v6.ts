@@ -1,9 +1,9 @@
 import { parse } from './parse.js';
 import { unsafeStringify } from './stringify.js';
-import type { Uuid, UuidInput } from './types.js';
+import type { Bytes, Uuid, UuidInput } from './types.js';
 
 /** Reorders the timestamp of a v1 UUID's bytes into v6 order. */
-export function v1BytesToV6(b: Uint8Array, out: Uint8Array = new Uint8Array(16)): Uint8Array {
+export function v1BytesToV6(b: Uint8Array, out: Bytes = new Uint8Array(16)): Bytes {
   const b0 = b[0] as number;
   const b1 = b[1] as number;
   const b2 = b[2] as number;
@@ -25,7 +25,7 @@ export function v1BytesToV6(b: Uint8Array, out: Uint8Array = new Uint8Array(16))
 }
 
 /** Reorders the timestamp of a v6 UUID's bytes into v1 order. */
-export function v6BytesToV1(b: Uint8Array, out: Uint8Array = new Uint8Array(16)): Uint8Array {
+export function v6BytesToV1(b: Uint8Array, out: Bytes = new Uint8Array(16)): Bytes {
   const b0 = b[0] as number;
   const b1 = b[1] as number;
   const b2 = b[2] as number;
@@ -53,8 +53,8 @@ export function v6BytesToV1(b: Uint8Array, out: Uint8Array = new Uint8Array(16))
  * v1ToV6('c232ab00-9414-11ec-b3c8-9f6bdeced846'); // '1ec9414c-232a-6b00-b3c8-9f6bdeced846'
  */
 export function v1ToV6(uuid: string): Uuid;
-export function v1ToV6(uuid: Uint8Array): Uint8Array;
-export function v1ToV6(uuid: UuidInput): Uuid | Uint8Array {
+export function v1ToV6(uuid: Uint8Array): Bytes;
+export function v1ToV6(uuid: UuidInput): Uuid | Bytes {
   if (typeof uuid === 'string') return unsafeStringify(v1BytesToV6(parse(uuid)));
   return v1BytesToV6(uuid);
 }
@@ -66,8 +66,8 @@ export function v1ToV6(uuid: UuidInput): Uuid | Uint8Array {
  * v6ToV1('1ec9414c-232a-6b00-b3c8-9f6bdeced846'); // 'c232ab00-9414-11ec-b3c8-9f6bdeced846'
  */
 export function v6ToV1(uuid: string): Uuid;
-export function v6ToV1(uuid: Uint8Array): Uint8Array;
-export function v6ToV1(uuid: UuidInput): Uuid | Uint8Array {
+export function v6ToV1(uuid: Uint8Array): Bytes;
+export function v6ToV1(uuid: UuidInput): Uuid | Bytes {
   if (typeof uuid === 'string') return unsafeStringify(v6BytesToV1(parse(uuid)));
   return v6BytesToV1(uuid);
 }
