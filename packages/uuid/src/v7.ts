@@ -78,7 +78,7 @@ export class V7Generator {
 
   /** Moves to the next (timestamp, counter). */
   advance(): void {
-    const now = this.#clock();
+    const now = Math.floor(this.#clock()); // a fractional clock must not reseed within one millisecond
     if (now > this.ms) {
       this.#setMs(now);
     } else if (this.seq >= 0xffffffff) {

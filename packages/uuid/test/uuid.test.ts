@@ -181,6 +181,17 @@ describe('v7', () => {
     expect(timestampMs(out.at(-1)!)).toBeGreaterThanOrEqual(1_700_000_000_000); // kept the last timestamp
   });
 
+  it('reads a fractional clock by whole milliseconds (no reseeding inside one)', () => {
+    let now = 1_700_000_000_000.1;
+    const gen = new V7Generator({ clock: () => now });
+    const out: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      out.push(gen.next());
+      now += 0.0007;
+    }
+    for (let i = 1; i < out.length; i++) expect(out[i]! > out[i - 1]!).toBe(true);
+  });
+
   it('when the counter overflows, moves the timestamp on by 1 ms and stays in order', () => {
     const gen = new V7Generator({ clock: () => 1_700_000_000_000 });
     const a = gen.next();

@@ -57,7 +57,7 @@ const TYPES: Readonly<Record<number, string>> = {
 };
 
 /** `YYYY-MM-DD HH:MM:SS,uuuuuu+HH:MM` in the local time zone (util-linux's ISO_TIMESTAMP_COMMA). */
-export function isoTimestampComma(sec: bigint, usec: number): string {
+function isoTimestampComma(sec: bigint, usec: number): string {
   const date = new Date(Number(sec) * 1000);
   const offset = -date.getTimezoneOffset();
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
