@@ -88,12 +88,20 @@ export class UuiddProtocolError extends Error {
   }
 }
 
+// Byte by byte rather than through a DataView: this runs once or twice per request on the serving path.
 function readInt32(bytes: Uint8Array, offset: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + offset, 4).getInt32(0, UUIDD_LITTLE_ENDIAN);
+  const [b0, b1, b2, b3] = [bytes[offset]!, bytes[offset + 1]!, bytes[offset + 2]!, bytes[offset + 3]!];
+  return UUIDD_LITTLE_ENDIAN
+    ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)
+    : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
 }
 
 function writeInt32(bytes: Uint8Array, offset: number, value: number): void {
-  new DataView(bytes.buffer, bytes.byteOffset + offset, 4).setInt32(0, value, UUIDD_LITTLE_ENDIAN);
+  const little = UUIDD_LITTLE_ENDIAN;
+  bytes[offset + (little ? 3 : 0)] = value >>> 24;
+  bytes[offset + (little ? 2 : 1)] = (value >>> 16) & 0xff;
+  bytes[offset + (little ? 1 : 2)] = (value >>> 8) & 0xff;
+  bytes[offset + (little ? 0 : 3)] = value & 0xff;
 }
 
 function isInt32(value: number): boolean {
@@ -343,6 +351,9 @@ export class UuiddResponder {
   readonly #options: UuiddResponderOptions;
   readonly #maxBulkTime: number;
   readonly #maxBulkRandom: number;
+  /** Random bytes drawn ahead, 4 KiB at a time: one call to the random source serves 256 v4 UUIDs. */
+  readonly #pool = new Uint8Array(4096);
+  #poolAt = 4096;
 
   constructor(options: UuiddResponderOptions) {
     this.#options = options;
@@ -379,8 +390,19 @@ export class UuiddResponder {
   /** `count` fresh v4 UUIDs, back to back. */
   randomUuids(count: number): Uint8Array {
     const uuids = new Uint8Array(16 * count);
-    // getRandomValues fills at most 65536 bytes at a time.
-    for (let at = 0; at < uuids.length; at += 65536) this.#options.random(uuids.subarray(at, at + 65536));
+    if (uuids.length <= this.#pool.length) {
+      if (this.#poolAt + uuids.length > this.#pool.length) {
+        this.#options.random(this.#pool);
+        this.#poolAt = 0;
+      }
+      uuids.set(this.#pool.subarray(this.#poolAt, this.#poolAt + uuids.length));
+      // Each random byte is handed out once.
+      this.#pool.fill(0, this.#poolAt, this.#poolAt + uuids.length);
+      this.#poolAt += uuids.length;
+    } else {
+      // getRandomValues fills at most 65536 bytes at a time.
+      for (let at = 0; at < uuids.length; at += 65536) this.#options.random(uuids.subarray(at, at + 65536));
+    }
     stampV4(uuids);
     return uuids;
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { killDaemon, requestUuids, UuiddExit } from '../uuidd/client-mode.js';
-import { childIo, daemonize, isDaemonChild, serve } from '../uuidd/daemon.js';
+import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from '../uuidd/daemon.js';
 import { parseUuiddArgs } from '../uuidd/options.js';
+import { workerIndex } from '../uuidd/workers.js';
 
 function version(): string {
   try {
@@ -43,10 +44,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error.message) process.stderr.write(`${error.message}\n`);
     return error.status;
   }
-  if (isDaemonChild()) return finish(await serve(options, childIo()));
+  const worker = workerIndex();
+  if (worker !== undefined) return finish(await serveAsWorker(options, worker));
+  if (isDaemonChild()) return finish(await serve(options, argv, childIo()));
   if (!options.debug && !options.noFork) return daemonize(argv);
   return finish(
-    await serve(options, {
+    await serve(options, argv, {
       warn: (message) => process.stderr.write(`${message}\n`),
       debug: (line) => process.stderr.write(`${line}\n`),
       ready: () => {},

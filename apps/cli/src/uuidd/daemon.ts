@@ -1,6 +1,7 @@
 // The uuidd daemon process: pid file, "already running" probe, socket (or systemd's), signals, idle timeout,
 // debug log; and daemonizing, which Node does by re-spawning itself detached.
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPidFile, type PidFile, PidFileError } from '@suite/lockfile/node';
@@ -18,6 +19,7 @@ import {
 } from '@suite/uuid/node';
 import { probeDaemon } from './client-mode.js';
 import type { UuiddOptions } from './options.js';
+import { runWorker, startWorkers } from './workers.js';
 
 /** Where the daemon's messages go: the terminal, or the parent that is waiting for it to start. */
 export interface DaemonIo {
@@ -177,8 +179,49 @@ function report(event: UuiddServerEvent, options: UuiddOptions, io: DaemonIo): v
   }
 }
 
+/**
+ * The v1 generator of serving process `index` (0 for the daemon itself): each keeps its own state file (the
+ * daemon's is the clock file, process i's is `<clock file>.i`) and so its own random node.
+ */
+function timeSource(
+  options: UuiddOptions,
+  index: number,
+  warn: (message: string) => void,
+): TimeUuidGenerator {
+  const clockFile = resolve(options.clockFile ?? join(dirname(options.socketPath), 'uuidd.clock'));
+  const path = index === 0 ? clockFile : `${clockFile}.${index}`;
+  const store = tolerantStore(fileClockStore(path), () => warn('failed to open/lock clock counter'));
+  const generator = new TimeUuidGenerator({
+    store,
+    ...(options.contClock > 0 ? { continuous: { maxLagMs: options.contClock * 1000 } } : {}),
+  });
+  // Start the state now (one tick is spent): the file is written at startup, and a bad path is reported then.
+  generator.next();
+  return generator;
+}
+
+/** Serving process `index`: serves the socket the daemon hands over until the daemon goes away. */
+export function serveAsWorker(options: UuiddOptions, index: number): Promise<number> {
+  const io: DaemonIo = {
+    warn: (message) => process.stderr.write(`${message}\n`),
+    debug: () => {},
+    ready: () => {},
+  };
+  const warn = (message: string) => {
+    if (!options.quiet) io.warn(`uuidd: ${message}`);
+  };
+  return runWorker((listening, daemonPid) =>
+    UuiddServer.listen(listening, {
+      time: timeSource(options, index, warn),
+      pid: daemonPid,
+      readTimeout: READ_TIMEOUT_MS,
+      onEvent: (event) => report(event, options, io),
+    }),
+  );
+}
+
 /** Runs the daemon until a signal or the idle timeout; resolves to the exit status. */
-export async function serve(options: UuiddOptions, io: DaemonIo): Promise<number> {
+export async function serve(options: UuiddOptions, argv: readonly string[], io: DaemonIo): Promise<number> {
   const warn = (message: string) => {
     if (!options.quiet) io.warn(`uuidd: ${message}`);
   };
@@ -229,18 +272,11 @@ export async function serve(options: UuiddOptions, io: DaemonIo): Promise<number
     target = { fd: 3 };
   }
 
-  const clockFile = resolve(options.clockFile ?? join(dirname(options.socketPath), 'uuidd.clock'));
-  const store = tolerantStore(fileClockStore(clockFile), () => warn('failed to open/lock clock counter'));
-  const time = new TimeUuidGenerator({
-    store,
-    ...(options.contClock > 0 ? { continuous: { maxLagMs: options.contClock * 1000 } } : {}),
-  });
-
   let idle: NodeJS.Timeout | undefined;
   let server: UuiddServer;
   try {
     server = await UuiddServer.listen(target, {
-      time,
+      time: timeSource(options, 0, warn),
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
         if (event.type === 'connection') idle?.refresh();
@@ -258,11 +294,17 @@ export async function serve(options: UuiddOptions, io: DaemonIo): Promise<number
     return 1;
   }
 
+  // -d keeps to one process, so that its log is complete and in order.
+  const processes = options.debug ? 1 : (options.workers ?? Math.min(availableParallelism(), 4));
+  const workers =
+    processes > 1 ? startWorkers(processes - 1, argv, server.server, () => idle?.refresh()) : undefined;
+
   return new Promise((done) => {
     let stopping = false;
     const stop = async (status: number) => {
       if (stopping) return;
       stopping = true;
+      workers?.stop();
       if (idle !== undefined) clearTimeout(idle);
       await server.close();
       await pidFile?.release();

@@ -19,6 +19,8 @@ export interface UuiddOptions {
   quiet: boolean;
   /** Where the clock-sequence state is kept (an extension: util-linux always uses /var/lib/libuuid/clock.txt). */
   clockFile: string | undefined;
+  /** How many processes serve the socket (an extension); undefined: one per CPU, at most 4. */
+  workers: number | undefined;
 }
 
 /** The result of parsing: options to act on, or an immediate exit with what to print. */
@@ -49,6 +51,7 @@ const specs: readonly Spec[] = [
   { short: 'V', long: 'version', arg: 'none' },
   { short: 'h', long: 'help', arg: 'none' },
   { short: '', long: 'clock-file', arg: 'required' },
+  { short: '', long: 'workers', arg: 'required' },
 ];
 
 /** util-linux's groups of mutually exclusive options, in its order. */
@@ -81,6 +84,8 @@ Options:
  -q, --quiet             turn on quiet mode
      --clock-file <path> where to keep the clock sequence state
                            (default: uuidd.clock beside the socket)
+     --workers <num>     processes serving the socket
+                           (default: one per CPU, at most 4; 1 with -d)
 
  -h, --help              display this help
  -V, --version           display version
@@ -193,6 +198,7 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
     debug: false,
     quiet: false,
     clockFile: undefined,
+    workers: undefined,
   };
   const seen = new Map<number, string>();
   try {
@@ -251,6 +257,9 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
           break;
         case 'clock-file':
           options.clockFile = value!;
+          break;
+        case 'workers':
+          options.workers = Math.max(1, parseUnsigned(value!, 64, 'failed to parse --workers'));
           break;
         case 'version':
           return { exit: 0, stdout: `uuidd from @suite/cli ${version} (util-linux 2.42 compatible)\n` };

@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { chmodSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, Server, type Socket } from 'node:net';
 import {
   decodeUuiddRequest,
   encodeUuiddReply,
@@ -78,8 +78,12 @@ export interface UuiddServerStats {
   timedOut: number;
 }
 
-/** Where a {@link UuiddServer} listens: a socket path it binds, or a listening socket it inherited. */
-export type UuiddListenTarget = string | { readonly fd: number };
+/**
+ * Where a {@link UuiddServer} listens: a socket path it binds, a listening socket it inherited (`{ fd: 3 }`), or
+ * a listening `net.Server`, such as one another process handed over with `child.send(message, server)` so that
+ * several processes accept on the same socket.
+ */
+export type UuiddListenTarget = string | { readonly fd: number } | Server;
 
 /**
  * A uuidd server: util-linux's wire protocol on a unix socket, with connections served concurrently, so a client
@@ -132,6 +136,7 @@ export class UuiddServer {
    * Rejects with the bind/listen error (`EACCES`, `ENAMETOOLONG`, ...).
    */
   static async listen(target: UuiddListenTarget, options: UuiddServerOptions): Promise<UuiddServer> {
+    if (target instanceof Server) return new UuiddServer(target, undefined, options);
     const server = createServer({ allowHalfOpen: false });
     const path = typeof target === 'string' ? target : undefined;
     if (path !== undefined) {
@@ -144,7 +149,8 @@ export class UuiddServer {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(
-        path === undefined ? { fd: (target as { fd: number }).fd } : { path, backlog: 4096 },
+        // Listening again on an inherited socket sets its backlog: keep it as deep as systemd's default.
+        { ...(path === undefined ? { fd: (target as { fd: number }).fd } : { path }), backlog: 4096 },
         () => {
           server.off('error', reject);
           resolve();
@@ -218,13 +224,19 @@ export class UuiddServer {
     this.#onEvent?.({ type: 'malformed', reason, received, malformed: this.stats.malformed });
   }
 
+  /** The listening `net.Server`, to hand to other processes that should accept on the same socket. */
+  get server(): Server {
+    return this.#server;
+  }
+
   /** How many clients are connected and have not sent their whole request yet. */
   get waiting(): number {
     return this.#pending.size;
   }
 
   /**
-   * Stops listening, disconnects every client and removes the socket file it bound. Idempotent.
+   * Stops listening, disconnects every client and removes the socket file it bound (not one it was handed).
+   * Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return;

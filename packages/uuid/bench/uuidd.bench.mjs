@@ -1,0 +1,131 @@
+// Our uuidd against util-linux's, same load client, same machine, one run.
+// The load client (uuidd-load.c, compiled here into a temp dir) opens one connection per request, as libuuid
+// does; 4 client processes run at once; the two daemons take turns (alternating which goes first) so that both
+// see the same background load. Figures: requests per second (time, random) and UUIDs per second (bulk random of
+// 63 per reply), and our ratio to util-linux.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const THEIR_UUIDD = '/usr/sbin/uuidd';
+const OUR_UUIDD = join(import.meta.dirname, '../../../apps/cli/bin/uuidd.js');
+const CLIENTS = 4;
+const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 3);
+
+if (!existsSync(THEIR_UUIDD)) {
+  console.log(`skipped: ${THEIR_UUIDD} is not installed (Debian package uuid-runtime)`);
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'uuidd-bench-'));
+const daemons = [];
+
+function answers(socket) {
+  return new Promise((resolve) => {
+    const s = connect(socket, () => s.end(Uint8Array.of(0)));
+    s.on('data', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+async function start(name, command, args, socket) {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  daemons.push(child);
+  const deadline = Date.now() + 15_000;
+  while (!(await answers(socket))) {
+    if (Date.now() > deadline) throw new Error(`${name} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { name, socket };
+}
+
+/** Runs CLIENTS load processes for SECONDS; resolves to { requests, uuids, failures } summed. */
+function load(client, socket, op, count) {
+  const runs = Array.from(
+    { length: CLIENTS },
+    () =>
+      new Promise((resolve, reject) => {
+        const child = spawn(client, [socket, String(op), String(count), String(SECONDS)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+        });
+        child.on('error', reject);
+        child.on('close', () => {
+          const [requests, uuids, failures] = out.trim().split(' ').map(Number);
+          resolve({ requests, uuids, failures });
+        });
+      }),
+  );
+  return Promise.all(runs).then((all) =>
+    all.reduce((a, b) => ({
+      requests: a.requests + b.requests,
+      uuids: a.uuids + b.uuids,
+      failures: a.failures + b.failures,
+    })),
+  );
+}
+
+try {
+  const client = join(dir, 'uuidd-load');
+  execFileSync('gcc', ['-O2', '-o', client, join(import.meta.dirname, 'uuidd-load.c')]);
+  const ours = await start(
+    'ours',
+    process.execPath,
+    [OUR_UUIDD, '-F', '-P', '-s', join(dir, 'ours.sock'), '--clock-file', join(dir, 'clock.txt')],
+    join(dir, 'ours.sock'),
+  );
+  const theirs = await start(
+    'util-linux',
+    THEIR_UUIDD,
+    ['-F', '-P', '-s', join(dir, 'theirs.sock'), '-T', '600'],
+    join(dir, 'theirs.sock'),
+  );
+  const scenarios = [
+    { title: 'single time (op 2), requests/s', op: 2, count: 0, unit: 'requests', target: 1 },
+    { title: 'single random (op 3), requests/s', op: 3, count: 0, unit: 'requests', target: 1 },
+    { title: 'bulk random (op 5, 63 per reply), UUIDs/s', op: 5, count: 63, unit: 'uuids', target: 2 },
+  ];
+  console.log(
+    `${CLIENTS} client processes, one connection per request, ${ROUNDS} alternating rounds of ${SECONDS} s per daemon\n`,
+  );
+  let failed = 0;
+  for (const scenario of scenarios) {
+    const totals = new Map([
+      [ours.name, 0],
+      [theirs.name, 0],
+    ]);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [ours, theirs] : [theirs, ours];
+      for (const daemon of order) {
+        const result = await load(client, daemon.socket, scenario.op, scenario.count);
+        if (result.failures > 0) console.log(`  ${daemon.name}: ${result.failures} failed requests`);
+        totals.set(daemon.name, totals.get(daemon.name) + result[scenario.unit]);
+      }
+    }
+    const rate = (name) => totals.get(name) / (ROUNDS * SECONDS);
+    const ratio = rate(ours.name) / rate(theirs.name);
+    const verdict = ratio >= scenario.target ? 'ok' : 'BELOW TARGET';
+    if (ratio < scenario.target) failed++;
+    console.log(
+      `${scenario.title.padEnd(44)} ours ${Math.round(rate(ours.name)).toString().padStart(9)}  util-linux ${Math.round(
+        rate(theirs.name),
+      )
+        .toString()
+        .padStart(9)}  ratio ${ratio.toFixed(2)}x (target >= ${scenario.target}x: ${verdict})`,
+    );
+  }
+  if (failed > 0) console.log(`\n${failed} figure(s) below target on this run`);
+} finally {
+  for (const daemon of daemons) daemon.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  rmSync(dir, { recursive: true, force: true });
+}
