@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -127,6 +127,18 @@ describe('uuidgen', () => {
         expect(r.stderr.split('\n')[0]).toBe(message);
       });
     }
+  });
+
+  it('stops quietly with status 0 when the reader goes away (EPIPE), as util-linux does', async () => {
+    const bin = fileURLToPath(new URL('../bin/uuidgen.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, '-C', '5000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 
   it('prints help and version', async () => {

@@ -165,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const n = Math.min(BATCH, count - done);
     let text = '';
     for (let i = 0; i < n; i++) text += `${next()}\n`;
-    await write(process.stdout, text);
+    if (!(await write(process.stdout, text))) break; // the reader has gone
     done += n;
   }
   return 0;

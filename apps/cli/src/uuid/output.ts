@@ -1,8 +1,19 @@
-/** Writes text to a stream and waits until it is flushed; a closed pipe (EPIPE) ends quietly, as util-linux does. */
-export function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Writes text to a stream and waits until it is flushed. Resolves false once the reader has gone (EPIPE): like
+ * util-linux's close_stdout, that ends the output quietly instead of failing.
+ */
+export function write(stream: NodeJS.WritableStream, text: string): Promise<boolean> {
+  if (!guarded.has(stream)) {
+    guarded.add(stream);
+    // Errors reach the write callbacks; without a listener, an 'error' event would also kill the process.
+    stream.on('error', () => {});
+  }
   return new Promise((resolve, reject) => {
     stream.write(text, (error) => {
-      if (!error || (error as NodeJS.ErrnoException).code === 'EPIPE') resolve();
+      if (!error) resolve(true);
+      else if ((error as NodeJS.ErrnoException).code === 'EPIPE') resolve(false);
       else reject(error);
     });
   });
