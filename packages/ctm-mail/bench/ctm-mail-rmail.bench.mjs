@@ -75,7 +75,13 @@ try {
     const data = randomBytes(DELTA_SIZE);
     let at = 0;
     await splitDelta(
-      { read: (n) => data.subarray(at, (at += n)) },
+      {
+        read: (n) => {
+          const chunk = data.subarray(at, at + n);
+          at += chunk.length;
+          return chunk;
+        },
+      },
       { name: `src-cur.${String(d).padStart(4, '0')}.gz`, size: data.length, alias: 'ctm-list' },
       () => {
         const parts = [];
@@ -147,5 +153,6 @@ try {
   );
   console.log(`peak RSS: ${Math.max(...results.map((r) => r.maxRss)).toFixed(0)} MB (goal <= 150 MB)`);
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.CTM_BENCH_KEEP) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }

@@ -7,6 +7,22 @@ export interface IntakeOptions {
   readonly store: PieceStore;
   readonly locks: LockPort;
   readonly log: LogPort;
+  /**
+   * Bytes of stored pieces kept in memory, not yet written to the piece directory: a delta whose pieces all
+   * arrive in one run is built without its pieces ever touching the disk. Everything is written before the run
+   * ends (and before the lock is released). @default 16 MiB
+   */
+  readonly memory?: number;
+}
+
+/** The piece being received. */
+interface Receiving {
+  readonly piece: PieceId;
+  parts: Uint8Array[];
+  size: number;
+  /** Set once the piece outgrows memory: it streams to a temporary file instead. */
+  writer: PieceWriter | undefined;
+  failed: boolean;
 }
 
 /**
@@ -22,23 +38,25 @@ export interface IntakeOptions {
  * await intake.close();
  */
 export class PieceIntake {
-  /** Pieces discarded or lost since the last {@link takeFailures}. */
-  #failures = 0;
   readonly #store: PieceStore;
   readonly #locks: LockPort;
   readonly #log: LogPort;
+  readonly #memory: number;
+  #failures = 0;
   #lock: HeldLock | undefined;
-  /** Pieces present, by `name count`: their numbers. */
+  /** Pieces present (on disk or pending), by `count name`: their numbers. */
   #present = new Map<string, Set<number>>();
   #rebuilt = new Map<string, boolean>();
-  #writer: PieceWriter | undefined;
-  #writerFailed = false;
-  #piece: PieceId | undefined;
+  /** Stored pieces not yet written, by file name. */
+  #pending = new Map<string, Uint8Array>();
+  #pendingSize = 0;
+  #receiving: Receiving | undefined;
 
   constructor(options: IntakeOptions) {
     this.#store = options.store;
     this.#locks = options.locks;
     this.#log = options.log;
+    this.#memory = options.memory ?? 16 * 1024 * 1024;
   }
 
   /** The number of pieces discarded or lost since the last call. */
@@ -56,14 +74,7 @@ export class PieceIntake {
           await this.#begin(event.piece);
           break;
         case 'data':
-          if (this.#writer && !this.#writerFailed) {
-            try {
-              await this.#writer.write(event.bytes);
-            } catch (error) {
-              this.#writerFailed = true;
-              this.#log(messageOf(error));
-            }
-          }
+          await this.#data(event.bytes);
           break;
         case 'end':
           await this.#end(event.piece);
@@ -71,19 +82,26 @@ export class PieceIntake {
         case 'discard':
           for (const line of event.messages) this.#log(line);
           this.#failures++;
-          if (event.opened) await this.#dropWriter();
+          if (event.opened) await this.#dropReceiving();
           break;
       }
     }
   }
 
-  /** Finishes: takes the lock if no piece did (to finish a dead run's work), then releases it. */
+  /**
+   * Finishes: writes the pieces still in memory, takes the lock if no piece did (to finish a dead run's work),
+   * then releases it.
+   */
   async close(): Promise<void> {
-    await this.#dropWriter();
+    await this.#dropReceiving();
     if (!this.#lock) await this.#open();
-    const lock = this.#lock!;
-    this.#lock = undefined;
-    await lock.release();
+    try {
+      await this.#flushPending();
+    } finally {
+      const lock = this.#lock!;
+      this.#lock = undefined;
+      await lock.release();
+    }
   }
 
   async #open(): Promise<void> {
@@ -97,19 +115,34 @@ export class PieceIntake {
     for (const key of [...this.#present.keys()]) {
       const [name, count] = splitKey(key);
       if (await this.#isRebuilt(name)) await this.#removePieces(name, count, false);
-      else if (this.#present.get(key)!.size === count) await this.#build(name, count);
+      else if (this.#present.get(key)?.size === count) await this.#build(name, count);
     }
   }
 
   async #begin(piece: PieceId): Promise<void> {
-    await this.#dropWriter();
+    await this.#dropReceiving();
     if (!this.#lock) await this.#open();
-    this.#piece = piece;
-    this.#writerFailed = false;
+    this.#receiving = { piece, parts: [], size: 0, writer: undefined, failed: false };
+  }
+
+  async #data(bytes: Uint8Array): Promise<void> {
+    const r = this.#receiving;
+    if (!r || r.failed) return;
     try {
-      this.#writer = await this.#store.create();
+      if (r.writer) {
+        await r.writer.write(bytes);
+        return;
+      }
+      r.parts.push(copyOf(bytes));
+      r.size += bytes.length;
+      if (r.size > this.#memory) {
+        // Too big for memory: stream it to a temporary file from here on.
+        r.writer = await this.#store.create();
+        for (const part of r.parts) await r.writer.write(part);
+        r.parts = [];
+      }
     } catch (error) {
-      this.#writerFailed = true;
+      r.failed = true;
       this.#log(messageOf(error));
     }
   }
@@ -117,38 +150,49 @@ export class PieceIntake {
   async #end(piece: PieceId): Promise<void> {
     const { name, number, count } = piece;
     const label = `${name} ${number}/${count}`;
-    const writer = this.#writer;
-    this.#writer = undefined;
-    if (!writer || this.#writerFailed) {
-      await writer?.discard().catch(() => {});
+    const r = this.#receiving;
+    this.#receiving = undefined;
+    if (!r || r.failed) {
+      await r?.writer?.discard().catch(() => {});
       this.#log(`${label} lost!`);
       this.#failures++;
       return;
     }
     if (await this.#isRebuilt(name)) {
-      await writer.discard();
+      await r.writer?.discard();
       this.#log(`${label} dropped: a duplicate, ${name} was already rebuilt`);
       return;
     }
-    try {
-      await writer.commit(pieceFileName(piece));
-    } catch (error) {
-      this.#log(messageOf(error));
-      this.#log(`${label} lost!`);
-      await writer.discard().catch(() => {});
-      this.#failures++;
-      return;
+    const file = pieceFileName(piece);
+    if (r.writer) {
+      try {
+        await r.writer.commit(file);
+      } catch (error) {
+        this.#log(messageOf(error));
+        this.#log(`${label} lost!`);
+        await r.writer.discard().catch(() => {});
+        this.#failures++;
+        return;
+      }
+    } else {
+      const bytes = concat(r.parts, r.size);
+      this.#pendingSize += bytes.length - (this.#pending.get(file)?.length ?? 0);
+      this.#pending.set(file, bytes);
     }
     this.#log(`${label} stored`);
     const have = this.#note(piece);
     if (have.size === count) await this.#build(name, count);
+    if (this.#pendingSize > this.#memory) await this.#flushPending();
   }
 
   async #build(name: string, count: number): Promise<void> {
-    const files: string[] = [];
-    for (let i = 1; i <= count; i++) files.push(pieceFileName({ name, number: i, count }));
+    const parts: (string | Uint8Array)[] = [];
+    for (let i = 1; i <= count; i++) {
+      const file = pieceFileName({ name, number: i, count });
+      parts.push(this.#pending.get(file) ?? file);
+    }
     try {
-      await this.#store.build(name, files);
+      await this.#store.build(name, parts);
       await this.#store.markRebuilt(name);
     } catch (error) {
       this.#log(messageOf(error));
@@ -167,15 +211,42 @@ export class PieceIntake {
       if (n !== name) continue;
       for (const number of numbers) {
         const file = pieceFileName({ name, number, count: c });
+        const pending = this.#pending.get(file);
+        if (pending) {
+          this.#pending.delete(file);
+          this.#pendingSize -= pending.length;
+        }
         try {
           await this.#store.remove(file);
         } catch (error) {
           this.#log(messageOf(error));
         }
-        if (!quiet || c !== count)
+        if (!quiet || c !== count) {
           this.#log(`${name} ${number}/${c} dropped: a duplicate, ${name} was already rebuilt`);
+        }
       }
       this.#present.delete(key);
+    }
+  }
+
+  /** Writes the pieces held in memory to the piece directory. */
+  async #flushPending(): Promise<void> {
+    for (const [file, bytes] of [...this.#pending]) {
+      this.#pending.delete(file);
+      this.#pendingSize -= bytes.length;
+      let writer: PieceWriter | undefined;
+      try {
+        writer = await this.#store.create();
+        await writer.write(bytes);
+        await writer.commit(file);
+      } catch (error) {
+        await writer?.discard().catch(() => {});
+        const piece = parsePieceFileName(file);
+        this.#log(messageOf(error));
+        this.#log(`${piece ? `${piece.name} ${piece.number}/${piece.count}` : file} lost!`);
+        if (piece) this.#present.get(`${piece.count} ${piece.name}`)?.delete(piece.number);
+        this.#failures++;
+      }
     }
   }
 
@@ -199,11 +270,10 @@ export class PieceIntake {
     return known;
   }
 
-  async #dropWriter(): Promise<void> {
-    const writer = this.#writer;
-    this.#writer = undefined;
-    this.#piece = undefined;
-    if (writer) await writer.discard().catch(() => {});
+  async #dropReceiving(): Promise<void> {
+    const r = this.#receiving;
+    this.#receiving = undefined;
+    if (r?.writer) await r.writer.discard().catch(() => {});
   }
 }
 
@@ -214,4 +284,21 @@ function splitKey(key: string): [string, number] {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function copyOf(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1 && parts[0]!.length === size) return parts[0]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

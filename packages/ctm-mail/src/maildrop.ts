@@ -58,13 +58,28 @@ export class MaildropReader {
   feed(chunk: Uint8Array): MailSegment[] {
     let buf = chunk;
     if (this.#carry) {
-      buf = concat(this.#carry, chunk);
+      // Finish the partial line alone, so that the rest stays a view of the caller's chunk (a Node Buffer
+      // searches natively; a copy would not).
+      const nl = chunk.indexOf(10);
+      const head = concat(this.#carry, nl < 0 ? chunk : chunk.subarray(0, nl + 1));
       this.#carry = undefined;
+      if (nl < 0) {
+        buf = head;
+      } else {
+        this.#feedComplete(head);
+        buf = chunk.subarray(nl + 1);
+      }
     }
+    this.#feedComplete(buf);
+    return this.#take();
+  }
+
+  #feedComplete(buf: Uint8Array): void {
+    if (buf.length === 0) return;
     if (this.#state === State.Start) {
       if (buf.length < 5 && buf.indexOf(10) < 0) {
-        this.#carry = buf;
-        return this.#take();
+        this.#carry = copyOf(buf);
+        return;
       }
       this.#mbox = startsWith(buf, 0, FROM_);
       this.#state = this.#mbox ? State.Plain : State.Headers;
@@ -77,13 +92,12 @@ export class MaildropReader {
         // A giant line: no message boundary can start inside it, so hand it on as it is.
         this.#region(buf, true);
         this.#midLine = true;
-        return this.#take();
+        return;
       }
       this.#carry = copyOf(rest);
       complete = buf.subarray(0, lastNl + 1);
     }
     if (complete.length > 0) this.#region(complete, false);
-    return this.#take();
   }
 
   /** The maildrop ended: returns what is left. */
@@ -242,11 +256,19 @@ function startsWith(buf: Uint8Array, at: number, prefix: readonly number[]): boo
 }
 
 function indexOf(buf: Uint8Array, needle: Uint8Array, from = 0): number {
-  // Buffers (what Node hands us) search natively; plain Uint8Arrays get a simple loop.
+  // Buffers (what Node hands us) search natively; plain Uint8Arrays jump from first byte to first byte.
   const native = (buf as { indexOf(value: unknown, from?: number): number }).indexOf;
   if (native !== Uint8Array.prototype.indexOf) return native.call(buf, needle, from);
-  outer: for (let i = from; i + needle.length <= buf.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
+  const first = needle[0]!;
+  const last = buf.length - needle.length;
+  let i = buf.indexOf(first, from);
+  outer: while (i >= 0 && i <= last) {
+    for (let j = 1; j < needle.length; j++) {
+      if (buf[i + j] !== needle[j]) {
+        i = buf.indexOf(first, i + 1);
+        continue outer;
+      }
+    }
     return i;
   }
   return -1;

@@ -16,6 +16,7 @@ export type LogPort = (message: string) => void;
 
 /** A piece being written under a temporary name. */
 export interface PieceWriter {
+  /** Appends bytes; they are valid only until the returned promise settles (copy them to keep them). */
   write(bytes: Uint8Array): Promise<void> | void;
   /** Renames the piece into place as `file` (a piece file name) in the piece directory. */
   commit(file: string): Promise<void>;
@@ -36,8 +37,11 @@ export interface PieceStore {
   remove(file: string): Promise<void>;
   /** Removes temporaries left in the piece and delta directories by runs that died. */
   removeTemporaries(): Promise<void>;
-  /** Concatenates piece files, in order, into the delta `name` in the delta directory, atomically. */
-  build(name: string, pieceFiles: readonly string[]): Promise<void>;
+  /**
+   * Concatenates the pieces, in order, into the delta `name` in the delta directory, atomically; each piece is a
+   * file name in the piece directory or, for a piece still held in memory, its bytes.
+   */
+  build(name: string, pieces: readonly (string | Uint8Array)[]): Promise<void>;
   /** Whether the delta `name` was rebuilt (by any run, at any time). */
   isRebuilt(name: string): Promise<boolean>;
   /** Records that the delta `name` was rebuilt. */

@@ -11,7 +11,7 @@ export const MAX_PIECE_COUNT = 999_999;
 export type ScanEvent =
   /** A `CTM_MAIL BEGIN` line: a piece starts (its name already mapped and checked). */
   | { readonly type: 'begin'; readonly piece: PieceId }
-  /** Decoded bytes of the open piece. */
+  /** Decoded bytes of the open piece: a view that the next `feed` or `end` overwrites, so use or copy it first. */
   | { readonly type: 'data'; readonly bytes: Uint8Array }
   /** The open piece ended with a correct checksum. */
   | { readonly type: 'end'; readonly piece: PieceId }
@@ -110,8 +110,6 @@ export class PieceScanner {
     this.#flushData();
     const events = this.#events;
     this.#events = [];
-    // Data events hold views of the output buffer: the next feed must not overwrite them.
-    if (events.length > 0) this.#out = new Uint8Array(0);
     return events;
   }
 

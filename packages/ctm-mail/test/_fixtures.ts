@@ -141,9 +141,9 @@ export class MemoryStore implements PieceStore {
     this.pieces.delete(file);
   }
   async removeTemporaries() {}
-  async build(name: string, files: readonly string[]) {
+  async build(name: string, pieces: readonly (string | Uint8Array)[]) {
     this.builds.push(name);
-    this.deltas.set(name, concat(files.map((f) => this.pieces.get(f)!)));
+    this.deltas.set(name, concat(pieces.map((p) => (typeof p === 'string' ? this.pieces.get(p)! : p))));
   }
   async isRebuilt(name: string) {
     return this.rebuilt.has(name);

@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { PieceIntake, readMaildrop } from '../src/index.js';
 import { bytes, concat, FakeLocks, MemoryStore, pieceMessages, text } from './_fixtures.js';
 
-async function intakeOf(store = new MemoryStore()) {
+async function intakeOf(store = new MemoryStore(), memory?: number) {
   const lines: string[] = [];
   const locks = new FakeLocks();
-  const intake = new PieceIntake({ store, locks, log: (m) => lines.push(m) });
+  const intake = new PieceIntake({
+    store,
+    locks,
+    log: (m) => lines.push(m),
+    ...(memory === undefined ? {} : { memory }),
+  });
   return { store, locks, lines, intake };
 }
 
@@ -107,5 +112,29 @@ describe('PieceIntake', () => {
     expect(decoded).toBe(1);
     expect(store.deltas.get('q.0001.gz')?.length).toBe(500);
     expect(concat([store.deltas.get('q.0001.gz')!])).toEqual(bytes(500));
+  });
+
+  it('builds a delta whose pieces all came in one run without writing them, and writes the rest by the end', async () => {
+    const a = await pieceMessages(bytes(3000, 1), 'a', 1000);
+    const b = await pieceMessages(bytes(3000, 2), 'b', 1000);
+    const { store, intake } = await intakeOf();
+    await readMaildrop([text([...a, b[0]!, b[2]!].join(''))], { intake, decodeMime: noMime });
+    expect(store.pieces.size).toBe(0); // b's two pieces are still in memory
+    await intake.close();
+    expect(store.deltas.get('a')).toEqual(bytes(3000, 1));
+    expect([...store.pieces.keys()].sort()).toEqual(['b+001-005', 'b+003-005']);
+  });
+
+  it('spills to the piece directory when memory is short, and still rebuilds exactly', async () => {
+    const data = bytes(20_000, 3);
+    const m = await pieceMessages(data, 'c', 3000);
+    const { store, intake } = await intakeOf(new MemoryStore(), 5000);
+    await readMaildrop([text(m.slice(0, -1).join(''))], { intake, decodeMime: noMime });
+    expect(store.pieces.size).toBeGreaterThan(0);
+    await readMaildrop([text(m.at(-1)!)], { intake, decodeMime: noMime });
+    await intake.close();
+    expect(store.deltas.get('c')).toEqual(data);
+    expect(store.pieces.size).toBe(0);
+    expect(store.temporaries).toBe(0);
   });
 });

@@ -77,10 +77,15 @@ async function readPieces(
   deltaDir: string,
   log: (message: string) => void,
 ): Promise<number> {
+  const fromStdin = inputs.length === 0 || inputs.includes('-');
   const intake = new PieceIntake({
     store: new FilePieceStore({ pieceDir, deltaDir, umask: currentUmask() }),
     locks: deltaDirLocks(deltaDir),
     log,
+    // A message piped in by an MTA exists nowhere else: each piece goes to disk before it is reported stored.
+    // Mailbox files stay where they are, so their pieces may wait in memory (a complete delta then never
+    // touches the piece directory); they are all written before the run ends.
+    ...(fromStdin ? { memory: 0 } : {}),
   });
   let status = 0;
   try {

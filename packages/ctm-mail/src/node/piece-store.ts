@@ -126,7 +126,7 @@ export class FilePieceStore implements PieceStore {
     }
   }
 
-  async build(name: string, pieceFiles: readonly string[]): Promise<void> {
+  async build(name: string, pieces: readonly (string | Uint8Array)[]): Promise<void> {
     const temp = join(this.#deltaDir, `${DELTA_TEMP}${process.pid}.${++counter}`);
     let fd: number;
     try {
@@ -135,13 +135,17 @@ export class FilePieceStore implements PieceStore {
       throw new Error(`cannot open '${temp}' for writing: ${strerror(error)}`);
     }
     try {
-      for (const file of pieceFiles) {
-        const path = join(this.#pieceDir, file);
-        let bytes: Buffer;
-        try {
-          bytes = readFileSync(path);
-        } catch (error) {
-          throw new Error(`cannot open '${path}' for reading: ${strerror(error)}`);
+      for (const piece of pieces) {
+        let bytes: Uint8Array;
+        if (typeof piece === 'string') {
+          const path = join(this.#pieceDir, piece);
+          try {
+            bytes = readFileSync(path);
+          } catch (error) {
+            throw new Error(`cannot open '${path}' for reading: ${strerror(error)}`);
+          }
+        } else {
+          bytes = piece;
         }
         try {
           let at = 0;
