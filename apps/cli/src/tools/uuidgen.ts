@@ -20,7 +20,7 @@ const SPECS: readonly OptionSpec[] = [
 ];
 
 // util-linux 2.42's groups, in its order (the message lists them so).
-const EXCLUSIVE = [
+const EXCLUSIVE_GROUPS = [
   ['6', '7', 'm', 'r', 's', 't'],
   ['C', 'm', 's'],
   ['N', 'r', 't'],
@@ -95,15 +95,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = getopt(argv, SPECS);
   } catch (error) {
-    if (error instanceof GetoptError) return usageError(PROGRAM, error.message);
-    throw error;
+    if (!(error instanceof GetoptError)) throw error;
+    const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
+    if (before) return exclusiveError(before);
+    return usageError(PROGRAM, error.message);
   }
-  const clash = exclusiveClash(parsed.options, EXCLUSIVE, SPECS);
-  if (clash) {
-    // util-linux's err_exclusive_options gives no --help hint.
-    process.stderr.write(`${PROGRAM}: ${clash}\n`);
-    return 1;
-  }
+  const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
+  if (clash) return exclusiveError(clash);
 
   let kind: Kind = 'random';
   let namespace: string | undefined;
@@ -186,4 +184,10 @@ function generator(kind: Kind): () => Uuid {
     default:
       return () => v4();
   }
+}
+
+/** util-linux's err_exclusive_options: the message alone (no --help hint), status 1. */
+function exclusiveError(message: string): number {
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  return 1;
 }

@@ -23,6 +23,7 @@ const COLUMNS: readonly Column[] = [
   { name: 'TIME', widthHint: 31 },
 ];
 const MAX_COLUMNS = COLUMNS.length * 2;
+const EXCLUSIVE_GROUPS = [['J', 'r']];
 
 const HELP = `
 Usage:
@@ -108,15 +109,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = getopt(argv, SPECS);
   } catch (error) {
-    if (error instanceof GetoptError) return usageError(PROGRAM, error.message);
-    throw error;
+    if (!(error instanceof GetoptError)) throw error;
+    const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
+    if (before) return exclusiveError(before);
+    return usageError(PROGRAM, error.message);
   }
-  const clash = exclusiveClash(parsed.options, [['J', 'r']], SPECS);
-  if (clash) {
-    // util-linux's err_exclusive_options gives no --help hint.
-    process.stderr.write(`${PROGRAM}: ${clash}\n`);
-    return 1;
-  }
+  const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
+  if (clash) return exclusiveError(clash);
 
   let mode: 'table' | 'raw' | 'json' = 'table';
   let noHeadings = false;
@@ -157,4 +156,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
   await write(process.stdout, renderTable(columns, rows, { mode, noHeadings, jsonName: 'uuids' }));
   return 0;
+}
+
+/** util-linux's err_exclusive_options: the message alone (no --help hint), status 1. */
+function exclusiveError(message: string): number {
+  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  return 1;
 }

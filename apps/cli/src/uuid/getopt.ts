@@ -19,6 +19,8 @@ export interface ParsedOption {
 /** A getopt error, worded as glibc words it (the caller prefixes the program name and adds the --help hint). */
 export class GetoptError extends Error {
   readonly code = 'EUSAGE';
+  /** The options parsed before the bad one (util-linux checks exclusions as it goes, so those come first). */
+  parsed: readonly ParsedOption[] = [];
 }
 
 /**
@@ -33,6 +35,21 @@ export function getopt(
 ): { options: ParsedOption[]; operands: string[] } {
   const options: ParsedOption[] = [];
   const operands: string[] = [];
+  try {
+    parseInto(argv, specs, options, operands);
+  } catch (error) {
+    if (error instanceof GetoptError) error.parsed = options;
+    throw error;
+  }
+  return { options, operands };
+}
+
+function parseInto(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  options: ParsedOption[],
+  operands: string[],
+) {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i] as string;
     if (word === '--') {
@@ -81,7 +98,6 @@ export function getopt(
     }
     operands.push(word);
   }
-  return { options, operands };
 }
 
 /**
