@@ -1,0 +1,36 @@
+// One contender of lockfile.bench.mjs: waits until the common start time, then runs N critical sections, each
+// reading a counter file and writing it back plus one under the lock; prints its end time (ms since the epoch).
+import { readFileSync, writeFileSync } from 'node:fs';
+import lockfile from 'proper-lockfile';
+import { withLock } from '../dist/node/index.js';
+
+const [library, path, counter, count, startAt] = process.argv.slice(2);
+const n = Number(count);
+
+// The same waiting policy for both: exponential backoff from 1 ms to 100 ms with jitter.
+const ours = { timeout: Number.POSITIVE_INFINITY, backoff: { min: 1, max: 100 } };
+const theirs = {
+  realpath: false,
+  retries: { retries: 2_000, factor: 2, minTimeout: 1, maxTimeout: 100, randomize: true },
+};
+
+// A plain read-modify-write with no atomicity of its own. The file is overwritten in place ('r+': the number
+// only grows, so nothing needs truncating): truncating would free and reallocate a block each time, which on a
+// journaling file system costs milliseconds and would measure the disk instead of the locks.
+function criticalSection() {
+  const value = Number(readFileSync(counter, 'utf8'));
+  writeFileSync(counter, String(value + 1), { flag: 'r+' });
+}
+
+const wait = Number(startAt) - Date.now();
+if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+for (let i = 0; i < n; i++) {
+  if (library === 'suite') {
+    await withLock(path, criticalSection, ours);
+  } else {
+    const release = await lockfile.lock(path, theirs);
+    criticalSection();
+    await release();
+  }
+}
+process.stdout.write(`${Date.now()}\n`);

@@ -1,0 +1,94 @@
+// @suite/lockfile against proper-lockfile, measured in the same run, reported as ratios:
+// - uncontended: acquire + release of one lock in a loop, one process;
+// - contended: 4 processes each running critical sections (read a counter file, write it back plus one) on one
+//   lock; lost updates are counted (the counter must end at exactly 4 × N).
+// Rounds alternate between the two libraries and the median round counts, so that load from other work on the
+// machine hits both alike. BENCH_DIR picks the directory (default: the OS temp dir).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import lockfile from 'proper-lockfile';
+import { acquire } from '../dist/node/index.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'lockfile-bench-'));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+async function uncontendedRate(library, path, iterations) {
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    if (library === 'suite') {
+      const lock = await acquire(path);
+      await lock.release();
+    } else {
+      const release = await lockfile.lock(path, { realpath: false });
+      await release();
+    }
+  }
+  return (iterations / (performance.now() - started)) * 1000;
+}
+
+async function contendedRound(library, processes, perProcess) {
+  const path = join(dir, `counter-${library}`);
+  writeFileSync(path, '0');
+  const startAt = Date.now() + 400; // after every contender has loaded its modules
+  const contenders = Array.from({ length: processes }, () =>
+    run(process.execPath, [
+      join(import.meta.dirname, 'contender.mjs'),
+      library,
+      path,
+      path,
+      String(perProcess),
+      String(startAt),
+    ]),
+  );
+  const ends = (await Promise.all(contenders)).map(({ stdout }) => Number(stdout.trim()));
+  const expected = processes * perProcess;
+  const lost = expected - Number(readFileSync(path, 'utf8'));
+  return { rate: (expected / (Math.max(...ends) - startAt)) * 1000, lost };
+}
+
+try {
+  const rounds = 5;
+  const iterations = Number(process.env.BENCH_ITERATIONS ?? 2_000);
+  const target = join(dir, 'target');
+  writeFileSync(target, ''); // proper-lockfile wants the file to exist
+  await uncontendedRate('suite', target, 200); // warm up both
+  await uncontendedRate('proper-lockfile', target, 200);
+  const un = { suite: [], 'proper-lockfile': [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const library of round % 2 === 0 ? ['suite', 'proper-lockfile'] : ['proper-lockfile', 'suite']) {
+      un[library].push(await uncontendedRate(library, target, iterations));
+    }
+  }
+  const unSuite = median(un.suite);
+  const unPeer = median(un['proper-lockfile']);
+  console.log(`uncontended acquire+release, ${iterations} per round, median of ${rounds} rounds (${dir}):`);
+  console.log(`  @suite/lockfile  ${fmt(unSuite).padStart(8)} /s`);
+  console.log(`  proper-lockfile  ${fmt(unPeer).padStart(8)} /s`);
+  console.log(`  ratio            ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
+
+  const processes = 4;
+  const perProcess = Number(process.env.BENCH_SECTIONS ?? 500);
+  const co = { suite: [], 'proper-lockfile': [] };
+  let lost = { suite: 0, 'proper-lockfile': 0 };
+  for (let round = 0; round < 3; round++) {
+    for (const library of round % 2 === 0 ? ['suite', 'proper-lockfile'] : ['proper-lockfile', 'suite']) {
+      const result = await contendedRound(library, processes, perProcess);
+      co[library].push(result.rate);
+      lost = { ...lost, [library]: lost[library] + result.lost };
+    }
+  }
+  const coSuite = median(co.suite);
+  const coPeer = median(co['proper-lockfile']);
+  console.log(`contended: ${processes} processes × ${perProcess} critical sections, median of 3 rounds:`);
+  console.log(`  @suite/lockfile  ${fmt(coSuite).padStart(8)} /s   lost updates: ${lost.suite}`);
+  console.log(`  proper-lockfile  ${fmt(coPeer).padStart(8)} /s   lost updates: ${lost['proper-lockfile']}`);
+  console.log(`  ratio            ${(coSuite / coPeer).toFixed(2)}×  (target ≥ 2×, 0 lost updates)`);
+  if (lost.suite !== 0) process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,323 @@
+import { describe, expect, it } from 'vitest';
+import { createLocker, createPidFileFactory, formatPid, LockError, parsePid } from '../src/index.js';
+import { fakePorts, fakeWorld } from './fakes.js';
+
+const here = { hostname: 'alpha', bootId: 'boot-1' };
+
+function setup() {
+  const world = fakeWorld();
+  const portsA = fakePorts(world, { pid: 100, ...here });
+  const portsB = fakePorts(world, { pid: 200, ...here });
+  return { world, a: createLocker(portsA), b: createLocker(portsB), portsA, portsB };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LockError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LockError);
+  return error as LockError;
+}
+
+/** Drives the manual clock until `promise` settles. */
+async function drive<T>(world: ReturnType<typeof fakeWorld>, promise: Promise<T>, step = 1): Promise<T> {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  for (let i = 0; i < 100_000 && !settled; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) world.clock.advance(step);
+  }
+  return promise;
+}
+
+/** Writes a lock owned as described, as another process would have left it. */
+function plant(
+  world: ReturnType<typeof fakeWorld>,
+  record: object | string,
+  token = 'planted',
+  mtimeMs?: number,
+) {
+  world.fs.mkdir('/locks/job.lock');
+  const text =
+    typeof record === 'string' ? record : JSON.stringify({ token, created: world.clock.now(), ...record });
+  world.fs.writeFile(`/locks/job.lock/owner.${token}.json`, text);
+  if (mtimeMs !== undefined) world.fs.utimes(`/locks/job.lock/owner.${token}.json`, mtimeMs);
+}
+
+describe('on one host', () => {
+  it('grants the lock to one process at a time and names the holder', async () => {
+    const { a, b } = setup();
+    const lock = await a.acquire('/locks/job');
+    const error = await rejection(b.acquire('/locks/job'));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.owner).toMatchObject({ pid: 100, hostname: 'alpha' });
+    expect(error.message).toBe('lock /locks/job.lock is held by pid 100');
+    await lock.release();
+    await (await b.acquire('/locks/job')).release();
+  });
+
+  it('takes over at once when the holder is dead', async () => {
+    const { world, a, b } = setup();
+    await a.acquire('/locks/job');
+    world.processes.table.delete(100);
+    expect(await b.isLocked('/locks/job')).toBe(false);
+    const lock = await b.acquire('/locks/job');
+    expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
+    await lock.release();
+  });
+
+  it('never takes over a live holder, however old its heartbeat', async () => {
+    const { world, b } = setup();
+    world.processes.table.set(300, 7);
+    plant(world, { pid: 300, startTime: 7, ...here }, 'planted', 0);
+    world.clock.advance(3_600_000);
+    expect((await rejection(b.acquire('/locks/job', { stale: 10 }))).code).toBe('ELOCKED');
+  });
+
+  it('judges a holder whose pid now belongs to another process (other start time) dead', async () => {
+    const { world, b } = setup();
+    world.processes.table.set(300, 8);
+    plant(world, { pid: 300, startTime: 7, ...here });
+    await (await b.acquire('/locks/job')).release();
+  });
+
+  it('judges every process recorded in an earlier boot dead', async () => {
+    const { world, b } = setup();
+    world.processes.table.set(300, 7);
+    plant(world, { pid: 300, startTime: 7, hostname: 'alpha', bootId: 'boot-0' });
+    await (await b.acquire('/locks/job')).release();
+  });
+
+  it('keeps the lock while an adopted pid lives after the owner died', async () => {
+    const { world, a, b } = setup();
+    world.processes.table.set(400, 9);
+    const lock = await a.acquire('/locks/job');
+    await lock.adopt(400);
+    expect(await a.readOwner('/locks/job')).toMatchObject({ pid: 100, pids: [400] });
+    world.processes.table.delete(100);
+    expect((await rejection(b.acquire('/locks/job'))).code).toBe('ELOCKED');
+    world.processes.table.delete(400);
+    await (await b.acquire('/locks/job')).release();
+  });
+
+  it('release removes only our own lock: after a takeover the new holder keeps it', async () => {
+    const { world, a, b, portsA } = setup();
+    const compromised: LockError[] = [];
+    const lock = await a.acquire('/locks/job', { onCompromised: (e) => compromised.push(e) });
+    world.processes.table.delete(100); // judged dead (say, a frozen container's pid namespace)
+    const next = await b.acquire('/locks/job');
+    world.processes.table.set(100, 1_100);
+    await lock.release();
+    expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
+    expect(compromised.map((e) => e.code)).toEqual(['ECOMPROMISED']);
+    expect(lock.signal.aborted).toBe(true);
+    expect(portsA.host.pid).toBe(100);
+    await next.release();
+  });
+});
+
+describe('across hosts', () => {
+  const elsewhere = { hostname: 'beta', bootId: 'boot-9' };
+
+  it('keeps a lock whose owner beats its heartbeat, and takes it when the heartbeat is older than stale', async () => {
+    const world = fakeWorld();
+    const remote = createLocker(fakePorts(world, { pid: 100, ...elsewhere }));
+    const local = createLocker(fakePorts(world, { pid: 200, ...here }));
+    const lock = await remote.acquire('/locks/job', { stale: 1_000 });
+    world.clock.advance(10_000); // heartbeats every 500 ms keep it fresh
+    expect((await rejection(local.acquire('/locks/job', { stale: 1_000 }))).code).toBe('ELOCKED');
+    await lock.release();
+
+    plant(world, { pid: 100, ...elsewhere }, 'silent');
+    world.clock.advance(999);
+    expect(await local.isLocked('/locks/job', { stale: 1_000 })).toBe(true);
+    world.clock.advance(2);
+    expect(await local.isLocked('/locks/job', { stale: 1_000 })).toBe(false);
+    await (await local.acquire('/locks/job', { stale: 1_000 })).release();
+  });
+
+  it('takes a lock whose heartbeat lies in the future (a clock jump) once it stays unchanged for `stale`', async () => {
+    const world = fakeWorld();
+    const local = createLocker(fakePorts(world, { pid: 200, ...here }));
+    plant(world, { pid: 100, ...elsewhere }, 'future', world.clock.now() + 3_600_000);
+    expect((await rejection(local.acquire('/locks/job', { stale: 1_000 }))).code).toBe('ELOCKED');
+    const started = world.clock.monotonic();
+    const lock = await drive(world, local.acquire('/locks/job', { stale: 1_000, timeout: 60_000 }), 10);
+    expect(world.clock.monotonic() - started).toBeGreaterThan(1_000);
+    expect(world.clock.monotonic() - started).toBeLessThan(1_500);
+    await lock.release();
+  });
+
+  it('reports a compromised lock through the callback and the signal, never by throwing from the timer', async () => {
+    const world = fakeWorld();
+    const remote = createLocker(fakePorts(world, { pid: 100, ...elsewhere }));
+    const seen: string[] = [];
+    const lock = await remote.acquire('/locks/job', {
+      stale: 1_000,
+      onCompromised: (error) => {
+        seen.push(error.code);
+        throw new Error('a careless callback');
+      },
+    });
+    const [record] = world.fs.readdir('/locks/job.lock');
+    world.fs.unlink(`/locks/job.lock/${record}`);
+    world.clock.advance(600); // the next heartbeat finds it gone
+    expect(seen).toEqual(['ECOMPROMISED']);
+    expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
+    world.clock.advance(5_000);
+    expect(seen).toHaveLength(1);
+    await lock.release();
+  });
+});
+
+describe('waiting', () => {
+  it('retries with backoff until `timeout`, then fails with ETIMEOUT', async () => {
+    const { world, a, b } = setup();
+    await a.acquire('/locks/job');
+    const started = world.clock.monotonic();
+    const error = await rejection(drive(world, b.acquire('/locks/job', { timeout: 500 })));
+    expect(error.code).toBe('ETIMEOUT');
+    expect(error.message).toBe('timed out after 500 ms: lock /locks/job.lock is held by pid 100');
+    expect(world.clock.monotonic() - started).toBeGreaterThanOrEqual(500);
+    expect(world.clock.monotonic() - started).toBeLessThan(700);
+  });
+
+  it('gets the lock when it is released during the wait', async () => {
+    const { world, a, b } = setup();
+    const lock = await a.acquire('/locks/job');
+    world.clock.after(300, () => lock.releaseNow());
+    await drive(world, b.acquire('/locks/job', { timeout: 10_000 }));
+    expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
+  });
+
+  it('gives up after `retries` more tries with ELOCKED', async () => {
+    const { world, a, b, portsB } = setup();
+    await a.acquire('/locks/job');
+    let tries = 0;
+    const rename = portsB.fs.rename.bind(portsB.fs);
+    world.fs.rename = (from, to) => {
+      if (to === '/locks/job.lock') tries++;
+      rename(from, to);
+    };
+    expect((await rejection(drive(world, b.acquire('/locks/job', { retries: 3 })))).code).toBe('ELOCKED');
+    expect(tries).toBe(4);
+  });
+
+  it('stops waiting with EABORTED when the signal aborts', async () => {
+    const { world, a, b } = setup();
+    await a.acquire('/locks/job');
+    const controller = new AbortController();
+    world.clock.after(100, () => controller.abort());
+    const error = await rejection(
+      drive(world, b.acquire('/locks/job', { timeout: 10_000, signal: controller.signal })),
+    );
+    expect(error.code).toBe('EABORTED');
+  });
+
+  it('rejects nonsense options', async () => {
+    const { b } = setup();
+    await expect(b.acquire('/locks/job', { timeout: -1 })).rejects.toThrow(TypeError);
+    await expect(b.acquire('/locks/job', { stale: Number.NaN })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('bad input', () => {
+  it('a corrupt or empty record blocks while fresh and is taken over once older than stale', async () => {
+    for (const text of ['', '{"pid":', 'not json at all', '{"pid":-4,"hostname":"alpha"}']) {
+      const { world, b } = setup();
+      plant(world, text);
+      const error = await rejection(b.acquire('/locks/job', { stale: 1_000 }));
+      expect(error).toMatchObject({ code: 'ELOCKED', owner: undefined });
+      expect(error.message).toBe('lock /locks/job.lock is held by an unknown holder');
+      world.clock.advance(1_001);
+      await (await b.acquire('/locks/job', { stale: 1_000 })).release();
+      expect(world.fs.list('/locks').filter((path) => path.startsWith('/locks/job.lock'))).toEqual([]);
+    }
+  });
+
+  it('a record whose token does not match its file name is treated as corrupt', async () => {
+    const { world, b } = setup();
+    world.processes.table.delete(999);
+    plant(world, JSON.stringify({ pid: 999, hostname: 'alpha', token: 'other', created: 0 }), 'planted');
+    expect((await rejection(b.acquire('/locks/job'))).owner).toBeUndefined();
+  });
+
+  it('stray files in the lock directory are removed once older than stale', async () => {
+    const { world, b } = setup();
+    world.fs.mkdir('/locks/job.lock');
+    world.fs.writeFile('/locks/job.lock/junk', 'x');
+    expect((await rejection(b.acquire('/locks/job', { stale: 1_000 }))).code).toBe('ELOCKED');
+    world.clock.advance(1_001);
+    await (await b.acquire('/locks/job', { stale: 1_000 })).release();
+  });
+
+  it('an empty lock directory is a free lock', async () => {
+    const { world, b } = setup();
+    world.fs.mkdir('/locks/job.lock');
+    await (await b.acquire('/locks/job')).release();
+  });
+
+  it('refuses a lock path that is a file (ENOTDIR) and a missing directory (ENOENT), touching nothing', async () => {
+    const { world, b } = setup();
+    world.fs.writeFile('/locks/job.lock', 'precious');
+    const notDir = await rejection(b.acquire('/locks/job'));
+    expect(notDir.code).toBe('ENOTDIR');
+    expect(notDir.message).toBe(
+      '/locks/job.lock exists and is not a lock directory; remove it if nothing uses it',
+    );
+    expect(world.fs.readFile('/locks/job.lock')).toBe('precious');
+    const missing = await rejection(b.acquire('/nowhere/job'));
+    expect(missing.code).toBe('ENOENT');
+    expect(missing.message).toBe('cannot create /nowhere/job.lock: directory /nowhere does not exist');
+  });
+});
+
+describe('the reusable lock directory', () => {
+  it('is renamed back on release, reused by the next lock, and removed after two idle seconds', async () => {
+    const { world, b } = setup();
+    await (await b.acquire('/locks/job')).release();
+    const [spare] = world.fs.readdir('/locks');
+    expect(spare).toMatch(/^\.job\.lock\.t200x\d+$/);
+    await (await b.acquire('/locks/job')).release();
+    expect(world.fs.readdir('/locks')).toEqual([spare]);
+    world.clock.advance(2_001);
+    expect(world.fs.readdir('/locks')).toEqual([]);
+  });
+
+  it("a dead process's leftover is swept when another process first locks the path", async () => {
+    const { world, a, b } = setup();
+    await (await a.acquire('/locks/job')).release();
+    world.processes.table.delete(100); // killed before its spare was cleaned up
+    await (await b.acquire('/locks/job')).release();
+    expect(world.fs.readdir('/locks').every((name) => name.includes('t200'))).toBe(true);
+  });
+});
+
+describe('pid files', () => {
+  it('formats like pidfile(3) and uuidd, and parses both', () => {
+    expect(formatPid(42)).toBe('42\n');
+    expect(formatPid(42, 'uuidd')).toBe('      42\n');
+    expect(parsePid('      42\n')).toBe(42);
+    expect(parsePid('42')).toBe(42);
+    expect(parsePid('')).toBeUndefined();
+    expect(parsePid('4x2\n')).toBeUndefined();
+  });
+
+  it('refuses while the owner lives (ERUNNING with its pid), takes over when it is dead, removes on release', async () => {
+    const { world, portsA, portsB, a, b } = setup();
+    const pidFileA = createPidFileFactory(portsA, a);
+    const pidFileB = createPidFileFactory(portsB, b);
+    await pidFileA('/locks/d.pid', { format: 'uuidd' });
+    expect(world.fs.readFile('/locks/d.pid')).toBe('     100\n');
+    await expect(pidFileB('/locks/d.pid')).rejects.toMatchObject({ code: 'ERUNNING', pid: 100 });
+    world.processes.table.delete(100);
+    const mine = await pidFileB('/locks/d.pid');
+    expect(world.fs.readFile('/locks/d.pid')).toBe('200\n');
+    await mine.release();
+    expect(() => world.fs.readFile('/locks/d.pid')).toThrow();
+  });
+});
