@@ -153,6 +153,20 @@ describe('our uuidd as the client of util-linux uuidd', () => {
     }
   });
 
+  it('gives the same messages as theirs when the socket or the pid file cannot be made', async () => {
+    const { socket } = paths();
+    const missing = join(socket, 'no', 'such', 'dir');
+    for (const args of [
+      ['-F', '-P', '-s', join(missing, 'request')],
+      ['-F', '-s', socket, '-p', join(missing, 'uuidd.pid')],
+    ]) {
+      const mine = await ours(args);
+      const real = await theirs(args);
+      expect(mine).toEqual(real);
+      expect(mine.status).toBe(1);
+    }
+  });
+
   it('gives the same error as theirs when no daemon listens', async () => {
     const { socket } = paths();
     const mine = await ours(['-t', '-s', socket]);

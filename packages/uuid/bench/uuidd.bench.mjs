@@ -2,7 +2,7 @@
 // The load client (uuidd-load.c, compiled here into a temp dir) opens one connection per request, as libuuid
 // does; 4 client processes run at once; the two daemons take turns (alternating which goes first) so that both
 // see the same background load. Figures: requests per second (time, random) and UUIDs per second (bulk random of
-// 63 per reply), and our ratio to util-linux.
+// 63 per reply), and our ratio to util-linux. Each scenario starts with one uncounted second of load per daemon.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -45,13 +45,13 @@ async function start(name, command, args, socket) {
   return { name, socket };
 }
 
-/** Runs CLIENTS load processes for SECONDS; resolves to { requests, uuids, failures } summed. */
-function load(client, socket, op, count) {
+/** Runs CLIENTS load processes for `seconds`; resolves to { requests, uuids, failures } summed. */
+function load(client, socket, op, count, seconds = SECONDS) {
   const runs = Array.from(
     { length: CLIENTS },
     () =>
       new Promise((resolve, reject) => {
-        const child = spawn(client, [socket, String(op), String(count), String(SECONDS)], {
+        const child = spawn(client, [socket, String(op), String(count), String(seconds)], {
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         let out = '';
@@ -103,6 +103,8 @@ try {
       [ours.name, 0],
       [theirs.name, 0],
     ]);
+    // Warm-up, not counted: a daemon that has run for a while has its code compiled and its caches filled.
+    for (const daemon of [ours, theirs]) await load(client, daemon.socket, scenario.op, scenario.count, 1);
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? [ours, theirs] : [theirs, ours];
       for (const daemon of order) {

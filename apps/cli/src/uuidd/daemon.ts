@@ -1,6 +1,7 @@
 // The uuidd daemon process: pid file, "already running" probe, socket (or systemd's), signals, idle timeout,
 // debug log; and daemonizing, which Node does by re-spawning itself detached.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,8 +196,6 @@ function timeSource(
     store,
     ...(options.contClock > 0 ? { continuous: { maxLagMs: options.contClock * 1000 } } : {}),
   });
-  // Start the state now (one tick is spent): the file is written at startup, and a bad path is reported then.
-  generator.next();
   return generator;
 }
 
@@ -210,14 +209,17 @@ export function serveAsWorker(options: UuiddOptions, index: number): Promise<num
   const warn = (message: string) => {
     if (!options.quiet) io.warn(`uuidd: ${message}`);
   };
-  return runWorker((listening, daemonPid) =>
-    UuiddServer.listen(listening, {
-      time: timeSource(options, index, warn),
+  return runWorker(async (listening, daemonPid) => {
+    const time = timeSource(options, index, warn);
+    const server = await UuiddServer.listen(listening, {
+      time,
       pid: daemonPid,
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => report(event, options, io),
-    }),
-  );
+    });
+    time.next(); // see serve()
+    return server;
+  });
 }
 
 /** Runs the daemon until a signal or the idle timeout; resolves to the exit status. */
@@ -274,9 +276,10 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
 
   let idle: NodeJS.Timeout | undefined;
   let server: UuiddServer;
+  const time = timeSource(options, 0, warn);
   try {
     server = await UuiddServer.listen(target, {
-      time: timeSource(options, 0, warn),
+      time,
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
         if (event.type === 'connection') idle?.refresh();
@@ -284,7 +287,9 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
       },
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    let code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    // libuv reports a missing directory as EACCES when it binds a unix socket; say what bind(2) said.
+    if (code === 'EACCES' && !existsSync(dirname(socketPath))) code = 'ENOENT';
     warn(
       typeof target === 'string'
         ? `couldn't bind unix socket ${socketPath}: ${describeSystemError(code)}`
@@ -293,6 +298,9 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
     await pidFile?.release();
     return 1;
   }
+
+  // Start the clock state now (one tick is spent): the file is written at startup, a bad path reported then.
+  time.next();
 
   // -d keeps to one process, so that its log is complete and in order.
   const processes = options.debug ? 1 : (options.workers ?? Math.min(availableParallelism(), 4));
