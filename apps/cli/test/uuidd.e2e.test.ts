@@ -213,6 +213,29 @@ describe('-k in both directions', () => {
   });
 });
 
+const ACTIVATE = '/usr/bin/systemd-socket-activate';
+
+describe('socket activation', () => {
+  it.skipIf(!existsSync(ACTIVATE))(
+    'serves the socket systemd-socket-activate passes, for their client',
+    async () => {
+      const { socket, clock } = paths();
+      const activator = spawn(ACTIVATE, ['-l', socket, process.execPath, bin, '-S', '--clock-file', clock], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      children.add(activator);
+      await waitFor('the activation socket', () => existsSync(socket));
+      const t = await theirs(['-t', '-s', socket]);
+      expect(await types(t.stdout)).toEqual(['time-based']);
+      const stopped = new Promise((resolve) => activator.on('exit', (status) => resolve(status)));
+      expect((await theirs(['-k', '-s', socket])).stdout).toBe(
+        `Killed uuidd running at pid ${activator.pid}.\n`,
+      );
+      expect(await stopped).toBe(0);
+    },
+  );
+});
+
 /** Connects and sends `bytes` (nothing, if undefined), keeping the connection open. */
 function hold(socket: string, bytes?: Uint8Array): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -303,16 +303,26 @@ describe('the uuidd daemon', () => {
     });
     const two = await uuidd(['-S'], { LISTEN_PID: '1', LISTEN_FDS: '2' });
     expect(two.status).toBe(1); // LISTEN_PID is not ours: as if nothing was passed
+    // What systemd does: a listening socket as fd 3, LISTEN_FDS=1 and LISTEN_PID naming the daemon (the shell
+    // execs node, so its $$ is the daemon's pid).
+    // Bound under another name and renamed: closing our copy then removes (the old name) nothing.
+    const listening = createServer();
+    await new Promise<void>((resolve) => listening.listen(`${socket}.tmp`, resolve));
+    renameSync(`${socket}.tmp`, socket);
+    const fd = (listening as unknown as { _handle: { fd: number } })._handle.fd;
     const activator = spawn(
-      '/usr/bin/systemd-socket-activate',
-      ['-l', socket, process.execPath, bin, '-S', '--clock-file', clock],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      '/bin/sh',
+      ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"', process.execPath, bin, '-S', '--clock-file', clock],
+      { stdio: ['ignore', 'ignore', 'pipe', fd] },
     );
     children.add(activator);
-    await waitFor('the activation socket', () => existsSync(socket));
+    listening.close(); // the daemon has its own copy of the socket now
+    await waitFor('the daemon to answer', () => answers(socket));
     const t = await uuidd(['-t', '-s', socket]);
     expect(t.stdout.trim()).toMatch(V1);
     expect((await uuidd(['-r', '-n', '2', '-s', socket])).stdout).toMatch(/^List of UUIDs:\n\t.+\n\t.+\n$/);
+    const stopped = new Promise((resolve) => activator.on('exit', (status) => resolve(status)));
     activator.kill('SIGTERM');
+    expect(await stopped).toBe(0);
   });
 });
