@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import {
   createPidFile,
   isLocked,
   LockError,
+  nodeLockPorts,
   PidFileError,
   readOwner,
   withLock,
@@ -154,6 +155,52 @@ describe('bad input', () => {
     const lock = await acquire(join(dir, 'data'));
     await lock.release();
     expect(await visible(dir)).toEqual([]);
+  });
+});
+
+describe('damaged locks on disk', () => {
+  const planted = (path: string, text: string) => writeFile(join(`${path}.lock`, 'owner.planted.json'), text);
+
+  it('an empty or corrupt owner record blocks while fresh, and is taken over once older than stale', async () => {
+    for (const text of ['', '{"pid":12', '\u0000\u0000\u0000']) {
+      const path = join(dir, 'data');
+      await mkdir(`${path}.lock`);
+      await planted(path, text);
+      const error = await acquire(path, { stale: 60_000 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ELOCKED', owner: undefined });
+      expect(await isLocked(path, { stale: 60_000 })).toBe(true);
+      const old = new Date(Date.now() - 120_000);
+      await utimes(join(`${path}.lock`, 'owner.planted.json'), old, old);
+      const lock = await acquire(path, { stale: 60_000 });
+      await lock.release();
+      expect(await visible(dir)).toEqual([]);
+    }
+  });
+
+  it('a lock directory replaced by a file while held: release leaves the file and reports the compromise', async () => {
+    const path = join(dir, 'data');
+    const lock = await acquire(path);
+    await rm(lock.lockPath, { recursive: true });
+    await writeFile(lock.lockPath, 'not a lock');
+    await lock.release();
+    expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
+    expect(await readFile(lock.lockPath, 'utf8')).toBe('not a lock');
+    expect(await acquire(path).catch((e: unknown) => e)).toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe('the process probe', () => {
+  it("counts another user's live process (EPERM) as alive, and an exited one as dead", async () => {
+    expect(nodeLockPorts.probe.isAlive(1)).toBe(true); // init: root's, so EPERM unless we are root
+    expect(nodeLockPorts.probe.isAlive(await deadPid())).toBe(false);
+    expect(nodeLockPorts.probe.isAlive(process.pid)).toBe(true);
+  });
+
+  it('tells a reused pid by its start time', () => {
+    const started = nodeLockPorts.probe.startTime(process.pid);
+    if (started === undefined) return; // no /proc on this platform
+    expect(nodeLockPorts.probe.isAlive(process.pid, started)).toBe(true);
+    expect(nodeLockPorts.probe.isAlive(process.pid, started + 1)).toBe(false);
   });
 });
 

@@ -205,6 +205,16 @@ describe('release on exit and signals', () => {
   });
 });
 
+describe('liveness across users', () => {
+  it('counts a live process of another user (kill 0 fails with EPERM) as alive, so never stale', async () => {
+    // As root, ask as nobody about this (root's) process; otherwise ask about init, which is root's.
+    const asRoot = process.getuid?.() === 0;
+    const target = asRoot ? process.pid : 1;
+    const child = start(['probe', String(target)], asRoot ? { uid: 65534, gid: 65534 } : {});
+    expect(await output(child)).toBe('true');
+  });
+});
+
 describe('bad input', () => {
   it('refuses a directory without write permission with EACCES', async () => {
     const locked = join(dir, 'ro');
