@@ -47,6 +47,8 @@ export class PieceIntake {
   /** Pieces present (on disk or pending), by `count name`: their numbers. */
   #present = new Map<string, Set<number>>();
   #rebuilt = new Map<string, boolean>();
+  /** Piece files in the piece directory (the others present are pending). */
+  #onDisk = new Set<string>();
   /** Stored pieces not yet written, by file name. */
   #pending = new Map<string, Uint8Array>();
   #pendingSize = 0;
@@ -109,7 +111,10 @@ export class PieceIntake {
     await this.#store.removeTemporaries();
     for (const file of await this.#store.list()) {
       const piece = parsePieceFileName(file);
-      if (piece) this.#note(piece);
+      if (piece) {
+        this.#note(piece);
+        this.#onDisk.add(file);
+      }
     }
     // Finish whatever a run that died left behind.
     for (const key of [...this.#present.keys()]) {
@@ -167,6 +172,7 @@ export class PieceIntake {
     if (r.writer) {
       try {
         await r.writer.commit(file);
+        this.#onDisk.add(file);
       } catch (error) {
         this.#log(messageOf(error));
         this.#log(`${label} lost!`);
@@ -216,10 +222,12 @@ export class PieceIntake {
           this.#pending.delete(file);
           this.#pendingSize -= pending.length;
         }
-        try {
-          await this.#store.remove(file);
-        } catch (error) {
-          this.#log(messageOf(error));
+        if (this.#onDisk.delete(file)) {
+          try {
+            await this.#store.remove(file);
+          } catch (error) {
+            this.#log(messageOf(error));
+          }
         }
         if (!quiet || c !== count) {
           this.#log(`${name} ${number}/${c} dropped: a duplicate, ${name} was already rebuilt`);
@@ -239,6 +247,7 @@ export class PieceIntake {
         writer = await this.#store.create();
         await writer.write(bytes);
         await writer.commit(file);
+        this.#onDisk.add(file);
       } catch (error) {
         await writer?.discard().catch(() => {});
         const piece = parsePieceFileName(file);

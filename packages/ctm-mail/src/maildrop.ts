@@ -24,6 +24,8 @@ enum State {
 
 const FROM_ = [0x46, 0x72, 0x6f, 0x6d, 0x20]; // "From "
 const NL_FROM_ = new Uint8Array([0x0a, ...FROM_]);
+const ASE64 = new Uint8Array([0x61, 0x73, 0x65, 0x36, 0x34]); // "ase64": base64, Base64
+const ASE64_UPPER = new Uint8Array([0x41, 0x53, 0x45, 0x36, 0x34]); // "ASE64"
 const GT_FROM_ = new Uint8Array([0x3e, ...FROM_]);
 const CTM_MAIL = new Uint8Array([0x43, 0x54, 0x4d, 0x5f, 0x4d, 0x41, 0x49, 0x4c]);
 const MAX_HEADERS = 256 * 1024;
@@ -47,6 +49,7 @@ export class MaildropReader {
   #held: Uint8Array[] = [];
   #heldSize = 0;
   #mime = false;
+  #candidate = false;
   #header = '';
   #out: MailSegment[] = [];
 
@@ -209,6 +212,11 @@ export class MaildropReader {
 
   #hold(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    // Could this message hide a piece? Only if it names CTM_MAIL or base64 somewhere.
+    if (!this.#candidate) {
+      this.#candidate =
+        indexOf(bytes, CTM_MAIL) >= 0 || indexOf(bytes, ASE64) >= 0 || indexOf(bytes, ASE64_UPPER) >= 0;
+    }
     this.#held.push(copyOf(bytes));
     this.#heldSize += bytes.length;
     if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
@@ -222,17 +230,19 @@ export class MaildropReader {
     for (const part of this.#held) this.#plain(part);
     this.#held = [];
     this.#heldSize = 0;
+    this.#candidate = false;
   }
 
   #finishMime(): void {
+    if (!this.#candidate) {
+      // Nothing in it can be a piece: scan it as it is, like any other mail.
+      this.#releaseHeld();
+      return;
+    }
     const message = concatAll(this.#held, this.#heldSize);
     this.#held = [];
     this.#heldSize = 0;
-    if (indexOf(message, CTM_MAIL) < 0 && !/base64/i.test(latin1Sample(message))) {
-      // Nothing in it can be a piece: scan it as it is, like any other mail.
-      this.#plain(message);
-      return;
-    }
+    this.#candidate = false;
     this.#out.push({
       kind: 'mime',
       message: this.#mbox && indexOf(message, GT_FROM_) >= 0 ? unescapeFrom(message) : message,
@@ -277,21 +287,6 @@ function indexOf(buf: Uint8Array, needle: Uint8Array, from = 0): number {
 function latin1(buf: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-  return s;
-}
-
-/** The message's header lines and part headers: where "base64" would be named. */
-function latin1Sample(message: Uint8Array): string {
-  // Decoding 64 MiB to a string would be wasteful: part headers are short lines, so look at those only.
-  let s = '';
-  let pos = 0;
-  while (pos < message.length) {
-    let nl = message.indexOf(10, pos);
-    if (nl < 0) nl = message.length;
-    if (nl - pos < 200 && (message[pos] === 0x43 || message[pos] === 0x63))
-      s += `${latin1(message, pos, nl)}\n`;
-    pos = nl + 1;
-  }
   return s;
 }
 

@@ -122,11 +122,13 @@ export class PieceScanner {
 
   #line(buf: Uint8Array, start: number, end: number): void {
     this.line++;
+    const state = this.#state;
+    // Most lines are ordinary mail: out of a piece, only a line starting with 'C' can matter.
+    if (state === State.Outside && buf[start] !== C) return;
     // The original strips trailing white space but never the first character.
     while (end - 1 > start && isSpace(buf[end - 1]!)) end--;
-    const state = this.#state;
     if (state === State.Outside) {
-      if (buf[start] === C && startsWithCtmMail(buf, start, end)) this.#begin(buf, start, end);
+      if (startsWithCtmMail(buf, start, end)) this.#begin(buf, start, end);
       return;
     }
     if (buf[start] === C && startsWithCtmMail(buf, start, end)) {

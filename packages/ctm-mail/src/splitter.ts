@@ -61,10 +61,14 @@ export async function splitDelta(
     let pieceLeft = Math.min(plan.bytesPerPiece, left);
     let sum = 0xffff;
     let head: Uint8Array | undefined = encoder.encode(pieceHeader(options.alias, piece));
-    while (pieceLeft > 0) {
+    // Each write is one buffer: the header with the first lines, the last lines with the END line.
+    do {
       const want = Math.min(pieceLeft, CHUNK_LINES * LINE_BYTES);
-      const bytes = await readFully(source, want);
-      const out = new Uint8Array((head?.length ?? 0) + encodedLength(bytes.length));
+      const bytes = want > 0 ? await readFully(source, want) : EMPTY;
+      const last = want === pieceLeft;
+      const out = new Uint8Array(
+        (head?.length ?? 0) + encodedLength(bytes.length) + (last ? MAX_TRAILER : 0),
+      );
       let at = 0;
       if (head) {
         out.set(head);
@@ -72,22 +76,23 @@ export async function splitDelta(
         head = undefined;
       }
       sum = encodeLines(bytes, 0, bytes.length, out, at, sum);
-      await sink.write(out);
+      at += encodedLength(bytes.length);
+      if (last) {
+        const tail = encoder.encode(`CTM_MAIL END ${sum}\n`);
+        out.set(tail, at);
+        at += tail.length;
+      }
+      await sink.write(out.subarray(0, at));
       pieceLeft -= bytes.length;
       left -= bytes.length;
-    }
-    const tail = encoder.encode(`CTM_MAIL END ${sum}\n`);
-    if (head) {
-      const out = new Uint8Array(head.length + tail.length);
-      out.set(head);
-      out.set(tail, head.length);
-      await sink.write(out);
-    } else {
-      await sink.write(tail);
-    }
+    } while (pieceLeft > 0);
     await sink.close();
   }
 }
+
+const EMPTY = new Uint8Array(0);
+/** `CTM_MAIL END 65535\n`: the longest END line. */
+const MAX_TRAILER = 19;
 
 async function readFully(source: DeltaSource, length: number): Promise<Uint8Array> {
   const first = await source.read(length);

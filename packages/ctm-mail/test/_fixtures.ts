@@ -80,9 +80,13 @@ export async function pieceMessages(
 export function scanAll(input: Uint8Array, chunkSize = input.length || 1): ScanEvent[] {
   const scanner = new PieceScanner();
   const events: ScanEvent[] = [];
-  for (let i = 0; i < input.length; i += chunkSize)
-    events.push(...scanner.feed(input.subarray(i, i + chunkSize)));
-  events.push(...scanner.end());
+  // Data events are views that the next feed overwrites: keep copies.
+  const keep = (e: ScanEvent): ScanEvent =>
+    e.type === 'data' ? { type: 'data', bytes: e.bytes.slice() } : e;
+  for (let i = 0; i < input.length; i += chunkSize) {
+    events.push(...scanner.feed(input.subarray(i, i + chunkSize)).map(keep));
+  }
+  events.push(...scanner.end().map(keep));
   return events;
 }
 
