@@ -127,11 +127,24 @@ export class Acquisition implements HeldLock {
     }
     if (!this.#adopted) {
       // Our record is there, so the directory is ours: move it back to be the spare for the next lock.
+      let moved = false;
       try {
         fs.rename(this.lockPath, this.#spare.dir);
+        moved = true;
+        fs.stat(this.#spare.record);
         this.#returnSpare(this.#spare);
         return;
-      } catch {}
+      } catch {
+        if (moved) {
+          // Between our check and the rename another host judged our lock stale and replaced it: we moved its
+          // lock, not ours. Put it back (it can only fail if yet another took the place; its owner will see).
+          try {
+            fs.rename(this.#spare.dir, this.lockPath);
+          } catch {}
+          this.#compromise('it was taken over as we released it');
+          return;
+        }
+      }
     }
     this.#dir.destroy(this.lockPath, this.#record);
   }

@@ -121,6 +121,26 @@ describe('on one host', () => {
 });
 
 describe('across hosts', () => {
+  it('a lock replaced by another host just as we release it is put back, not carried off', async () => {
+    const world = fakeWorld();
+    const remote = createLocker(fakePorts(world, { pid: 100, hostname: 'beta', bootId: 'boot-9' }));
+    const lock = await remote.acquire('/locks/job');
+    const [ours] = world.fs.readdir('/locks/job.lock');
+    const rename = world.fs.rename.bind(world.fs);
+    world.fs.rename = (from, to) => {
+      if (from === '/locks/job.lock') {
+        // Between release's check and its rename, a host that judged our lock stale takes it over.
+        world.fs.unlink(`/locks/job.lock/${ours}`);
+        world.fs.writeFile('/locks/job.lock/owner.theirs.json', '{}');
+        world.fs.rename = rename;
+      }
+      rename(from, to);
+    };
+    await lock.release();
+    expect(world.fs.readdir('/locks/job.lock')).toEqual(['owner.theirs.json']);
+    expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
+  });
+
   const elsewhere = { hostname: 'beta', bootId: 'boot-9' };
 
   it('keeps a lock whose owner beats its heartbeat, and takes it when the heartbeat is older than stale', async () => {
