@@ -12,6 +12,8 @@
  * @module
  */
 
+import { v4 } from './v4.js';
+
 /** `GETPID`: the reply is the daemon's pid in decimal ASCII, NUL-terminated. */
 export const UUIDD_OP_GETPID = 0;
 /** `GET_MAXOP`: the reply is the highest operation the daemon knows ("5"), NUL-terminated. */
@@ -312,8 +314,11 @@ export interface UuiddResponderOptions {
   readonly pid: number;
   /** Where time UUIDs come from. */
   readonly time: UuiddTimeSource;
-  /** Fills `bytes` with random bytes (v4 UUIDs are made from them). */
-  readonly random: (bytes: Uint8Array) => void;
+  /**
+   * Fills `bytes` with random bytes (v4 UUIDs are made from them); a fake makes replies deterministic in tests.
+   * @default the package's `v4()` (a pool refilled by crypto.getRandomValues)
+   */
+  readonly random?: (bytes: Uint8Array) => void;
   /**
    * The largest `BULK_TIME_UUID` count honoured; larger requests are refused (closed without a reply).
    * @default UUIDD_BULK_TIME_MAX (2^20)
@@ -343,8 +348,8 @@ function stampV4(uuids: Uint8Array): void {
  * `BULK_TIME_UUID` reserves the whole requested range (libuuid relies on it); `BULK_RANDOM_UUID` of 0 gives 0,
  * of a negative count gives 1, and at most `maxBulkRandom`.
  * @example
- * import { UuiddResponder, UUIDD_OP_RANDOM_UUID } from '@suite/uuid';
- * const responder = new UuiddResponder({ pid: 1, time, random: (b) => crypto.getRandomValues(b) });
+ * import { TimeUuidGenerator, UuiddResponder, UUIDD_OP_RANDOM_UUID } from '@suite/uuid';
+ * const responder = new UuiddResponder({ pid: 1, time: new TimeUuidGenerator() });
  * responder.answer({ op: UUIDD_OP_RANDOM_UUID }).reply; // { op: 3, uuid: Uint8Array(16) [...] }
  */
 export class UuiddResponder {
@@ -390,9 +395,14 @@ export class UuiddResponder {
   /** `count` fresh v4 UUIDs, back to back. */
   randomUuids(count: number): Uint8Array {
     const uuids = new Uint8Array(16 * count);
+    const { random } = this.#options;
+    if (random === undefined) {
+      for (let at = 0; at < uuids.length; at += 16) v4(undefined, uuids, at);
+      return uuids;
+    }
     if (uuids.length <= this.#pool.length) {
       if (this.#poolAt + uuids.length > this.#pool.length) {
-        this.#options.random(this.#pool);
+        random(this.#pool);
         this.#poolAt = 0;
       }
       uuids.set(this.#pool.subarray(this.#poolAt, this.#poolAt + uuids.length));
@@ -401,7 +411,7 @@ export class UuiddResponder {
       this.#poolAt += uuids.length;
     } else {
       // getRandomValues fills at most 65536 bytes at a time.
-      for (let at = 0; at < uuids.length; at += 65536) this.#options.random(uuids.subarray(at, at + 65536));
+      for (let at = 0; at < uuids.length; at += 65536) random(uuids.subarray(at, at + 65536));
     }
     stampV4(uuids);
     return uuids;

@@ -197,6 +197,19 @@ describe('UuiddResponder', () => {
     expect(hex(reply.uuid)).toBe('ffffffffffff4fffbfffffffffffffff');
   });
 
+  it("makes distinct v4 UUIDs with the package's v4 when no random source is given", () => {
+    const r = new UuiddResponder({ pid: 1, time: countingTime() });
+    const reply = r.answer({ op: UUIDD_OP_BULK_RANDOM_UUID, count: 63 }).reply as { uuids: Uint8Array };
+    const seen = new Set<string>();
+    for (let at = 0; at < reply.uuids.length; at += 16) {
+      const uuid = reply.uuids.subarray(at, at + 16);
+      expect(uuid[6]! >> 4).toBe(4);
+      expect(uuid[8]! >> 6).toBe(2);
+      seen.add(hex(uuid));
+    }
+    expect(seen.size).toBe(63);
+  });
+
   it('caps bulk random at 63, gives 1 for a negative count and 0 for 0, as util-linux', () => {
     const count = (n: number) => (responder().answer({ op: 5, count: n }).reply as { count: number }).count;
     expect([count(10), count(63), count(64), count(100000), count(0), count(-5)]).toEqual([

@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto';
 import { chmodSync, unlinkSync } from 'node:fs';
 import { createServer, Server, type Socket } from 'node:net';
 import {
@@ -36,8 +35,8 @@ export interface UuiddServerOptions {
   /** Where time UUIDs come from: a `TimeUuidGenerator` (with a persistent clock store, for a daemon). */
   readonly time: UuiddTimeSource;
   /**
-   * Fills bytes with random bytes, for v4 UUIDs.
-   * @default crypto.randomFillSync
+   * Fills bytes with random bytes, for v4 UUIDs (a fake makes replies deterministic in tests).
+   * @default the package's `v4()` (a pool refilled by crypto.getRandomValues)
    */
   readonly random?: (bytes: Uint8Array) => void;
   /**
@@ -118,7 +117,7 @@ export class UuiddServer {
     this.#responder = new UuiddResponder({
       pid: options.pid ?? process.pid,
       time: options.time,
-      random: options.random ?? ((bytes) => randomFillSync(bytes)),
+      ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.maxBulkTime === undefined ? {} : { maxBulkTime: options.maxBulkTime }),
       ...(options.maxBulkRandom === undefined ? {} : { maxBulkRandom: options.maxBulkRandom }),
     });
