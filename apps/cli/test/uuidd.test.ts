@@ -260,6 +260,25 @@ describe('the uuidd daemon', () => {
     expect(existsSync(pid)).toBe(false);
   });
 
+  it('counts requests served by any of its processes as activity for -T', async () => {
+    const { socket, clock } = paths();
+    const daemon = await foreground(
+      ['-P', '-s', socket, '--clock-file', clock, '--workers', '3', '-T', '2'],
+      socket,
+    );
+    let exited = false;
+    void daemon.exited.then(() => {
+      exited = true;
+    });
+    const busyUntil = Date.now() + 3500;
+    while (Date.now() < busyUntil) {
+      expect((await uuidd(['-r', '-s', socket])).stdout.trim()).toMatch(V4);
+      expect(exited).toBe(false);
+    }
+    expect(await daemon.exited).toEqual({ status: 0, signal: null });
+    expect(existsSync(socket)).toBe(false);
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGALRM'] as const) {
     it(`removes its pid file and socket and exits 0 on ${signal}`, async () => {
       const { socket, pid, clock } = paths();
