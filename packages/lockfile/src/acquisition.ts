@@ -27,6 +27,7 @@ export class Acquisition implements HeldLock {
     dir: LockDir,
     path: string,
     spare: Spare,
+    acquired: number,
     options: AcquireOptions,
     stale: number,
     returnSpare: (spare: Spare) => void,
@@ -36,7 +37,7 @@ export class Acquisition implements HeldLock {
     this.path = path;
     this.lockPath = `${path}.lock`;
     this.#spare = spare;
-    this.#owner = spare.owner;
+    this.#owner = { ...spare.owner, created: acquired };
     this.#record = `${this.lockPath}/${spare.record.slice(spare.dir.length + 1)}`;
     this.#returnSpare = returnSpare;
     this.#onCompromised = options.onCompromised;
@@ -96,6 +97,7 @@ export class Acquisition implements HeldLock {
     try {
       fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
       fs.rename(temp, this.#record);
+      fs.utimes(this.lockPath, owner.created); // the rename touched the directory, whose mtime is `created`
     } catch (error) {
       try {
         fs.unlink(temp);

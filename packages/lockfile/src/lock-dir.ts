@@ -86,13 +86,22 @@ export class LockDir {
       if (code === 'ENOTDIR') throw this.notADirectory(lockPath);
       throw this.failure(error, lockPath, 'inspect');
     }
+    let acquired: number;
+    try {
+      acquired = fs.stat(lockPath).mtimeMs;
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return { kind: 'absent' };
+      throw this.failure(error, lockPath, 'inspect');
+    }
     const entries: LockEntry[] = [];
     for (const name of names) {
       const file = `${lockPath}/${name}`;
       const token = tokenOfFileName(name);
       try {
         const { mtimeMs } = fs.stat(file);
-        const owner = token === undefined ? undefined : decodeOwner(fs.readFile(file), token);
+        const record = token === undefined ? undefined : decodeOwner(fs.readFile(file), token);
+        // The directory's mtime is when the lock was taken (a record may be reused from an earlier acquisition).
+        const owner = record === undefined || names.length > 1 ? record : { ...record, created: acquired };
         entries.push({ name, token, owner, mtimeMs });
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') throw this.failure(error, lockPath, 'inspect');

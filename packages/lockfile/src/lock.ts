@@ -172,10 +172,13 @@ export function createLocker(ports: LockPorts): Locker {
     try {
       for (let round = 0; round < 4; round++) {
         try {
-          // A fresh heartbeat before the record becomes visible: no other host may find it old.
-          fs.utimes(spare.record, ports.clock.now());
+          // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
+          // directory's mtime says when this acquisition happened (the record may be reused from a previous one).
+          const now = ports.clock.now();
+          fs.utimes(spare.record, now);
+          fs.utimes(spare.dir, now);
           fs.rename(spare.dir, lockPath);
-          const held = new Acquisition(ports, dir, path, spare, options, stale, (back) =>
+          const held = new Acquisition(ports, dir, path, spare, now, options, stale, (back) =>
             returnSpare(lockPath, back),
           );
           placed = true;

@@ -22,11 +22,7 @@ export interface LockOwner {
   readonly bootId?: string | undefined;
   /** The random token that identifies this acquisition. */
   readonly token: string;
-  /**
-   * When the record was written (ms since the epoch, the owner's clock): when the owner first took this lock. A
-   * process that locks the same path again within seconds reuses its record, so this may be earlier than the
-   * current acquisition.
-   */
+  /** When the lock was acquired (ms since the epoch, the owner's clock). */
   readonly created: number;
   /** Pids adopted with `adopt()`: the lock stays alive while any of them (or the owner) lives. */
   readonly pids?: readonly number[] | undefined;

@@ -308,6 +308,18 @@ describe('the reusable lock directory', () => {
     expect(world.fs.readdir('/locks')).toEqual([]);
   });
 
+  it('reports when the lock was taken, not when its reused record was first written', async () => {
+    const { world, b } = setup();
+    await (await b.acquire('/locks/job')).release();
+    world.clock.advance(1_500);
+    const lock = await b.acquire('/locks/job');
+    expect((await b.readOwner('/locks/job'))?.created).toBe(world.clock.now());
+    world.clock.advance(700);
+    world.processes.table.set(500, 1);
+    await lock.adopt(500);
+    expect((await b.readOwner('/locks/job'))?.created).toBe(world.clock.now() - 700);
+  });
+
   it("a dead process's leftover is swept when another process first locks the path", async () => {
     const { world, a, b } = setup();
     await (await a.acquire('/locks/job')).release();

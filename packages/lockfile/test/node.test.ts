@@ -67,6 +67,21 @@ describe('acquire and release', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('records when the lock was taken, also when its directory is reused and after adopt()', async () => {
+    const path = join(dir, 'data');
+    await (await acquire(path)).release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = Date.now();
+    const lock = await acquire(path);
+    const created = (await readOwner(path))!.created;
+    expect(created).toBeGreaterThanOrEqual(before - 1);
+    expect(created).toBeLessThanOrEqual(Date.now() + 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await lock.adopt(process.pid);
+    expect((await readOwner(path))!.created).toBe(created);
+    await lock.release();
+  });
+
   it('records who holds it', async () => {
     await using _lock = await acquire(join(dir, 'data'));
     const owner = await readOwner(join(dir, 'data'));
