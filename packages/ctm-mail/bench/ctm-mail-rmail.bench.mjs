@@ -109,6 +109,7 @@ try {
     written += writeSync(fd, piece);
     written += writeSync(fd, Buffer.from('\n'));
   }
+  fsyncSync(fd); // no writeback of the mbox may compete with the runs
   closeSync(fd);
   const size = statSync(mbox).size;
   const rss =

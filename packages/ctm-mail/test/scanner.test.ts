@@ -35,6 +35,13 @@ describe('PieceScanner', () => {
     ]);
   });
 
+  it('discards an oversized piece (a line too many) by its checksum (rotated three times: 29775)', () => {
+    const extra = MANUAL_PIECE.replace('CTM_MAIL END', 'AAAA\nCTM_MAIL END');
+    expect(discards(scanAll(text(extra)))).toEqual([
+      ['checksum: read 61065, calculated 29775', 'src-cur.0003.gz 1/4 discarded'],
+    ]);
+  });
+
   it('reports a piece cut off by the end of input: "truncated file"', () => {
     const cut = MANUAL_PIECE.slice(0, MANUAL_PIECE.indexOf('CTM_MAIL END'));
     expect(discards(scanAll(text(cut)))).toEqual([['truncated file', 'src-cur.0003.gz 1/4 discarded']]);

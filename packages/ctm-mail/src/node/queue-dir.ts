@@ -65,11 +65,15 @@ export class QueueDir {
       for (const { temp } of temps) removeQuietly(temp);
       throw error;
     }
+    const renamed: string[] = [];
     for (const { temp, piece } of temps) {
       const target = join(this.dir, pieceFileName(piece));
       try {
         renameSync(temp, target);
+        renamed.push(target);
       } catch (error) {
+        // All or nothing: take back what was already queued.
+        for (const path of renamed) removeQuietly(path);
         for (const { temp: t } of temps) removeQuietly(t);
         throw new Error(`rename: '${temp}' to '${target}': ${strerror(error)}`);
       }
