@@ -218,6 +218,7 @@ export function serveAsWorker(options: UuiddOptions, index: number): Promise<num
       onEvent: (event) => report(event, options, io),
     });
     time.next(); // see serve()
+    if (isDaemonChild()) process.chdir('/'); // as the daemon: hold no directory busy
     return server;
   });
 }
