@@ -12,8 +12,8 @@ import { join } from 'node:path';
 const THEIR_UUIDD = '/usr/sbin/uuidd';
 const OUR_UUIDD = join(import.meta.dirname, '../../../apps/cli/bin/uuidd.js');
 const CLIENTS = 4;
-const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 2);
-const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 1);
+const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 8);
 
 if (!existsSync(THEIR_UUIDD)) {
   console.log(`skipped: ${THEIR_UUIDD} is not installed (Debian package uuid-runtime)`);
