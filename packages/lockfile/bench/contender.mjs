@@ -1,11 +1,12 @@
-// One contender of lockfile.bench.mjs: waits until the common start time, then runs N critical sections, each
-// reading a counter file and writing it back plus one under the lock; prints its end time (ms since the epoch).
+// One contender of lockfile.bench.mjs: waits until the common start time, then runs critical sections until the
+// common end time, each reading a counter file and writing it back plus one under the lock; prints how many it
+// ran. The sum over all contenders must equal the counter (no lost updates).
 import { readFileSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import { withLock } from '../dist/node/index.js';
 
-const [library, path, counter, count, startAt] = process.argv.slice(2);
-const n = Number(count);
+const [library, path, counter, startAt, endAt] = process.argv.slice(2);
+const end = Number(endAt);
 
 // The same waiting policy for both: exponential backoff from 1 ms to 100 ms with jitter.
 const ours = { timeout: Number.POSITIVE_INFINITY, backoff: { min: 1, max: 100 } };
@@ -17,20 +18,25 @@ const theirs = {
 // A plain read-modify-write with no atomicity of its own. The file is overwritten in place ('r+': the number
 // only grows, so nothing needs truncating): truncating would free and reallocate a block each time, which on a
 // journaling file system costs milliseconds and would measure the disk instead of the locks.
+let done = 0;
 function criticalSection() {
+  // Checked under the lock: a section that starts before the end counts, none starts after it.
+  if (Date.now() >= end) return false;
   const value = Number(readFileSync(counter, 'utf8'));
   writeFileSync(counter, String(value + 1), { flag: 'r+' });
+  done++;
+  return true;
 }
 
 const wait = Number(startAt) - Date.now();
 if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-for (let i = 0; i < n; i++) {
+for (let more = true; more; ) {
   if (library === 'suite') {
-    await withLock(path, criticalSection, ours);
+    more = await withLock(path, criticalSection, ours);
   } else {
     const release = await lockfile.lock(path, theirs);
-    criticalSection();
+    more = criticalSection();
     await release();
   }
 }
-process.stdout.write(`${Date.now()}\n`);
+process.stdout.write(`${done}\n`);

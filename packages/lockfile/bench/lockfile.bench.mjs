@@ -1,7 +1,7 @@
 // @suite/lockfile against proper-lockfile, measured in the same run, reported as ratios:
 // - uncontended: acquire + release of one lock in a loop, one process;
-// - contended: 4 processes each running critical sections (read a counter file, write it back plus one) on one
-//   lock; lost updates are counted (the counter must end at exactly 4 × N).
+// - contended: 4 processes running critical sections (read a counter file, write it back plus one) on one lock
+//   for the same 2 s window; lost updates are counted (the counter must equal the sections run).
 // Rounds alternate between the two libraries and the median round counts, so that load from other work on the
 // machine hits both alike. BENCH_DIR picks the directory (default: the OS temp dir).
 import { execFile } from 'node:child_process';
@@ -31,24 +31,19 @@ async function uncontendedRate(library, path, iterations) {
   return (iterations / (performance.now() - started)) * 1000;
 }
 
-async function contendedRound(library, processes, perProcess) {
+async function contendedRound(library, processes, seconds) {
   const path = join(dir, `counter-${library}`);
   writeFileSync(path, '0');
-  const startAt = Date.now() + 400; // after every contender has loaded its modules
+  const startAt = Date.now() + 500; // after every contender has loaded its modules
+  const endAt = startAt + seconds * 1000;
+  const contender = join(import.meta.dirname, 'contender.mjs');
   const contenders = Array.from({ length: processes }, () =>
-    run(process.execPath, [
-      join(import.meta.dirname, 'contender.mjs'),
-      library,
-      path,
-      path,
-      String(perProcess),
-      String(startAt),
-    ]),
+    run(process.execPath, [contender, library, path, path, String(startAt), String(endAt)]),
   );
-  const ends = (await Promise.all(contenders)).map(({ stdout }) => Number(stdout.trim()));
-  const expected = processes * perProcess;
-  const lost = expected - Number(readFileSync(path, 'utf8'));
-  return { rate: (expected / (Math.max(...ends) - startAt)) * 1000, lost };
+  const counts = (await Promise.all(contenders)).map(({ stdout }) => Number(stdout.trim()));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const lost = total - Number(readFileSync(path, 'utf8'));
+  return { rate: total / seconds, lost, counts };
 }
 
 try {
@@ -72,22 +67,26 @@ try {
   console.log(`  ratio            ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
 
   const processes = 4;
-  const perProcess = Number(process.env.BENCH_SECTIONS ?? 500);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 2);
   const co = { suite: [], 'proper-lockfile': [] };
+  const shares = { suite: [], 'proper-lockfile': [] };
   let lost = { suite: 0, 'proper-lockfile': 0 };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     for (const library of round % 2 === 0 ? ['suite', 'proper-lockfile'] : ['proper-lockfile', 'suite']) {
-      const result = await contendedRound(library, processes, perProcess);
+      const result = await contendedRound(library, processes, seconds);
       co[library].push(result.rate);
+      shares[library].push(result.counts.join('/'));
       lost = { ...lost, [library]: lost[library] + result.lost };
     }
   }
   const coSuite = median(co.suite);
   const coPeer = median(co['proper-lockfile']);
-  console.log(`contended: ${processes} processes × ${perProcess} critical sections, median of 3 rounds:`);
+  console.log(`contended: ${processes} processes for ${seconds} s on one lock, median of 5 rounds:`);
   console.log(`  @suite/lockfile  ${fmt(coSuite).padStart(8)} /s   lost updates: ${lost.suite}`);
   console.log(`  proper-lockfile  ${fmt(coPeer).padStart(8)} /s   lost updates: ${lost['proper-lockfile']}`);
   console.log(`  ratio            ${(coSuite / coPeer).toFixed(2)}×  (target ≥ 2×, 0 lost updates)`);
+  console.log(`  sections per process, each round: suite ${shares.suite.join(', ')}`);
+  console.log(`                                    proper-lockfile ${shares['proper-lockfile'].join(', ')}`);
   if (lost.suite !== 0) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
