@@ -66,7 +66,12 @@ export async function main(argv: readonly string[]): Promise<number> {
           else log(`open: ${entry.path}: ${strerror(error)}`);
           return 1;
         }
-        entry.done();
+        try {
+          entry.done();
+        } catch (error) {
+          log(`unlink: ${entry.path}: ${strerror(error)}`);
+          return 1;
+        }
         const p = entry.piece;
         log(p ? `${p.name} ${p.number}/${p.count} sent` : `${name} sent`);
         sent++;

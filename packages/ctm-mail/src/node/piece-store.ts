@@ -61,7 +61,7 @@ export class FilePieceStore implements PieceStore {
     try {
       fd = openSync(temp, 'wx', 0o600);
     } catch (error) {
-      throw new Error(`cannot open '${temp}' for writing: ${strerror(error)}`);
+      throw new Error(`mkstemp: '${temp}': ${strerror(error)}`);
     }
     let open = true;
     const close = () => {
@@ -132,7 +132,7 @@ export class FilePieceStore implements PieceStore {
     try {
       fd = openSync(temp, 'wx', 0o600);
     } catch (error) {
-      throw new Error(`cannot open '${temp}' for writing: ${strerror(error)}`);
+      throw new Error(`mkstemp: '${temp}': ${strerror(error)}`);
     }
     try {
       for (const piece of pieces) {
