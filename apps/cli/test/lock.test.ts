@@ -134,6 +134,13 @@ describe('errors', () => {
     expect(result.stderr).toContain(`directory ${join(dir, 'missing')} does not exist`);
   });
 
+  it('warns when the lock is removed behind its back, and still exits with the status of COMMAND', async () => {
+    const path = join(dir, 'job');
+    const result = await run([path, 'sh', '-c', 'rm -r "$1.lock"; exit 4', 'sh', path]);
+    expect(result.status).toBe(4);
+    expect(result.stderr).toMatch(/^lock: warning: lock .*job\.lock was compromised: /);
+  });
+
   it('exits 69 when COMMAND cannot be executed, and releases the lock', async () => {
     const result = await run([join(dir, 'job'), 'no-such-command-here']);
     expect(result).toMatchObject({

@@ -53,6 +53,8 @@ export async function runLocked(
       return EXIT_CANNOT_EXECUTE;
     }
     await lock.adopt(child.pid!).catch((error: unknown) => {
+      // A compromised lock has already been reported through onCompromised.
+      if ((error as { code?: string }).code === 'ECOMPROMISED') return;
       report(`warning: the lock could not record ${file}'s pid: ${(error as Error).message}`);
     });
     return await exit;

@@ -43,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     lock = await acquire(parsed.path, {
       timeout: parsed.timeout * 1000,
+      onCompromised: (error) => say(`warning: ${error.message}`),
       ...(parsed.stale === undefined ? {} : { stale: parsed.stale * 1000 }),
     });
   } catch (error) {
