@@ -21,11 +21,17 @@ export interface CtmRun {
  * name can inject a command); every line of its output (stdout and stderr) goes to `onLine`. Resolves to whether
  * it exited 0.
  */
-export function runCtm(run: CtmRun, deltaPath: string, onLine: (line: string) => void): Promise<boolean> {
+export function runCtm(
+  run: CtmRun,
+  deltaPath: string,
+  onLine: (line: string) => void,
+  onSpawn?: (pid: number) => Promise<void>,
+): Promise<boolean> {
   const args = [...(run.setTime ? ['-u'] : []), ...(run.verbose ? ['-v'] : []), deltaPath];
   const [command, argv] = run.program ? [run.program, args] : [process.execPath, [suiteCtmBin(), ...args]];
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: run.baseDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined && onSpawn) onSpawn(child.pid).catch(() => {});
     let pending = '';
     const take = (data: Buffer) => {
       pending += data.toString('utf8');

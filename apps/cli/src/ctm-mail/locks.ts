@@ -17,7 +17,8 @@ const WAIT_MS = 10 * 60_000;
  * (the lock files themselves are `.mutex_build.lock` and `.mutex_apply.lock`). A lock whose owner died (kill -9) is
  * taken over.
  */
-export function deltaDirLocks(deltaDir: string): LockPort {
+export function deltaDirLocks(deltaDir: string): LockPort & { adopt(pid: number): Promise<void> } {
+  const held = new Set<{ adopt(pid: number): Promise<void> }>();
   return {
     async acquire(name): Promise<HeldLock> {
       const lockfile = (await import('@suite/lockfile/node')) as unknown as LockfileApi;
@@ -25,7 +26,17 @@ export function deltaDirLocks(deltaDir: string): LockPort {
         timeout: WAIT_MS,
         stale: 30_000,
       });
-      return { release: () => handle.release() };
+      held.add(handle);
+      return {
+        release: () => {
+          held.delete(handle);
+          return handle.release();
+        },
+      };
+    },
+    /** A child (ctm) now keeps the held locks alive too: if we die, nobody takes them while it runs. */
+    async adopt(pid) {
+      for (const handle of held) await handle.adopt(pid);
     },
   };
 }

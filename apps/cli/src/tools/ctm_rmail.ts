@@ -139,9 +139,10 @@ async function apply(
     verbose: o.has('v'),
     baseDir,
   };
+  const locks = deltaDirLocks(deltaDir);
   await applyCompleted(
     {
-      locks: deltaDirLocks(deltaDir),
+      locks,
       log,
       readStatus: async () => {
         try {
@@ -157,7 +158,7 @@ async function apply(
           return false;
         }
       },
-      runCtm: (name, onLine) => runCtm(run, resolve(deltaDir, name), onLine),
+      runCtm: (name, onLine) => runCtm(run, resolve(deltaDir, name), onLine, (pid) => locks.adopt(pid)),
       removeDelta: async (name) => unlinkSync(resolve(deltaDir, name)),
     },
     { deleteAfter: o.has('D') },
