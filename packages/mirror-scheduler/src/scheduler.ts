@@ -403,9 +403,14 @@ class Run {
       this.#freeSlot();
       return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
     }
-    const active = this.#runLocked(job, lock, previous).finally(() => {
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (slotHeld) this.#freeSlot();
+      slotHeld = false;
+    };
+    const active = this.#runLocked(job, lock, previous, freeSlot).finally(() => {
       this.#active.delete(active);
-      this.#freeSlot();
+      freeSlot();
     });
     this.#active.add(active);
   }
@@ -462,25 +467,37 @@ class Run {
     });
   }
 
-  async #runLocked(job: Job, lock: JobLock | undefined, previous: StatusRecord | undefined) {
+  /** Runs a job whose lock is held; `processEnded` frees its slot as soon as its process is gone. */
+  async #runLocked(
+    job: Job,
+    lock: JobLock | undefined,
+    previous: StatusRecord | undefined,
+    processEnded: () => void,
+  ) {
     const begun = this.#clock.now();
     let started = recordStarted(previous, job.id, begun);
     this.#started += 1;
     let result: ExitResult & { timedOut: boolean };
     try {
+      let startRecorded: Promise<void> = Promise.resolve();
       result = await this.#watch(job, this.#start(job), async (process) => {
         if (process.pid !== undefined) {
           started = recordStarted(previous, job.id, begun, process.pid);
           await lock?.adopt?.(process.pid).catch(() => {});
         }
-        await this.#store.write(job, started);
         this.#emit({
           type: 'started',
           job,
           ...(process.pid === undefined ? {} : { pid: process.pid }),
           at: begun,
         });
+        // Written while the job runs; awaited before its end is written.
+        startRecorded = this.#store.write(job, started);
       });
+      // The slot is for running processes: the next job may start while this one's end is being recorded
+      // (its lock is still held until then).
+      processEnded();
+      await startRecorded;
       const ended = this.#clock.now();
       const outcome = this.#outcome(job, result);
       await this.#store.write(job, recordFinished(job, started, ended, outcome));

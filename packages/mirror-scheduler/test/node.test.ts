@@ -54,48 +54,77 @@ describe('shellExecutor', () => {
     expect(await readFile(join(dir, 'logs', 'x;touch>F:p'), 'utf8')).toBe('-a b x;touch>F\n'); // the last template's output
   });
 
-  it('runs in the job cwd with its env and positional args, and reports exit codes', async () => {
-    const events: SchedulerEvent[] = [];
-    await runJobs(
-      [
-        {
-          id: 'a',
-          command: 'test "$PWD" = "$D" && test "$1" = "two words" && exit 7',
-          args: ['two words'],
-          cwd: dir,
-          env: { D: dir },
-        },
-        { id: 'b', command: 'no-such-command-here', cwd: dir },
-      ],
-      { executor: shellExecutor({ output: 'ignore' }), onEvent: (e) => events.push(e) },
-    ).summary;
-    const ends = events.flatMap((e) => (e.type === 'finished' ? [[e.job.id, e.exitCode]] : []));
-    expect(ends.sort()).toEqual([
-      ['a', 7],
-      ['b', 127],
-    ]);
-  });
+  for (const forkServer of [true, false]) {
+    describe(forkServer ? 'through the fork server' : 'with Node spawn', () => {
+      it('runs in the job cwd with its env and positional args, and reports exit codes', async () => {
+        const events: SchedulerEvent[] = [];
+        await runJobs(
+          [
+            {
+              id: 'a',
+              command: 'test "$PWD" = "$D" && test "$1" = "two words" && exit 7',
+              args: ['two words'],
+              cwd: dir,
+              env: { D: dir },
+            },
+            { id: 'b', command: 'no-such-command-here', cwd: dir },
+          ],
+          { executor: shellExecutor({ output: 'ignore', forkServer }), onEvent: (e) => events.push(e) },
+        ).summary;
+        const ends = events.flatMap((e) => (e.type === 'finished' ? [[e.job.id, e.exitCode]] : []));
+        expect(ends.sort()).toEqual([
+          ['a', 7],
+          ['b', 127],
+        ]);
+      });
 
-  it('terminates the whole process group on abort', async () => {
-    const controller = new AbortController();
-    const pidFile = join(dir, 'pid');
-    const run = runJobs([{ id: 'a', command: `sleep 30 & echo $! > "${pidFile}"; wait` }], {
-      executor: shellExecutor(),
-      signal: controller.signal,
-      killGraceMs: 2000,
-    });
-    for await (const e of run) {
-      if (e.type === 'started') {
-        while (!(await readFile(pidFile, 'utf8').catch(() => '')))
+      it('terminates the whole process group on abort', async () => {
+        const controller = new AbortController();
+        const pidFile = join(dir, 'pid');
+        const run = runJobs([{ id: 'a', command: `sleep 30 & echo $! > "${pidFile}"; wait` }], {
+          executor: shellExecutor({ forkServer }),
+          signal: controller.signal,
+          killGraceMs: 2000,
+        });
+        for await (const e of run) {
+          if (e.type === 'started') {
+            while (!(await readFile(pidFile, 'utf8').catch(() => '')))
+              await new Promise((r) => setTimeout(r, 10));
+            controller.abort();
+          }
+        }
+        const grandchild = Number(await readFile(pidFile, 'utf8'));
+        expect((await run.summary).failed).toBe(1);
+        for (let i = 0; i < 100 && (await alive(grandchild)); i++)
           await new Promise((r) => setTimeout(r, 10));
-        controller.abort();
-      }
-    }
-    const grandchild = Number(await readFile(pidFile, 'utf8'));
-    expect((await run.summary).failed).toBe(1);
-    for (let i = 0; i < 100 && (await alive(grandchild)); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await alive(grandchild)).toBe(false);
-  });
+        expect(await alive(grandchild)).toBe(false);
+      });
+
+      it('a job whose cwd is missing fails with exit 127 and the others run', async () => {
+        const summary = await runJobs(
+          [
+            { id: 'a', command: 'true', cwd: join(dir, 'missing') },
+            { id: 'b', command: 'true', cwd: dir },
+          ],
+          { executor: shellExecutor({ output: 'ignore', forkServer }) },
+        ).summary;
+        expect(summary).toMatchObject({ succeeded: 1, failed: 1, failedJobs: ['a'] });
+      });
+
+      it('reports the signal that killed a job', async () => {
+        const events: SchedulerEvent[] = [];
+        await runJobs([{ id: 'k', command: 'kill -KILL $$' }], {
+          executor: shellExecutor({ forkServer }),
+          onEvent: (e) => events.push(e),
+        }).summary;
+        expect(events.find((e) => e.type === 'finished')).toMatchObject({
+          exitCode: null,
+          signal: 'SIGKILL',
+          ok: false,
+        });
+      });
+    });
+  }
 });
 
 describe('statusFileStore', () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from '../job.js';
 import type { StatusStore } from '../ports.js';
@@ -8,6 +9,7 @@ import {
   mergeStatusFile,
   parseStatusFile,
   recordOfStatusLine,
+  type StatusFileEntry,
   statusLineOf,
 } from '../status-line.js';
 import type { StatusRecord } from '../status-record.js';
@@ -28,6 +30,11 @@ export interface StatusFileStoreOptions {
   readonly fileLock?: FileLock;
   /** The home of jobs without a `cwd`. @default process.cwd() */
   readonly home?: string;
+  /**
+   * How long a write waits for others to join its batch (each write resolves once its batch is on disk; a job's
+   * lock is released only after that). @default 20
+   */
+  readonly batchMs?: number;
 }
 
 /** A {@link StatusStore} on mm.status + mm.status.json, plus whole-file reads for status tables. */
@@ -36,9 +43,21 @@ export interface StatusFileStore extends StatusStore {
   readAll(home: string): Promise<Map<string, StatusRecord>>;
 }
 
+/** Both files as last read or written, and the stat signature they had then. */
+interface Snapshot {
+  signature: string;
+  entries: readonly StatusFileEntry[];
+  /** The JSON file's records, each with its serialised line (kept so a rewrite re-serialises only changes). */
+  readonly detailed: Map<string, { readonly record: StatusRecord; readonly json: string }>;
+  readonly records: Map<string, StatusRecord>;
+}
+
 interface HomeState {
-  signature?: string;
-  records?: Map<string, StatusRecord>;
+  snapshot?: Snapshot;
+  /** Set while this process rewrites the files (under the lock): the snapshot is then the truth. */
+  writing: boolean;
+  /** Counts this process's rewrites. */
+  generation: number;
   pending: Map<string, StatusRecord>;
   scheduled?: Promise<void>;
   tail: Promise<void>;
@@ -67,9 +86,10 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-async function signature(path: string): Promise<string> {
+/** The file's identity and version. A synchronous stat: one short system call, cheaper than a thread-pool trip. */
+function signature(path: string): string {
   try {
-    const s = await stat(path);
+    const s = statSync(path);
     return `${s.ino}:${s.size}:${s.mtimeMs}`;
   } catch {
     return '-';
@@ -88,23 +108,32 @@ async function replaceFile(path: string, text: string): Promise<void> {
   }
 }
 
-function parseRecords(text: string): Record<string, StatusRecord> {
-  if (text.trim() === '') return {};
+const jsonLine = (id: string, record: StatusRecord) => `${JSON.stringify(id)}:${JSON.stringify(record)}`;
+
+function parseRecords(text: string): Snapshot['detailed'] {
+  const out: Snapshot['detailed'] = new Map();
+  if (text.trim() === '') return out;
   try {
     const data = JSON.parse(text) as { jobs?: Record<string, StatusRecord> };
-    return data.jobs && typeof data.jobs === 'object' ? data.jobs : {};
+    if (data.jobs && typeof data.jobs === 'object') {
+      for (const [id, record] of Object.entries(data.jobs))
+        out.set(id, { record, json: jsonLine(id, record) });
+    }
   } catch {
-    return {}; // a damaged records file only loses the extra detail; mm.status still has every job
+    // A damaged records file only loses the extra detail; mm.status still has every job.
   }
+  return out;
 }
 
 /** mm.status is the authority on the last start; the JSON record adds detail when it describes the same run. */
-function combine(statusText: string, recordsText: string): Map<string, StatusRecord> {
-  const detailed = parseRecords(recordsText);
+function combine(
+  entries: readonly StatusFileEntry[],
+  detailed: Snapshot['detailed'],
+): Map<string, StatusRecord> {
   const out = new Map<string, StatusRecord>();
-  for (const entry of parseStatusFile(statusText)) {
+  for (const entry of entries) {
     if (entry.kind !== 'job' || out.has(entry.line.id)) continue;
-    const rich = Object.hasOwn(detailed, entry.line.id) ? detailed[entry.line.id] : undefined;
+    const rich = detailed.get(entry.line.id)?.record;
     const sameRun = rich !== undefined && Math.floor((rich.lastStarted ?? 0) / 1000) === entry.line.lastTried;
     out.set(entry.line.id, sameRun ? rich : recordOfStatusLine(entry.line));
   }
@@ -122,57 +151,83 @@ function combine(statusText: string, recordsText: string): Map<string, StatusRec
  */
 export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFileStore {
   const fileLock = options.fileLock ?? inProcessLock();
+  const batchMs = options.batchMs ?? 20;
   const homes = new Map<string, HomeState>();
   const homeOf = (job: Job) => job.cwd ?? options.home ?? process.cwd();
   const stateOf = (home: string): HomeState => {
     let state = homes.get(home);
     if (!state) {
-      state = { pending: new Map(), tail: Promise.resolve() };
+      state = { pending: new Map(), tail: Promise.resolve(), writing: false, generation: 0 };
       homes.set(home, state);
     }
     return state;
   };
 
-  const load = async (home: string): Promise<Map<string, StatusRecord>> => {
+  // mm.status is always written last, so its stat alone tells whether anyone (this store, another mm, the
+  // original mm) has written since: one stat per read.
+  const signatures = (home: string) => signature(join(home, STATUS_FILE));
+
+  /** The files' content, re-read only when their stat signature changed (another process wrote them). */
+  const snapshot = async (home: string): Promise<Snapshot> => {
     const state = stateOf(home);
-    const statusPath = join(home, STATUS_FILE);
-    const recordsPath = join(home, STATUS_RECORDS_FILE);
-    const sig = `${await signature(statusPath)}|${await signature(recordsPath)}`;
-    if (state.records && state.signature === sig) return state.records;
-    const records = combine(await readText(statusPath), await readText(recordsPath));
-    state.records = records;
-    state.signature = sig;
-    return records;
+    // While (or since) this process rewrote the files, its snapshot is the truth: do not race our own rename.
+    const settled = () => state.snapshot && (state.writing || state.generation !== generation);
+    const generation = state.generation;
+    if (state.writing && state.snapshot) return state.snapshot;
+    const sig = signatures(home);
+    if (settled() || state.snapshot?.signature === sig) return state.snapshot!;
+    const statusText = await readText(join(home, STATUS_FILE));
+    const recordsText = await readText(join(home, STATUS_RECORDS_FILE));
+    if (settled()) return state.snapshot!;
+    const entries = parseStatusFile(statusText);
+    const detailed = parseRecords(recordsText);
+    state.snapshot = { signature: sig, entries, detailed, records: combine(entries, detailed) };
+    return state.snapshot;
   };
 
   const writeBatch = async (home: string, batch: Map<string, StatusRecord>): Promise<void> => {
     const statusPath = join(home, STATUS_FILE);
-    const recordsPath = join(home, STATUS_RECORDS_FILE);
     await fileLock.withLock(statusPath, async () => {
-      const entries = parseStatusFile(await readText(statusPath));
-      const detailed = parseRecords(await readText(recordsPath));
-      for (const [id, record] of batch) detailed[id] = record;
-      await replaceFile(
-        recordsPath,
-        `${JSON.stringify({ format: 'mm.status.json/1', jobs: detailed }, null, 1)}\n`,
-      );
-      const lines = [...batch.values()].map(statusLineOf);
-      await replaceFile(statusPath, formatStatusFile(mergeStatusFile(entries, lines)));
+      // Under the lock nobody else writes: update the snapshot in place and write it out whole.
+      const state = stateOf(home);
+      const snap = await snapshot(home);
+      state.snapshot = snap;
+      state.writing = true;
+      state.generation += 1;
+      try {
+        for (const [id, record] of batch) {
+          snap.detailed.set(id, { record, json: jsonLine(id, record) });
+          snap.records.set(id, record);
+        }
+        snap.entries = mergeStatusFile(snap.entries, [...batch.values()].map(statusLineOf));
+        snap.signature = ''; // until both files are written: if writing fails, the next read re-reads them
+        // One record per line: cheap to rewrite, and readable with grep.
+        const jobs = [...snap.detailed.values()].map((d) => d.json).join(',\n');
+        await replaceFile(
+          join(home, STATUS_RECORDS_FILE),
+          `{"format":"mm.status.json/1","jobs":{\n${jobs}\n}}\n`,
+        );
+        await replaceFile(statusPath, formatStatusFile(snap.entries));
+        snap.signature = signatures(home);
+      } finally {
+        state.writing = false;
+      }
     });
-    stateOf(home).signature = undefined;
   };
 
   return {
     async read(job) {
       const home = homeOf(job);
-      return stateOf(home).pending.get(job.id) ?? (await load(home)).get(job.id);
+      return stateOf(home).pending.get(job.id) ?? (await snapshot(home)).records.get(job.id);
     },
     write(job, record) {
       const home = homeOf(job);
       const state = stateOf(home);
       state.pending.set(job.id, record);
       if (!state.scheduled) {
-        const scheduled = state.tail.then(() => {
+        const scheduled = state.tail.then(async () => {
+          // Let the writes of the next few ms join the batch: one rewrite then serves many jobs.
+          await new Promise((resolve) => setTimeout(resolve, batchMs));
           state.scheduled = undefined;
           const batch = state.pending;
           state.pending = new Map();
@@ -184,7 +239,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
       return state.scheduled;
     },
     async readAll(home) {
-      return new Map(await load(home));
+      return new Map((await snapshot(home)).records);
     },
   };
 }
