@@ -162,10 +162,12 @@ export class LockDir {
   }
 
   /**
-   * Removes the spares that processes killed between two locks left beside `lockPath`: those whose owner is
-   * judged stale (on this host: dead). Runs when a process makes its first spare for a path.
+   * Removes what processes killed between two locks left beside `lockPath`: spares whose owner is judged stale
+   * (on this host: dead), and, once older than `stale` ms (no live process leaves them that long), a spare
+   * killed before its record was written and the short-lived `.adopt` and `.pid` files. Runs when a process makes
+   * its first spare for a path.
    */
-  sweep(lockPath: string, staleness: Staleness): void {
+  sweep(lockPath: string, staleness: Staleness, stale: number): void {
     const { fs } = this.#ports;
     const parent = parentOf(lockPath);
     const prefix = `.${baseOf(lockPath)}.`;
@@ -175,18 +177,30 @@ export class LockDir {
     } catch {
       return;
     }
+    const old = (path: string) => this.#ports.clock.now() - fs.stat(path).mtimeMs > stale;
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
-      const token = name.slice(prefix.length);
-      if (!/^[A-Za-z0-9_-]+$/.test(token)) continue;
-      const dir = `${parent}/${name}`;
-      const record = `${dir}/${ownerFileName(token)}`;
+      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid)?$/.exec(name.slice(prefix.length));
+      if (match === null) continue;
+      const [, token, suffix] = match as unknown as [string, string, string | undefined];
+      const path = `${parent}/${name}`;
       try {
-        const { mtimeMs } = fs.stat(record);
+        if (suffix !== undefined) {
+          if (old(path)) fs.unlink(path);
+          continue;
+        }
+        const record = `${path}/${ownerFileName(token)}`;
+        let mtimeMs: number;
+        try {
+          mtimeMs = fs.stat(record).mtimeMs;
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT' && old(path)) fs.rmdir(path); // only ever removes an empty directory
+          continue;
+        }
         const owner = decodeOwner(fs.readFile(record), token);
-        // Only a recognisable record of ours, judged by liveness on this host: never guess about other hosts.
+        // Only a recognisable record of this host, judged by liveness: never guess about other hosts.
         if (owner === undefined || owner.hostname !== this.#ports.host.hostname) continue;
-        if (staleness.isStale({ name, token, owner, mtimeMs })) this.destroy(dir, record);
+        if (staleness.isStale({ name, token, owner, mtimeMs })) this.destroy(path, record);
       } catch {}
     }
   }

@@ -121,14 +121,14 @@ export function createLocker(ports: LockPorts): Locker {
     };
   }
 
-  function takeSpare(lockPath: string, staleness: Staleness): Spare {
+  function takeSpare(lockPath: string, staleness: Staleness, stale: number): Spare {
     const idle = spares.get(lockPath);
     if (idle !== undefined) {
       idle.cancel();
       spares.delete(lockPath);
       return idle.spare;
     }
-    dir.sweep(lockPath, staleness);
+    dir.sweep(lockPath, staleness, stale);
     if (!sparesHeld) {
       // Idle spares go when the process does.
       sparesHeld = true;
@@ -167,7 +167,7 @@ export function createLocker(ports: LockPorts): Locker {
     staleness: Staleness,
   ): Acquisition | { holder: LockOwner | undefined } {
     const lockPath = `${path}.lock`;
-    let spare = takeSpare(lockPath, staleness);
+    let spare = takeSpare(lockPath, staleness, stale);
     let placed = false;
     try {
       for (let round = 0; round < 4; round++) {
@@ -189,7 +189,7 @@ export function createLocker(ports: LockPorts): Locker {
           if (code === 'ENOENT') {
             // Our spare was removed (another host's sweep, a cleanup): build another one.
             dir.destroy(spare.dir, spare.record);
-            spare = takeSpare(lockPath, staleness);
+            spare = takeSpare(lockPath, staleness, stale);
             continue;
           }
           if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');

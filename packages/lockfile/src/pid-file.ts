@@ -1,4 +1,5 @@
 import type { AcquireOptions, HeldLock, Locker } from './lock.js';
+import { spareName } from './lock-dir.js';
 import { LockError } from './lock-error.js';
 import type { LockPorts } from './ports.js';
 
@@ -100,7 +101,7 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
       throw new PidFileError(error.code, error.message, path, undefined, error);
     }
     const text = formatPid(pid, options.format);
-    const temp = `${path}.${ports.random.token()}.tmp`;
+    const temp = `${spareName(lock.lockPath, ports.random.token())}.pid`;
     try {
       if (pid !== ports.host.pid) await lock.adopt(pid);
       ports.fs.writeFile(temp, text);

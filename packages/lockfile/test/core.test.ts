@@ -320,6 +320,21 @@ describe('the reusable lock directory', () => {
     expect((await b.readOwner('/locks/job'))?.created).toBe(world.clock.now() - 700);
   });
 
+  it('litter older than stale (a spare without record, .adopt and .pid files) is swept; fresh litter is not', async () => {
+    const { world, b } = setup();
+    world.fs.mkdir('/locks/.job.lock.emptyold');
+    world.fs.writeFile('/locks/.job.lock.x1.adopt', '{}');
+    world.fs.writeFile('/locks/.job.lock.x2.pid', '1\n');
+    world.clock.advance(20_000);
+    world.fs.mkdir('/locks/.job.lock.emptynew');
+    world.fs.writeFile('/locks/.other.lock.x3.pid', '1\n');
+    await (await b.acquire('/locks/job')).release();
+    expect(world.fs.readdir('/locks').filter((name) => !name.includes('t200'))).toEqual([
+      '.job.lock.emptynew',
+      '.other.lock.x3.pid',
+    ]);
+  });
+
   it("a dead process's leftover is swept when another process first locks the path", async () => {
     const { world, a, b } = setup();
     await (await a.acquire('/locks/job')).release();
