@@ -419,3 +419,22 @@ describe('mm across processes', () => {
     expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 });
+
+describe('mm live view', () => {
+  it('shows counts, then each running job with its elapsed time', async () => {
+    const { renderLive } = await import('../src/mm/live-view.js');
+    const running = new Map([
+      ['ftp.x.org:gnu', 1_000],
+      ['a-very-long-site-name.example.org:a-very-long-package-name', 0],
+    ]);
+    const lines = renderLive({ running, queued: 4, done: 7, failed: 1, skipped: 2 }, 3_726_000, 50);
+    expect(lines).toEqual([
+      'mm: 2 running, 4 queued, 7 done, 1 failed, 2 skipped',
+      '    1h02m  ftp.x.org:gnu',
+      '    1h02m  a-very-long-site-name.example.org:a-v…', // cut to fit 50 columns
+    ]);
+    expect(
+      renderLive({ running: new Map([['s:p', 0]]), queued: 0, done: 0, failed: 0, skipped: 0 }, 65_000)[1],
+    ).toBe('    1m05s  s:p');
+  });
+});

@@ -60,7 +60,7 @@ function logLine(e: SchedulerEvent, debug: number): string | undefined {
     case 'started':
       return `${e.job.id}: started${e.pid === undefined ? '' : `, pid ${e.pid}`}`;
     case 'barrier':
-      return `${e.job.id}: waiting done; running`;
+      return `${e.job.id}: every job before it has ended; running`;
     case 'finished':
       return e.ok
         ? `${e.job.id}: done in ${seconds(e.durationMs)}`
