@@ -59,7 +59,11 @@ export interface LockHandle {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** What `isLocked` takes. */
+/**
+ * What `isLocked` takes.
+ * @example
+ * await isLocked('/srv/job', { stale: 60_000 });
+ */
 export interface IsLockedOptions {
   /** As {@link AcquireOptions.stale}. @default 10000 */
   readonly stale?: number;
@@ -82,7 +86,11 @@ export interface HeldLock extends LockHandle {
   releaseNow(): void;
 }
 
-/** The platform-neutral lock operations over the given ports (the `./node` entry binds them for Node). */
+/**
+ * The platform-neutral lock operations over the given ports (the `./node` entry binds them for Node).
+ * @example
+ * const { acquire, withLock, isLocked, readOwner } = createLocker(ports);
+ */
 export interface Locker {
   acquire(path: string, options?: AcquireOptions): Promise<HeldLock>;
   withLock<T>(path: string, fn: (lock: LockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
@@ -100,6 +108,12 @@ export interface Locker {
  * record judged stale can go, never a newer lock that replaced it; the emptied directory is free. On release
  * the directory is renamed back beside the lock (hidden) and reused for a while, so that locking again soon
  * costs no new files.
+ * @example
+ * import { createLocker } from '@suite/lockfile';
+ * import { nodeLockPorts } from '@suite/lockfile/node';
+ * // The Node ports with one replaced, e.g. a probe that also asks a container runtime whether a pid lives.
+ * const locker = createLocker({ ...nodeLockPorts, probe: myProbe });
+ * await locker.withLock('/srv/job', run);
  */
 export function createLocker(ports: LockPorts): Locker {
   const { fs } = ports;

@@ -59,12 +59,21 @@ export class PidFileError extends Error {
   }
 }
 
-/** The text of a pid file. */
+/**
+ * The text of a pid file.
+ * @example
+ * formatPid(42); // "42\n"
+ * formatPid(42, 'uuidd'); // "      42\n"
+ */
 export function formatPid(pid: number, format: PidFileFormat = 'plain'): string {
   return format === 'uuidd' ? `${String(pid).padStart(8)}\n` : `${pid}\n`;
 }
 
-/** Parses a pid file's text (either format); undefined when it holds no pid. */
+/**
+ * Parses a pid file's text (either format); undefined when it holds no pid.
+ * @example
+ * parsePid('      42\n'); // 42
+ */
 export function parsePid(text: string): number | undefined {
   const match = /^\s*(\d+)\s*$/.exec(text);
   if (match === null) return undefined;
@@ -75,6 +84,9 @@ export function parsePid(text: string): number | undefined {
 /**
  * Creates pid files with the semantics of BSD pidfile(3): the file is guarded by the lock `${path}.lock`, so a
  * second instance is refused while the first lives and takes over as soon as it is dead.
+ * @example
+ * const createPidFile = createPidFileFactory(ports, createLocker(ports));
+ * const pidFile = await createPidFile('/run/food.pid');
  */
 export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acquire'>) {
   return async function createPidFile(path: string, options: PidFileOptions = {}): Promise<PidFile> {

@@ -73,7 +73,12 @@ export interface HeldLocks {
   hold(releaseNow: () => void): () => void;
 }
 
-/** Everything the platform-neutral core takes from its world. */
+/**
+ * Everything the platform-neutral core takes from its world.
+ * @example
+ * import { nodeLockPorts } from '@suite/lockfile/node';
+ * const ports: LockPorts = { ...nodeLockPorts, clock: myTestClock };
+ */
 export interface LockPorts {
   readonly fs: LockFileSystem;
   readonly probe: ProcessProbe;

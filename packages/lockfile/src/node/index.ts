@@ -17,7 +17,12 @@ import { nodeClock, nodeFileSystem, nodeHost, nodeProcessProbe, nodeRandom } fro
 
 export * from '../index.js';
 
-/** The core's ports as the Node entry binds them (useful to build a locker with one port replaced). */
+/**
+ * The core's ports as the Node entry binds them (useful to build a locker with one port replaced).
+ * @example
+ * import { createLocker } from '@suite/lockfile';
+ * const locker = createLocker({ ...nodeLockPorts, held: undefined }); // locks not released by exit handlers
+ */
 export const nodeLockPorts: LockPorts = {
   fs: nodeFileSystem,
   probe: nodeProcessProbe,
