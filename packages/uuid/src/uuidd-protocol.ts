@@ -12,6 +12,7 @@
  * @module
  */
 
+import { bulk } from './bulk.js';
 import { v4 } from './v4.js';
 
 /** `GETPID`: the reply is the daemon's pid in decimal ASCII, NUL-terminated. */
@@ -316,7 +317,7 @@ export interface UuiddResponderOptions {
   readonly time: UuiddTimeSource;
   /**
    * Fills `bytes` with random bytes (v4 UUIDs are made from them); a fake makes replies deterministic in tests.
-   * @default the package's `v4()` (a pool refilled by crypto.getRandomValues)
+   * @default the package's `v4()` and `bulk(4, n)` (crypto.getRandomValues, drawn in blocks)
    */
   readonly random?: (bytes: Uint8Array) => void;
   /**
@@ -394,12 +395,10 @@ export class UuiddResponder {
 
   /** `count` fresh v4 UUIDs, back to back. */
   randomUuids(count: number): Uint8Array {
-    const uuids = new Uint8Array(16 * count);
     const { random } = this.#options;
-    if (random === undefined) {
-      for (let at = 0; at < uuids.length; at += 16) v4(undefined, uuids, at);
-      return uuids;
-    }
+    // The package's own: v4() draws from a shared pool, bulk() fills a whole reply with one random call.
+    if (random === undefined) return count === 1 ? v4(undefined, new Uint8Array(16)) : bulk(4, count);
+    const uuids = new Uint8Array(16 * count);
     if (uuids.length <= this.#pool.length) {
       if (this.#poolAt + uuids.length > this.#pool.length) {
         random(this.#pool);
