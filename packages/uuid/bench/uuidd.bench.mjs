@@ -14,6 +14,7 @@ const OUR_UUIDD = join(import.meta.dirname, '../../../apps/cli/bin/uuidd.js');
 const CLIENTS = 4;
 const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 8);
+// UUIDD_BENCH_WORKERS=N runs our daemon with --workers N (default: its own default, one per CPU up to 4).
 
 if (!existsSync(THEIR_UUIDD)) {
   console.log(`skipped: ${THEIR_UUIDD} is not installed (Debian package uuid-runtime)`);
@@ -80,7 +81,16 @@ try {
   const ours = await start(
     'ours',
     process.execPath,
-    [OUR_UUIDD, '-F', '-P', '-s', join(dir, 'ours.sock'), '--clock-file', join(dir, 'clock.txt')],
+    [
+      OUR_UUIDD,
+      '-F',
+      '-P',
+      '-s',
+      join(dir, 'ours.sock'),
+      '--clock-file',
+      join(dir, 'clock.txt'),
+      ...(process.env.UUIDD_BENCH_WORKERS ? ['--workers', process.env.UUIDD_BENCH_WORKERS] : []),
+    ],
     join(dir, 'ours.sock'),
   );
   const theirs = await start(
