@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -436,5 +437,35 @@ describe('mm live view', () => {
     expect(
       renderLive({ running: new Map([['s:p', 0]]), queued: 0, done: 0, failed: 0, skipped: 0 }, 65_000)[1],
     ).toBe('    1m05s  s:p');
+  });
+});
+
+describe.runIf(existsSync('/usr/bin/script'))('mm on a terminal', () => {
+  // script(1) gives mm a pseudo-terminal as stdout.
+  const onTty = (args: string) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        '/usr/bin/script',
+        ['-qec', `${process.execPath} ${bin('mm')} ${args}`, '/dev/null'],
+        { cwd: dir },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
+
+  it('shows a live view of running jobs and counts, then the summary', async () => {
+    await writeFile(join(dir, 'c'), conf(['max=2', 'mirror=sleep 0.4', 'a:1 0 0', 'a:2 0 0', 'a:3 0 0']));
+    const out = await onTty('c');
+    expect(out).toContain('mm: 2 running, 1 queued, 0 done, 0 failed, 0 skipped');
+    expect(out).toMatch(/ {6}0s {2}a:1/);
+    expect(out).toContain('\x1b[J'); // redrawn in place
+    expect(out).not.toContain('3 running');
+    expect(out).toContain('mm: 3 ran, 3 succeeded, 0 failed, 0 skipped');
+  });
+
+  it('prints plain log lines with --quiet', async () => {
+    await writeFile(join(dir, 'c'), conf(['mirror=true', 'a:1 0 0']));
+    const out = await onTty('--quiet c');
+    expect(out).not.toContain('\x1b[');
+    expect(out).toContain('mm: a:1: started');
   });
 });

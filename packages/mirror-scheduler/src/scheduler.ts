@@ -500,10 +500,11 @@ class Run {
       await startRecorded;
       const ended = this.#clock.now();
       const outcome = this.#outcome(job, result);
-      await this.#store.write(job, recordFinished(job, started, ended, outcome));
       if (outcome.ok) this.#succeeded += 1;
       else this.#failedJobs.push(job.id);
+      // Emitted as the process ends, so that started-but-not-finished jobs never outnumber the limit.
       this.#emit({ type: 'finished', job, ...outcome, durationMs: ended - begun, at: ended });
+      await this.#store.write(job, recordFinished(job, started, ended, outcome));
     } finally {
       await lock?.release().catch(() => {});
     }

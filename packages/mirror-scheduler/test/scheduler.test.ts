@@ -23,7 +23,18 @@ async function collect(run: AsyncIterable<SchedulerEvent>) {
 describe('runJobs', () => {
   it('never runs more than max jobs at once (start and end times recorded)', async () => {
     const fake = fakeExecutor((job) => ({ ms: 3 + (Number(job.id.slice(6)) % 5) * 3 }));
-    const summary = await runJobs(jobs(40), { max: 4, executor: fake.executor }).summary;
+    let running = 0;
+    let mostRunningEvents = 0;
+    const summary = await runJobs(jobs(40), {
+      max: 4,
+      executor: fake.executor,
+      onEvent: (e) => {
+        if (e.type === 'started') running += 1;
+        if (e.type === 'finished') running -= 1;
+        mostRunningEvents = Math.max(mostRunningEvents, running);
+      },
+    }).summary;
+    expect(mostRunningEvents).toBe(4);
     expect(summary).toMatchObject({ started: 40, succeeded: 40, failed: 0, maxRunning: 4 });
     const points = fake.log.flatMap((e) => [
       { t: e.start, d: 1 },

@@ -21,7 +21,8 @@ export function renderLive(state: LiveState, now: number, width = 80): string[] 
   const head = `mm: ${state.running.size} running, ${state.queued} queued, ${state.done} done, ${state.failed} failed, ${state.skipped} skipped`;
   const rows = [...state.running].map(([id, since]) => {
     const time = elapsed(now - since).padStart(7);
-    const name = id.length > width - 12 ? `${id.slice(0, width - 13)}…` : id;
+    const room = Math.max(width - 12, 16);
+    const name = id.length > room ? `${id.slice(0, room - 1)}…` : id;
     return `  ${time}  ${name}`;
   });
   return [head, ...rows];
@@ -87,7 +88,7 @@ export class LiveView {
         skipped: this.#skipped,
       },
       Date.now(),
-      this.out.columns ?? 80,
+      this.out.columns || 80,
     );
     this.#clear();
     this.out.write(`${lines.join('\n')}\n`);
