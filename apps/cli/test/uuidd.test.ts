@@ -45,9 +45,15 @@ interface Result {
 }
 
 /** Runs `uuidd args` to completion. */
-function uuidd(args: string[], env: NodeJS.ProcessEnv = {}, command = process.execPath): Promise<Result> {
+function uuidd(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  command = process.execPath,
+  cwd?: string,
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, command === process.execPath ? [bin, ...args] : args, {
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -188,6 +194,13 @@ describe('the uuidd daemon', () => {
       status: 1,
       stderr: `uuidd: uuidd daemon is already running at pid ${daemon}\n`,
     });
+    const otherSocket = await uuidd(['-s', `${socket}2`, '-p', pid, '-F']);
+    expect(otherSocket).toMatchObject({
+      status: 1,
+      stderr: `uuidd: uuidd daemon is already running at pid ${daemon}\n`,
+    });
+    expect(existsSync(`${socket}2`)).toBe(false); // refused before it made a socket
+    expect(readFileSync(pid, 'utf8')).toBe(text); // and the pid file is untouched
     const againNoPid = await uuidd(['-s', socket, '-P', '-F']);
     expect(againNoPid.stderr).toBe(`uuidd: uuidd daemon is already running at pid ${daemon}\n`);
 
@@ -208,6 +221,27 @@ describe('the uuidd daemon', () => {
     expect(existsSync(pid)).toBe(false);
     expect(existsSync(`${pid}.lock`)).toBe(false);
     expect(readFileSync(clock, 'utf8')).toMatch(/^clock: [0-9a-f]{4} tv: /);
+  });
+
+  it('removes relative socket and pid paths when it stops, though it left the directory when detaching', async () => {
+    const { dir } = paths();
+    const started = await uuidd(
+      ['-s', 'request', '-p', 'uuidd.pid', '--clock-file', 'clock.txt'],
+      {},
+      process.execPath,
+      dir,
+    );
+    expect(started.status).toBe(0);
+    const daemon = Number(readFileSync(join(dir, 'uuidd.pid'), 'utf8'));
+    daemonPids.add(daemon);
+    expect(existsSync(join(dir, 'request'))).toBe(true);
+    expect((await uuidd(['-k', '-s', join(dir, 'request')])).stdout).toBe(
+      `Killed uuidd running at pid ${daemon}.\n`,
+    );
+    await waitFor(
+      'the socket and pid file to go',
+      () => !existsSync(join(dir, 'request')) && !existsSync(join(dir, 'uuidd.pid')),
+    );
   });
 
   it('answers its own client mode: -t, -r, -t -n, -r -n', async () => {
