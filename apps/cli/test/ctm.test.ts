@@ -203,3 +203,13 @@ describe('ctm diff', () => {
     expect(run).toMatchObject({ code: 2, stderr: expect.stringContaining('usage: ctm diff') });
   });
 });
+
+describe('ctm with a delta that is not there', () => {
+  it('says so as warn(3) would and exits 1', async () => {
+    const run = await ctm(['-q', join(dir, 'nope.gz')], tree);
+    expect(run).toMatchObject({
+      code: 1,
+      stderr: `ctm: ${join(dir, 'nope.gz')}: No such file or directory\n`,
+    });
+  });
+});

@@ -9,7 +9,7 @@ import { writeDeltaFile } from '../src/node/index.js';
 // kill -9 a real process at random points of pass 3, then rerun: every file is old or new meanwhile, and the rerun
 // ends with the new tree. Uses the built dist (as a user would), so run `npx tsup` first.
 const dist = fileURLToPath(new URL('../dist/node/index.js', import.meta.url));
-const FILES = 1500;
+const FILES = 800;
 let dir: string;
 
 function tree(root: string, version: 'old' | 'new'): void {
@@ -80,7 +80,7 @@ describe('kill -9 during apply', () => {
   it('leaves every file old or new, and a rerun ends identical to NEW', async () => {
     const olds = contents(join(dir, 'old'));
     const news = contents(join(dir, 'new'));
-    const points = [1, 2, 40, 333, 700, 1100, 1490, 1549];
+    const points = [1, 60, 300, 600, 880]; // of ~900 records
     let interrupted = 0;
     for (const [round, killAfter] of points.entries()) {
       const target = join(dir, `t${round}`);
@@ -99,5 +99,5 @@ describe('kill -9 during apply', () => {
       rmSync(target, { recursive: true, force: true });
     }
     expect(interrupted).toBeGreaterThanOrEqual(points.length / 2);
-  });
+  }, 240_000);
 });

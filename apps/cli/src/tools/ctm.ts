@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { CtmExit } from '@suite/ctm-mail';
-import { applyDelta, deltaBytesSource, deltaFileSource, NodeTree, nodeMd5 } from '@suite/ctm-mail/node';
+import {
+  applyDelta,
+  deltaBytesSource,
+  deltaFileSource,
+  NodeTree,
+  nodeMd5,
+  strerror,
+} from '@suite/ctm-mail/node';
 import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
@@ -41,7 +48,7 @@ async function proc(file: string, tree: NodeTree, dir: string, o: CtmOptions): P
   try {
     source = file === '-' ? deltaBytesSource(await buffer(process.stdin)) : deltaFileSource(file);
   } catch (error) {
-    say(`ctm: ${file}: ${(error as Error).message}`);
+    say(`ctm: ${file}: ${strerror(error)}`);
     return CtmExit.Garbage;
   }
   if (o.verbose > 1) say(`Working on <${file}>`);

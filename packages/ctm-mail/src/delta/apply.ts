@@ -214,9 +214,9 @@ class Run {
       const r = item.record;
       if (!this.matches(r, true)) continue; // -k removals still show, as "not removed"
       if (r.name === STATUS_FILE) status = r;
-      else await this.#apply(r, time);
+      else await this.#apply(r, time, plan.prepared.get(item.index));
     }
-    if (status) await this.#apply(status, time);
+    if (status) await this.#apply(status, time, undefined);
     await this.tree.remove(JOURNAL_FILE);
     this.say(1, 'All done ok');
     return done('applied', 0, plan.skip.size);
@@ -269,6 +269,7 @@ class Run {
       }
       return { type: await realType(name) };
     };
+    const prepared = { bytes: 0, edits: new Map<number, Uint8Array>() };
     const currentMd5 = async (name: string, seen: Seen): Promise<string> =>
       seen.shadow?.type === 'file' ? seen.shadow.md5 : md5Hex(await this.tree.readFile(name), this.#md5);
 
@@ -320,18 +321,24 @@ class Run {
             break;
           }
           backup.set(item.index, r.name);
-          const md5 = await currentMd5(r.name, seen);
+          const current = seen.shadow ? undefined : await this.tree.readFile(r.name);
+          const md5 = current ? md5Hex(current, this.#md5) : await currentMd5(r.name, seen);
           if (md5 === r.md5Before) {
-            if (r.key !== 'FS' && !seen.shadow) {
+            if (r.key !== 'FS' && current) {
               let edited: Uint8Array;
               try {
-                edited = applyEditScript(r.key, await this.tree.readFile(r.name), r.data);
+                edited = applyEditScript(r.key, current, r.data);
               } catch (error) {
                 if (!(error instanceof CtmError)) throw error;
                 problem(CtmExit.Mess, `${tag} ${error.message}`);
                 break;
               }
               if (md5Hex(edited, this.#md5) !== r.md5After) problem(CtmExit.Mess, `${tag} edit fails.`);
+              else if (prepared.bytes + edited.length <= PREPARED_BUDGET) {
+                // Pass 3 writes this result instead of reading and editing the file again.
+                prepared.bytes += edited.length;
+                prepared.edits.set(item.index, edited);
+              }
             }
           } else if (md5 === r.md5After) {
             this.say(1, `${tag} md5 mismatch.`);
@@ -383,10 +390,10 @@ class Run {
         shadows.set(r.name, { type: 'absent' });
       }
     }
-    return { status, skip, backup };
+    return { status, skip, backup, prepared: prepared.edits };
   }
 
-  async #apply(r: DeltaRecord, time: Date | undefined): Promise<void> {
+  async #apply(r: DeltaRecord, time: Date | undefined, prepared: Uint8Array | undefined): Promise<void> {
     const o = this.options;
     this.say(1, `> ${r.key} ${r.name}`);
     const tree = this.tree;
@@ -397,8 +404,8 @@ class Run {
         break;
       case 'FN':
       case 'FE': {
-        const edited = applyEditScript(r.key, await tree.readFile(r.name), r.data);
-        if (md5Hex(edited, this.#md5) !== r.md5After) {
+        const edited = prepared ?? applyEditScript(r.key, await tree.readFile(r.name), r.data);
+        if (!prepared && md5Hex(edited, this.#md5) !== r.md5After) {
           throw new CtmError('EEDIT', `${r.key} ${r.name} Edit failed MD5 check.`, CtmExit.Mess);
         }
         await tree.writeFile(r.name, edited, fileMode(r.mode));
@@ -424,6 +431,12 @@ class Run {
     if (time && r.key !== 'FR' && r.key !== 'DR') await tree.setTime(r.name, time);
   }
 }
+
+/**
+ * How many bytes of edited files pass 2 keeps for pass 3. Like ctm(1), the engine assumes nobody else changes the
+ * tree while it applies a delta.
+ */
+const PREPARED_BUDGET = 64 * 1024 * 1024;
 
 /** Permission bits only: a delta from mail never sets setuid, setgid or sticky bits. */
 function fileMode(octal: string): number {

@@ -22,6 +22,9 @@ export interface NodeTreeOptions {
   readonly fsync?: boolean;
 }
 
+// Read once: process.umask() has no side-effect-free getter, and a CLI does not change its umask midway.
+const umask = process.umask();
+
 /** The suffix of the temporary file a new content is written to before it is renamed over the name. */
 export const TEMP_SUFFIX = '.ctmtmp';
 
@@ -85,7 +88,7 @@ export class NodeTree implements DeltaTree {
     } finally {
       closeSync(fd);
     }
-    chmodSync(temp, mode); // open() applied the umask; the delta's mode is what we want
+    if ((mode & ~umask) !== mode) chmodSync(temp, mode); // open() applied the umask; the delta's mode is what we want
     renameSync(temp, path);
   }
 
