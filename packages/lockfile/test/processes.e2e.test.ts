@@ -92,7 +92,7 @@ describe('mutual exclusion across real processes', () => {
     const finishedNormally = await Promise.all([...live].map(async (child) => (await exited(child)).code));
     const values = (await readFile(log, 'utf8')).trimEnd().split('\n').map(Number);
     expect(values).toEqual(Array.from({ length: target }, (_, i) => i + 1));
-    expect(kills).toBeGreaterThan(5);
+    expect(kills).toBeGreaterThan(10);
     // Every surviving waiter got the lock again to see the target reached, and exited cleanly.
     expect(finishedNormally.every((code) => code === 0)).toBe(true);
     expect(finishedNormally.length).toBe(8);
@@ -144,7 +144,7 @@ describe('stale locks on this host', () => {
       new Promise<unknown>((resolve) => child.once('message', (message) => resolve(message)));
     await Promise.all(racers.map(next));
     const hostname = (await import('node:os')).hostname();
-    let contested = 0;
+    let overlapping = 0;
     for (let round = 0; round < 1000; round++) {
       // A lock left by a dead process: judged stale by both at once.
       const token = `stale${round}`;
@@ -154,21 +154,23 @@ describe('stale locks on this host', () => {
       const go = Date.now() + 3;
       const replies = racers.map(next);
       for (const racer of racers) racer.send({ go });
-      const [a, b] = (await Promise.all(replies)) as { won: boolean; code?: string; owner?: number }[];
+      type Reply = { won: boolean; code?: string; owner?: number; start: number; end: number };
+      const [a, b] = (await Promise.all(replies)) as Reply[];
       const winners = [a, b].filter((reply) => reply!.won);
       expect(winners.length, `round ${round}`).toBe(1);
       const loser = [a, b].find((reply) => !reply!.won)!;
       expect(loser.code).toBe('ELOCKED');
       const winner = racers[a!.won ? 0 : 1]!;
-      if (loser.owner === winner.pid) contested++;
+      expect(loser.owner).toBe(winner.pid);
+      if (a!.start < b!.end && b!.start < a!.end) overlapping++;
       const released = next(winner);
       winner.send('release');
       await released;
     }
     for (const racer of racers) racer.send('exit');
     await Promise.all(racers.map(exited));
-    // The loser saw the winner's fresh lock (not merely the stale one) in most rounds: the race was real.
-    expect(contested).toBeGreaterThan(500);
+    // The two tries ran at the same time in many rounds: the race was real, not two turns.
+    expect(overlapping).toBeGreaterThan(100);
   });
 });
 
