@@ -1,7 +1,7 @@
 // Interop with the real util-linux uuidd (Debian `uuid-runtime`), the regression tests util-linux lacks for its
 // daemon, and uniqueness while the daemon is killed and restarted.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +210,100 @@ describe('-k in both directions', () => {
     const real = await theirs(['-F', '-P', '-s', socket]);
     expect(real.status).toBe(1);
     expect(real.stderr).toContain(`uuidd daemon is already running at pid ${ourChild.pid}`);
+  });
+});
+
+// A real libuuid client: uuid_generate_time_safe() asks uuidd for a bulk range (10 at a time in 2.38) and hands
+// out the range itself. libuuid only knows /run/uuidd/request, so a connect() shim points it at the test socket.
+const SHIM_C = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+int connect(int fd, const struct sockaddr *addr, socklen_t len) {
+  static int (*real)(int, const struct sockaddr *, socklen_t);
+  if (!real) real = dlsym(RTLD_NEXT, "connect");
+  const char *to = getenv("UUIDD_TEST_SOCKET");
+  if (to && addr && addr->sa_family == AF_UNIX
+      && strcmp(((const struct sockaddr_un *)addr)->sun_path, "/run/uuidd/request") == 0) {
+    struct sockaddr_un moved = {.sun_family = AF_UNIX};
+    strncpy(moved.sun_path, to, sizeof(moved.sun_path) - 1);
+    return real(fd, (const struct sockaddr *)&moved, sizeof(moved));
+  }
+  return real(fd, addr, len);
+}
+`;
+const LIBUUID_CLIENT_C = `#include <stdio.h>
+#include <stdlib.h>
+#include <uuid/uuid.h>
+int main(int argc, char **argv) {
+  uuid_t u;
+  char s[37];
+  for (int i = 0, n = atoi(argv[1]); i < n; i++) {
+    int safe = uuid_generate_time_safe(u);
+    uuid_unparse(u, s);
+    printf("%s %d\\n", s, safe);
+  }
+  return 0;
+}
+`;
+const canBuildLibuuidClient = existsSync('/usr/include/uuid/uuid.h') && existsSync('/usr/bin/gcc');
+
+describe('libuuid as the client of our daemon', () => {
+  it.skipIf(!canBuildLibuuidClient)('gets its bulk ranges from us: 4 processes, no duplicate', async () => {
+    const { socket, clock } = paths();
+    const dir = join(socket, '..');
+    writeFileSync(join(dir, 'shim.c'), SHIM_C);
+    writeFileSync(join(dir, 'client.c'), LIBUUID_CLIENT_C);
+    expect(
+      (
+        await run('/usr/bin/gcc', [
+          '-shared',
+          '-fPIC',
+          '-o',
+          join(dir, 'shim.so'),
+          join(dir, 'shim.c'),
+          '-ldl',
+        ])
+      ).status,
+    ).toBe(0);
+    expect(
+      (await run('/usr/bin/gcc', ['-o', join(dir, 'client'), join(dir, 'client.c'), '-luuid'])).status,
+    ).toBe(0);
+    const log: string[] = [];
+    const child = spawn(process.execPath, [bin, '-F', '-d', '-P', '-s', socket, '--clock-file', clock], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    children.add(child);
+    child.stderr!.on('data', (d) => log.push(String(d)));
+    await waitFor('our daemon', () => answers(socket));
+    const env = { ...process.env, LD_PRELOAD: join(dir, 'shim.so'), UUIDD_TEST_SOCKET: socket };
+    const outputs = await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const c = spawn(join(dir, 'client'), ['300'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+            children.add(c);
+            let out = '';
+            c.stdout!.on('data', (d) => {
+              out += d;
+            });
+            c.on('error', reject);
+            c.on('close', () => resolve(out));
+          }),
+      ),
+    );
+    const lines = outputs.flatMap((out) => out.trim().split('\n'));
+    expect(lines).toHaveLength(1200);
+    expect(lines.every((line) => line.endsWith(' 0'))).toBe(true); // "safe": the daemon answered
+    const uuids = lines.map((line) => line.slice(0, 36));
+    expect(new Set(uuids).size).toBe(1200);
+    const daemonLog = log.join('');
+    expect(daemonLog).toMatch(/^operation 4, incoming num = \d+$/m);
+    const served = [...daemonLog.matchAll(/^Generated time UUID \S+ and (\d+) following$/gm)];
+    expect(served.reduce((sum, m) => sum + Number(m[1]) + 1, 0)).toBeGreaterThanOrEqual(1200);
   });
 });
 
