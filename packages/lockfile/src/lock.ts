@@ -181,10 +181,11 @@ export function createLocker(ports: LockPorts): Locker {
     staleness: Staleness,
   ): Acquisition | { holder: LockOwner | undefined } {
     const lockPath = `${path}.lock`;
-    let spare = takeSpare(lockPath, staleness, stale);
+    let spare: Spare | undefined;
     let placed = false;
     try {
       for (let round = 0; round < 4; round++) {
+        spare ??= takeSpare(lockPath, staleness, stale);
         try {
           // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
           // directory's mtime says when this acquisition happened (the record may be reused from a previous one).
@@ -203,7 +204,7 @@ export function createLocker(ports: LockPorts): Locker {
           if (code === 'ENOENT') {
             // Our spare was removed (another host's sweep, a cleanup): build another one.
             dir.destroy(spare.dir, spare.record);
-            spare = takeSpare(lockPath, staleness, stale);
+            spare = undefined;
             continue;
           }
           if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
@@ -223,7 +224,7 @@ export function createLocker(ports: LockPorts): Locker {
       }
       return { holder: undefined };
     } finally {
-      if (!placed) returnSpare(lockPath, spare);
+      if (!placed && spare !== undefined) returnSpare(lockPath, spare);
     }
   }
 

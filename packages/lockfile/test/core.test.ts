@@ -308,6 +308,18 @@ describe('the reusable lock directory', () => {
     expect(world.fs.readdir('/locks')).toEqual([]);
   });
 
+  it('builds a new one when the idle one was removed behind its back', async () => {
+    const { world, b } = setup();
+    await (await b.acquire('/locks/job')).release();
+    const [spare] = world.fs.readdir('/locks');
+    world.fs.unlink(`/locks/${spare}/${world.fs.readdir(`/locks/${spare}`)[0]}`);
+    world.fs.rmdir(`/locks/${spare}`);
+    const lock = await b.acquire('/locks/job');
+    expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
+    await lock.release();
+    expect(world.fs.readdir('/locks')).toHaveLength(1);
+  });
+
   it('reports when the lock was taken, not when its reused record was first written', async () => {
     const { world, b } = setup();
     await (await b.acquire('/locks/job')).release();
