@@ -338,3 +338,37 @@ describe('records beyond mkctm: type changes, FE, AS', () => {
     expect(tree.snapshot()).toEqual({ 'f.txt': 'one\n', 'g.txt': 'g\n' });
   });
 });
+
+describe('pass 3 with several records in flight', () => {
+  /** A tree whose changes finish after random short delays, in any order. */
+  function slow(tree: MemoryTree): MemoryTree {
+    let s = 99;
+    const delay = () => {
+      s = (s * 1103515245 + 12345) & 0x7fffffff;
+      return new Promise((r) => setTimeout(r, s % 3));
+    };
+    const mutating = new Set(['writeFile', 'remove', 'makeDir', 'removeDir', 'setMode', 'setTime']);
+    return new Proxy(tree, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        if (!mutating.has(String(prop))) return value.bind(target);
+        return async (...args: unknown[]) => {
+          await delay();
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+
+  it('gives the same tree as one at a time, directories made before and removed after their files', async () => {
+    const files = (tag: string) =>
+      Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`d${i % 6}/f${i}`, `${tag} ${i % 7}\n`]));
+    const before = new MemoryTree({ ...files('old'), 'gone/a': 'a\n', 'gone/b/c': 'c\n' });
+    const after = new MemoryTree({ ...files('new'), 'fresh/x/y': 'y\n', 'fresh/z': 'z\n' });
+    const delta = await collect(makeDelta(before, after, { name: 'c', number: 1, date: new Date(0) }));
+    const result = await applyDelta(() => [delta], slow(before), { ...quiet, concurrency: 8 });
+    expect(result).toMatchObject({ outcome: 'applied', status: 0 });
+    expect(before.snapshot()).toEqual({ ...after.snapshot(), '.ctm_status': 'c 1\n' });
+  });
+});

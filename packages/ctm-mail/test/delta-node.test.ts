@@ -124,3 +124,19 @@ describe('deltas on node:fs', () => {
     ]);
   });
 });
+
+describe('NodeTree with io: async', () => {
+  it('applies with concurrency 8 to the same result', async () => {
+    const old = join(dir, 'old');
+    const neu = join(dir, 'new');
+    for (let i = 0; i < 200; i++) {
+      write(old, { [`d${i % 9}/f${i}`]: `old ${i}\n${'x\n'.repeat(i % 13)}` });
+      if (i % 5) write(neu, { [`d${i % 9}/f${i}`]: `new ${i}\n${'x\n'.repeat(i % 13)}` });
+    }
+    write(neu, { 'added/deep/n': 'n\n' });
+    await writeDeltaFile(old, neu, join(dir, 'p.gz'), { name: 'p', number: 1, date: new Date() });
+    const result = await applyDeltaFile(join(dir, 'p.gz'), old, { verbose: 0, io: 'async', concurrency: 8 });
+    expect(result).toMatchObject({ outcome: 'applied', status: 0 });
+    expect(listing(old)).toEqual(listing(neu));
+  });
+});

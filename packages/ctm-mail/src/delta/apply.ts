@@ -40,6 +40,11 @@ export interface ApplyOptions {
   readonly report?: (line: string) => void;
   /** Receives the `-l` listing (ctm(1) writes it to stdout). */
   readonly output?: (line: string) => void;
+  /**
+   * Pass 3 may keep this many file records in flight at once when the tree answers asynchronously (DM and DR wait
+   * for all before them, `.ctm_status` for everything). @default 1
+   */
+  readonly concurrency?: number;
   /** What the delta is called in messages. @default 'delta' */
   readonly label?: string;
   /** The MD5 to use. @default portableMd5 */
@@ -206,6 +211,13 @@ class Run {
     await this.tree.writeFile(JOURNAL_FILE, new TextEncoder().encode(journal), 0o644);
     const time = o.setTimes ? deltaTime(header.timestamp) : undefined;
     let status: DeltaRecord | undefined;
+    const limit = Math.max(1, o.concurrency ?? 1);
+    const inflight = new Map<string, Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    const settle = async () => {
+      await Promise.all(inflight.values());
+      if (failure) throw failure.error;
+    };
     for await (const item of readDelta(this.source(), {
       md5: this.#md5,
       allowTrailingJunk: o.force ?? false,
@@ -213,9 +225,29 @@ class Run {
       if (item.kind !== 'record' || plan.skip.has(item.index)) continue;
       const r = item.record;
       if (!this.matches(r, true)) continue; // -k removals still show, as "not removed"
-      if (r.name === STATUS_FILE) status = r;
-      else await this.#apply(r, time, plan.prepared.get(item.index));
+      if (r.name === STATUS_FILE) {
+        status = r;
+        continue;
+      }
+      // Directories change the shape of the tree: everything before them first, and they before anything after.
+      const structural = r.key === 'DM' || r.key === 'DR';
+      if (structural || inflight.has(r.name)) await settle();
+      else if (inflight.size >= limit) await Promise.race(inflight.values());
+      if (failure) break;
+      const name = r.name;
+      const job = this.#apply(r, time, plan.prepared.get(item.index)).then(
+        () => {
+          inflight.delete(name);
+        },
+        (error: unknown) => {
+          inflight.delete(name);
+          failure ??= { error };
+        },
+      );
+      inflight.set(name, job);
+      if (structural) await settle();
     }
+    await settle();
     if (status) await this.#apply(status, time, undefined);
     await this.tree.remove(JOURNAL_FILE);
     this.say(1, 'All done ok');

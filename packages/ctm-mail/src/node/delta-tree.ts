@@ -13,6 +13,7 @@ import {
   utimesSync,
   writeSync,
 } from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DeltaTree, EntryType, TreeEntry } from '../delta/index.js';
 
@@ -20,6 +21,11 @@ import type { DeltaTree, EntryType, TreeEntry } from '../delta/index.js';
 export interface NodeTreeOptions {
   /** fsync every file before it is renamed into place (survives power loss, not only kill -9; slower). @default false */
   readonly fsync?: boolean;
+  /**
+   * `async`: writes and removals go through node:fs/promises, so that an apply with `concurrency` above 1 keeps
+   * several in flight (reads and checks stay synchronous). @default 'sync'
+   */
+  readonly io?: 'sync' | 'async';
 }
 
 // Read once: process.umask() has no side-effect-free getter, and a CLI does not change its umask midway.
@@ -40,10 +46,12 @@ export const TEMP_SUFFIX = '.ctmtmp';
 export class NodeTree implements DeltaTree {
   readonly #base: string;
   readonly #fsync: boolean;
+  readonly #async: boolean;
 
   constructor(base: string, options: NodeTreeOptions = {}) {
     this.#base = base;
     this.#fsync = options.fsync ?? false;
+    this.#async = options.io === 'async';
   }
 
   #path(name: string): string {
@@ -71,7 +79,8 @@ export class NodeTree implements DeltaTree {
     return readdirSync(this.#path(dir));
   }
 
-  writeFile(name: string, data: Uint8Array, mode: number): void {
+  writeFile(name: string, data: Uint8Array, mode: number): void | Promise<void> {
+    if (this.#async) return this.#writeFileAsync(name, data, mode);
     const path = this.#path(name);
     const temp = path + TEMP_SUFFIX;
     let fd: number;
@@ -92,7 +101,29 @@ export class NodeTree implements DeltaTree {
     renameSync(temp, path);
   }
 
-  remove(name: string): void {
+  async #writeFileAsync(name: string, data: Uint8Array, mode: number): Promise<void> {
+    const path = this.#path(name);
+    const temp = path + TEMP_SUFFIX;
+    let file: fsp.FileHandle;
+    try {
+      file = await fsp.open(temp, 'w', mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await fsp.mkdir(dirname(path), { recursive: true });
+      file = await fsp.open(temp, 'w', mode);
+    }
+    try {
+      await file.writeFile(data);
+      if (this.#fsync) await file.sync();
+    } finally {
+      await file.close();
+    }
+    if ((mode & ~umask) !== mode) await fsp.chmod(temp, mode);
+    await fsp.rename(temp, path);
+  }
+
+  remove(name: string): void | Promise<void> {
+    if (this.#async) return fsp.unlink(this.#path(name));
     unlinkSync(this.#path(name));
   }
 
