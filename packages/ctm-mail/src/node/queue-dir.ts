@@ -1,4 +1,5 @@
 import { closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PieceId, parsePieceFileName, pieceFileName } from '../piece-name.js';
 import { type DeltaSource, noticeMessage, type SplitOptions, splitDelta } from '../splitter.js';
@@ -45,23 +46,42 @@ export class QueueDir {
     onQueued: (piece: PieceId) => void,
   ): Promise<void> {
     const temps: { temp: string; piece: PieceId }[] = [];
+    // File writes run in the background while the next pieces are encoded (as `base64 | split` overlap);
+    // a few at most, and reported in order.
+    const inFlight: { piece: PieceId; done: Promise<void> }[] = [];
+    let failure: unknown;
+    const settleOldest = async () => {
+      const oldest = inFlight.shift()!;
+      try {
+        await oldest.done;
+        onQueued(oldest.piece);
+      } catch (error) {
+        failure ??= error;
+      }
+    };
     try {
       await splitDelta(source, options, (piece) => {
         const temp = join(
           this.dir,
           `.${String(process.pid).padStart(8, '0')}.${String(piece.number).padStart(3, '0')}`,
         );
-        const fd = openFor(temp);
         temps.push({ temp, piece });
+        const parts: Uint8Array[] = [];
         return {
-          write: (bytes) => writeAll(fd, bytes, temp),
-          close: () => {
-            closeSync(fd);
-            onQueued(piece);
+          write: (bytes) => {
+            parts.push(bytes);
+          },
+          close: async () => {
+            inFlight.push({ piece, done: writeFileOf(temp, parts) });
+            if (inFlight.length >= MAX_IN_FLIGHT) await settleOldest();
+            if (failure) throw failure;
           },
         };
       });
+      while (inFlight.length > 0) await settleOldest();
+      if (failure) throw failure;
     } catch (error) {
+      await Promise.allSettled(inFlight.map((f) => f.done));
       for (const { temp } of temps) removeQuietly(temp);
       throw error;
     }
@@ -138,6 +158,25 @@ export class QueueDir {
       const temp = /^\.(\d{8,})\.(\d{3,}|notice)$/.exec(name);
       if (temp && !isAlive(Number(temp[1]))) removeQuietly(join(this.dir, name));
     }
+  }
+}
+
+const MAX_IN_FLIGHT = 4;
+
+/** Writes a piece's parts to a new file and closes it (the parts are not touched after the caller's write). */
+async function writeFileOf(path: string, parts: readonly Uint8Array[]): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'w', 0o644);
+  } catch (error) {
+    throw new Error(`cannot open '${path}' for writing: ${strerror(error)}`);
+  }
+  try {
+    await handle.writev(parts as Uint8Array[]);
+  } catch (error) {
+    throw new Error(`error writing '${path}': ${strerror(error)}`);
+  } finally {
+    await handle.close();
   }
 }
 
