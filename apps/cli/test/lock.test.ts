@@ -119,6 +119,8 @@ describe('errors', () => {
     [['--bogus', 'x', 'true'], "unrecognized option '--bogus'"],
     [['-w', 'abc', 'x', 'true'], "invalid -w value: 'abc'"],
     [['--timeout'], "option '--timeout' requires an argument"],
+    [['-q', 'x', 'true'], "invalid option -- 'q'"],
+    [['-w'], "option requires an argument -- 'w'"],
     [['x'], 'no command to run'],
     [['-s', 'x', 'true'], 'shared locks are not supported'],
     [['-E', '300', 'x', 'true'], "invalid exit code: '300' (0 to 255)"],
@@ -178,5 +180,21 @@ describe('parseArgs', () => {
       argv: ['ls', '-w', '1'],
     });
     expect(parseArgs(['-n', 'p', '-c', 'a b'])).toMatchObject({ timeout: 0, argv: ['/bin/sh', '-c', 'a b'] });
+  });
+
+  it('takes clustered short options and unambiguous long prefixes, as getopt_long does', () => {
+    expect(parseArgs(['-nE7', 'p', 'true'])).toMatchObject({ timeout: 0, conflictExitCode: 7 });
+    expect(parseArgs(['-xw', '2', 'p', 'true'])).toMatchObject({ timeout: 2 });
+    expect(parseArgs(['--nonb', '--verb', '--conf=3', 'p', 'true'])).toMatchObject({
+      timeout: 0,
+      verbose: true,
+      conflictExitCode: 3,
+    });
+    expect(parseArgs(['--n', 'p', 'true'])).toEqual({ kind: 'usage', message: "option '--n' is ambiguous" });
+    expect(parseArgs(['-q', 'p', 'true'])).toEqual({ kind: 'usage', message: "invalid option -- 'q'" });
+    expect(parseArgs(['--verbose=1', 'p', 'true'])).toEqual({
+      kind: 'usage',
+      message: "option '--verbose' doesn't allow an argument",
+    });
   });
 });

@@ -64,6 +64,43 @@ function seconds(option: string, text: string | undefined): number | string {
   return value;
 }
 
+const LONG_OPTIONS = [
+  '--help',
+  '--version',
+  '--nb',
+  '--nonblock',
+  '--wait',
+  '--timeout',
+  '--stale',
+  '--conflict-exit-code',
+  '--command',
+  '--verbose',
+  '--exclusive',
+  '--shared',
+  '--unlock',
+  '--close',
+  '--no-fork',
+];
+const TAKES_VALUE = new Set([
+  '-w',
+  '--wait',
+  '--timeout',
+  '--stale',
+  '-E',
+  '--conflict-exit-code',
+  '-c',
+  '--command',
+]);
+const SHORT_OPTIONS = new Set(['-h', '-V', '-n', '-w', '-E', '-c', '-x', '-e', '-s', '-u', '-o', '-F']);
+
+/** A long option by its full name or, as getopt_long allows, an unambiguous prefix. */
+function longOption(name: string): string | { message: string } {
+  if (LONG_OPTIONS.includes(name)) return name;
+  const matches = LONG_OPTIONS.filter((option) => option.startsWith(name));
+  if (matches.length === 1) return matches[0]!;
+  return { message: matches.length > 1 ? `option '${name}' is ambiguous` : `unrecognized option '${name}'` };
+}
+
 /** Parses `lock`'s arguments the way flock(1) does: options first, then LOCKPATH, then the command. */
 export function parseArgs(args: readonly string[]): ParsedArgs {
   let timeout = Number.POSITIVE_INFINITY;
@@ -71,18 +108,9 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
   let conflictExitCode = 1;
   let verbose = false;
   let shellCommand: string | undefined;
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg.length > 2 && !arg.startsWith('--') ? arg.slice(0, 2) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : name !== arg ? arg.slice(2) : undefined;
-    const value = () => inline ?? args[++i];
+
+  /** Applies one option; a result ends the parse (help, version, usage error). */
+  function apply(name: string, value: string | undefined): ParsedArgs | undefined {
     switch (name) {
       case '-h':
       case '--help':
@@ -94,47 +122,76 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
       case '--nb':
       case '--nonblock':
         timeout = 0;
-        break;
+        return undefined;
       case '-w':
       case '--wait':
-      case '--timeout': {
-        const parsed = seconds(name, value());
-        if (typeof parsed === 'string') return { kind: 'usage', message: parsed };
-        timeout = parsed;
-        break;
-      }
+      case '--timeout':
       case '--stale': {
-        const parsed = seconds(name, value());
+        const parsed = seconds(name, value);
         if (typeof parsed === 'string') return { kind: 'usage', message: parsed };
-        stale = parsed;
-        break;
+        if (name === '--stale') stale = parsed;
+        else timeout = parsed;
+        return undefined;
       }
       case '-E':
       case '--conflict-exit-code': {
-        const text = value();
-        const code = Number(text);
-        if (text === undefined || !/^\d+$/.test(text) || code > 255) {
-          return { kind: 'usage', message: `invalid exit code: '${text ?? ''}' (0 to 255)` };
+        const code = Number(value);
+        if (value === undefined || !/^\d+$/.test(value) || code > 255) {
+          return { kind: 'usage', message: `invalid exit code: '${value ?? ''}' (0 to 255)` };
         }
         conflictExitCode = code;
-        break;
+        return undefined;
       }
       case '-c':
-      case '--command': {
-        const text = value();
-        if (text === undefined) return { kind: 'usage', message: `option '${name}' requires an argument` };
-        shellCommand = text;
-        break;
-      }
+      case '--command':
+        if (value === undefined) return { kind: 'usage', message: `option '${name}' requires an argument` };
+        shellCommand = value;
+        return undefined;
       case '--verbose':
         verbose = true;
-        break;
+        return undefined;
       case '-x':
       case '-e':
       case '--exclusive':
-        break;
+        return undefined;
       default:
-        return { kind: 'usage', message: UNSUPPORTED[name] ?? `unrecognized option '${arg}'` };
+        return { kind: 'usage', message: UNSUPPORTED[name] ?? `unrecognized option '${name}'` };
+    }
+  }
+
+  let i = 0;
+  for (; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-') break;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = longOption(eq > 0 ? arg.slice(0, eq) : arg);
+      if (typeof name !== 'string') return { kind: 'usage', ...name };
+      if (eq > 0 && !TAKES_VALUE.has(name)) {
+        return { kind: 'usage', message: `option '${name}' doesn't allow an argument` };
+      }
+      const value = eq > 0 ? arg.slice(eq + 1) : TAKES_VALUE.has(name) ? args[++i] : undefined;
+      const result = apply(name, value);
+      if (result !== undefined) return result;
+      continue;
+    }
+    // A cluster of short options (-nE7): a letter that takes a value takes the rest, or the next argument.
+    for (let j = 1; j < arg.length; j++) {
+      const name = `-${arg[j]}`;
+      if (!SHORT_OPTIONS.has(name)) return { kind: 'usage', message: `invalid option -- '${arg[j]}'` };
+      let value: string | undefined;
+      if (TAKES_VALUE.has(name)) {
+        value = j + 1 < arg.length ? arg.slice(j + 1) : args[++i];
+        if (value === undefined)
+          return { kind: 'usage', message: `option requires an argument -- '${arg[j]}'` };
+      }
+      const result = apply(name, value);
+      if (result !== undefined) return result;
+      if (TAKES_VALUE.has(name)) break;
     }
   }
   const path = args[i];
