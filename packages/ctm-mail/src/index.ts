@@ -11,7 +11,7 @@ export { logFileLine } from './log-line.js';
 export { type MaildropOptions, MaildropReader, type MailSegment } from './maildrop.js';
 export { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js';
 export type { HeldLock, LockPort, LogPort, MimeDecoder, PieceStore, PieceWriter } from './ports.js';
-export { readMaildrop } from './read-maildrop.js';
+export { type MaildropResult, readMaildrop } from './read-maildrop.js';
 export { MAX_PIECE_COUNT, PieceScanner, type ScanEvent } from './scanner.js';
 export { DEFAULT_MAX_MESSAGE_SIZE, type PiecePlan, planPieces } from './sizing.js';
 export {
