@@ -44,6 +44,8 @@ export type SchedulerEvent =
       readonly at: number;
     }
   | { readonly type: 'barrier'; readonly job: Job; readonly at: number }
+  /** The lock port or the status store failed for this job; it counts as failed. */
+  | { readonly type: 'error'; readonly job: Job; readonly message: string; readonly at: number }
   | { readonly type: 'done'; readonly summary: RunSummary; readonly at: number };
 
 /** How a run went. */

@@ -371,7 +371,38 @@ class Run {
     };
   }
 
+  /** A lock or status store that fails fails the job (with the reason), not the run. */
+  #jobError(job: Job, error: unknown): void {
+    if (!this.#failedJobs.includes(job.id)) this.#failedJobs.push(job.id);
+    const message = error instanceof Error ? error.message : String(error);
+    this.#emit({ type: 'error', job, message, at: this.#clock.now() });
+  }
+
   async #job(job: Job): Promise<void> {
+    let slot = false;
+    let lock: JobLock | undefined;
+    try {
+      await this.#prepare(
+        job,
+        (held) => {
+          slot = held;
+        },
+        (taken) => {
+          lock = taken;
+        },
+      );
+    } catch (error) {
+      await (lock as JobLock | undefined)?.release().catch(() => {});
+      if (slot) this.#freeSlot();
+      this.#jobError(job, error);
+    }
+  }
+
+  async #prepare(
+    job: Job,
+    onSlot: (held: boolean) => void,
+    onLock: (lock: JobLock | undefined) => void,
+  ): Promise<void> {
     this.#emit({ type: 'queued', job, at: this.#clock.now() });
     if (this.#aborted) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
     const filtered = filterVerdict(job, this.#filters);
@@ -382,10 +413,12 @@ class Run {
       if (timer) return this.#skip(job, timer);
     }
     if (!(await this.#slot())) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+    onSlot(true);
     let lock: JobLock | undefined;
     if (job.concurrencyPolicy !== 'allow') {
       const attempt = await this.#locks.tryLock(job);
       if (!attempt.acquired) {
+        onSlot(false);
         this.#freeSlot();
         return this.#skip(job, {
           reason: 'locked',
@@ -394,11 +427,14 @@ class Run {
         });
       }
       lock = attempt.lock;
+      onLock(lock);
     }
     // Under the lock, the record is current: another scheduler may have run the job a moment ago.
     const previous = await this.#store.read(job);
     const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
     if (timer || this.#aborted) {
+      onLock(undefined);
+      onSlot(false);
       await lock?.release();
       this.#freeSlot();
       return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
@@ -408,6 +444,9 @@ class Run {
       if (slotHeld) this.#freeSlot();
       slotHeld = false;
     };
+    // From here #runLocked owns the slot and the lock.
+    onLock(undefined);
+    onSlot(false);
     const active = this.#runLocked(job, lock, previous, freeSlot).finally(() => {
       this.#active.delete(active);
       freeSlot();
@@ -478,6 +517,7 @@ class Run {
     let started = recordStarted(previous, job.id, begun);
     this.#started += 1;
     let result: ExitResult & { timedOut: boolean };
+    let counted: 'ok' | 'failed' | undefined;
     try {
       let startRecorded: Promise<void> = Promise.resolve();
       result = await this.#watch(job, this.#start(job), async (process) => {
@@ -493,6 +533,7 @@ class Run {
         });
         // Written while the job runs; awaited before its end is written.
         startRecorded = this.#store.write(job, started);
+        startRecorded.catch(() => {}); // handled where it is awaited
       });
       // The slot is for running processes: the next job may start while this one's end is being recorded
       // (its lock is still held until then).
@@ -502,9 +543,15 @@ class Run {
       const outcome = this.#outcome(job, result);
       if (outcome.ok) this.#succeeded += 1;
       else this.#failedJobs.push(job.id);
+      counted = outcome.ok ? 'ok' : 'failed';
       // Emitted as the process ends, so that started-but-not-finished jobs never outnumber the limit.
       this.#emit({ type: 'finished', job, ...outcome, durationMs: ended - begun, at: ended });
       await this.#store.write(job, recordFinished(job, started, ended, outcome));
+    } catch (error) {
+      // The job ran; its status could not be stored. Say so, and count it failed.
+      if (counted === 'ok') this.#succeeded -= 1;
+      const why = error instanceof Error ? error.message : String(error);
+      this.#jobError(job, new Error(`status not stored: ${why}`));
     } finally {
       await lock?.release().catch(() => {});
     }

@@ -319,3 +319,34 @@ describe('explain (dry run: why is this job not running)', () => {
     expect(events.filter((e) => e.type === 'would-run').map((e) => e.job.id)).toEqual(['new:x']);
   });
 });
+
+describe('runJobs when a port fails', () => {
+  it('a lock port that throws fails that job with an error event; the run goes on', async () => {
+    const locks: LockPort = {
+      tryLock: async (job) => {
+        if (job.id === 'site:p0') throw new Error('EACCES: permission denied, mkdir mm.locks');
+        return { acquired: true, lock: { release: async () => {} } };
+      },
+      holder: async () => undefined,
+    };
+    const events = await collect(runJobs(jobs(2), { executor: fakeExecutor().executor, locks }));
+    expect(events.find((e) => e.type === 'error')).toMatchObject({
+      job: { id: 'site:p0' },
+      message: expect.stringContaining('EACCES'),
+    });
+    expect(events.at(-1)).toMatchObject({
+      summary: { started: 1, succeeded: 1, failed: 1, failedJobs: ['site:p0'] },
+    });
+  });
+
+  it('a status store that cannot write makes the job count as failed, and its lock is still released', async () => {
+    const locks = createMemoryLocks();
+    const store = createMemoryStatusStore();
+    store.write = async (_job, record) => {
+      if (!record.running) throw new Error('ENOSPC: no space left on device');
+    };
+    const summary = await runJobs(jobs(1), { executor: fakeExecutor().executor, locks, store }).summary;
+    expect(summary).toMatchObject({ started: 1, succeeded: 0, failed: 1 });
+    expect(locks.held.size).toBe(0);
+  });
+});

@@ -33,6 +33,7 @@ export function renderLive(state: LiveState, now: number, width = 80): string[] 
  */
 export class LiveView {
   readonly #running = new Map<string, number>();
+  readonly #started = new Set<string>();
   #queued: number;
   #done = 0;
   #failed = 0;
@@ -51,11 +52,17 @@ export class LiveView {
 
   event(e: SchedulerEvent): void {
     if (e.type === 'started') {
+      this.#started.add(e.job.id);
       this.#running.set(e.job.id, e.at);
       this.#queued -= 1;
     } else if (e.type === 'skipped') {
       this.#skipped += 1;
       this.#queued -= 1;
+    } else if (e.type === 'error') {
+      // Before its start (lock or status failure) it leaves the queue; after its end it was counted done.
+      if (!this.#started.has(e.job.id)) this.#queued -= 1;
+      this.#failed += 1;
+      this.#print(`mm: ${e.job.id}: failed: ${e.message}`);
     } else if (e.type === 'finished' && this.#running.delete(e.job.id)) {
       this.#done += 1;
       if (!e.ok) {

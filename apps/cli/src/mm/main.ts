@@ -65,6 +65,8 @@ function logLine(e: SchedulerEvent, debug: number): string | undefined {
       return e.ok
         ? `${e.job.id}: done in ${seconds(e.durationMs)}`
         : `${e.job.id}: FAILED: ${describeEnd(e)} after ${seconds(e.durationMs)}`;
+    case 'error':
+      return `${e.job.id}: FAILED: ${e.message}`;
     case 'done':
       return undefined;
   }
