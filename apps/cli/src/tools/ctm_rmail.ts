@@ -111,8 +111,17 @@ async function readPieces(
           pieces += result.pieces;
           if (result.failures > 0) status = 1;
         } catch (error) {
-          if (typeof source === 'string' && (error as { code?: string }).code === 'ENOENT') continue; // delivered away
-          log(`error reading ${input === '-' ? 'stdin' : input}: ${strerror(error)}`);
+          const code = (error as { code?: unknown }).code;
+          if (typeof source === 'string' && code === 'ENOENT') continue; // a Maildir message moved away meanwhile
+          if (
+            typeof code === 'string' &&
+            code.startsWith('E') &&
+            !(error instanceof Error && error.name === 'LockError')
+          ) {
+            log(`error reading ${input === '-' ? 'stdin' : input}: ${strerror(error)}`);
+          } else {
+            log(error instanceof Error ? error.message : String(error));
+          }
           status = 1;
         }
       }
@@ -124,6 +133,8 @@ async function readPieces(
   } finally {
     await intake.close();
   }
+  // Pieces that could not be written at the end are lost: that must not look like success.
+  if (intake.takeFailures() > 0) status = 1;
   return status;
 }
 
