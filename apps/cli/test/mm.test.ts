@@ -311,6 +311,17 @@ describe('mm', () => {
     expect(await exists('h/mm.status')).toBe(true);
   });
 
+  it('-debug is repeatable: once adds queued and not-selected lines, twice also prints the plan', async () => {
+    const text = conf(['mirror=true', 'a:1 0 0', 'a:2 0 0']);
+    const once = await mm(dir, ['-debug', '-o', 'a:1'], text);
+    expect(once.stdout).toContain('mm: a:1: queued');
+    expect(once.stdout).toContain('mm: a:2: skipped (not-selected)');
+    expect(once.stderr).not.toContain('plan:');
+    const twice = await mm(dir, ['-debug', '-debug', '-o', 'a:1'], text);
+    expect(twice.stderr).toContain(`mm: plan: job a:1 in ${dir}: true`);
+    expect((await mm(dir, ['-o', 'a:1'], text)).stdout).not.toContain('queued');
+  });
+
   it('-s prints each status change in mm.status format', async () => {
     const r = await mm(dir, ['-s'], conf(['mirror=true', 's:p 0 0']));
     expect(r.stderr).toMatch(/^mm: status: s:p \d+ 0 l \d+\nmm: status: s:p \d+ 0 u 0\n$/);
