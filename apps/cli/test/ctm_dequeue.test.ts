@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +110,17 @@ describe('ctm_dequeue', () => {
     const r = await tool('ctm_dequeue', ['--sendmail', sendmail, join(dir, 'q')]);
     expect(r).toMatchObject({ code: 1, stderr: 'ctm_dequeue: sendmail failed\n' });
     expect(readdirSync(join(dir, 'q'))).toEqual(['d.gz+001-001']);
+  });
+
+  it("puts back what a killed ctm_dequeue had claimed, and drops a killed ctm_smail's temporaries", async () => {
+    await queueDelta('k.gz', 100, 64000);
+    const q = join(dir, 'q');
+    // As left by kill -9: a claimed entry of a dead ctm_dequeue, and a dead ctm_smail's half-written piece.
+    renameSync(join(q, 'k.gz+001-001'), join(q, '.claim.999999.k.gz+001-001'));
+    writeFileSync(join(q, '.00999999.001'), 'half a piece');
+    const r = await tool('ctm_dequeue', ['--mbox', join(dir, 'mbox'), q]);
+    expect(r).toMatchObject({ code: 0, stderr: 'ctm_dequeue: k.gz 1/1 sent\n' });
+    expect(readdirSync(q)).toEqual([]);
   });
 
   it('refuses bad input clearly with exit 1', async () => {
