@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { acquire, LockError, type LockHandle } from '@suite/lockfile/node';
+import { acquire, LockError, type LockHandle, type LockOwner, nodeLockPorts } from '@suite/lockfile/node';
 import { parseArgs, USAGE } from '../lock/options.js';
 import { runLocked } from '../lock/run-locked.js';
 
@@ -21,6 +21,21 @@ function version(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * Names the holder by the pids that keep the lock alive: on this host the live ones among the owner and the
+ * pids it adopted (after `lock` itself was killed, only its command's pid is left), else the owner's pid and host.
+ */
+function describeHolder(owner: LockOwner | undefined): string {
+  if (owner === undefined) return 'an unknown holder';
+  if (owner.hostname !== hostname()) return `pid ${owner.pid} on host ${owner.hostname}`;
+  const refs = [{ pid: owner.pid, startTime: owner.startTime }, ...(owner.adopted ?? [])];
+  const live = refs
+    .filter((ref) => nodeLockPorts.probe.isAlive(ref.pid, ref.startTime))
+    .map((ref) => ref.pid);
+  const [first, ...others] = live.length > 0 ? live : [owner.pid];
+  return others.length === 0 ? `pid ${first}` : `pid ${first} (also pid ${others.join(', pid ')})`;
 }
 
 /** `lock [options] LOCKPATH [--] COMMAND [ARGS...]`: runs COMMAND while holding the lock, like flock(1). */
@@ -49,11 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof LockError)) throw error;
     if (error.code === 'ELOCKED' || error.code === 'ETIMEOUT') {
-      const owner = error.owner;
-      const holder = owner === undefined ? 'an unknown holder' : `pid ${owner.pid}`;
-      const where = owner === undefined || owner.hostname === hostname() ? '' : ` on host ${owner.hostname}`;
       const waited = error.code === 'ETIMEOUT' ? ` (gave up after ${parsed.timeout} s)` : '';
-      say(`${parsed.path} is locked by ${holder}${where}${waited}`);
+      say(`${parsed.path} is locked by ${describeHolder(error.owner)}${waited}`);
       return parsed.conflictExitCode;
     }
     say(error.message);
