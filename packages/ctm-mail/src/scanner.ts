@@ -81,7 +81,9 @@ export class PieceScanner {
         this.#carry = copyOf(chunk.subarray(pos));
         break;
       }
-      this.#line(chunk, pos, nl);
+      // Ordinary mail, out of a piece: only a line starting with 'C' can matter (the hot path, inlined).
+      if (this.#state === State.Outside && chunk[pos] !== C) this.line++;
+      else this.#line(chunk, pos, nl);
       pos = nl + 1;
     }
     return this.#take();
