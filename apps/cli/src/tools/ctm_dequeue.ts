@@ -14,6 +14,10 @@ const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
  * several ctm_dequeue at once never send a piece twice; a piece whose sending fails is put back.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
+    return 0;
+  }
   let args: ReturnType<typeof parseArgs>;
   let count: number;
   try {

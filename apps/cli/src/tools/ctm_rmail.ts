@@ -25,6 +25,10 @@ const EXTRA = '[--ctm PATH]';
  * discarded; a failure to apply does not change the status.
  */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
+    return 0;
+  }
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });

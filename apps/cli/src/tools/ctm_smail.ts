@@ -12,6 +12,10 @@ const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
 
 /** ctm_smail: splits a delta into mail pieces and sends them (sendmail, SMTP, an mbox) or queues them. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
+    return 0;
+  }
   let args: ReturnType<typeof parseArgs>;
   let maxMessageSize: number;
   let maxDeltaSize: number;
