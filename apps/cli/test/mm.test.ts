@@ -153,16 +153,22 @@ describe('mm', () => {
     expect(r.stdout).toContain('mm: 7 ran, 7 succeeded, 0 failed, 0 skipped');
   });
 
-  it('respects the retry timers (hours, fractions allowed) and -t ignores them', async () => {
-    const text = conf(['mirror=true', 'a:ok 0.0004 1', 'b:slow 1 1']);
-    expect((await mm(dir, [], text)).code).toBe(0);
+  it('respects the retry timers after success and after failure, and -t ignores them', async () => {
+    const text = conf(['mirror=test $site = ok', 'ok:a 1 0.5', 'bad:a 1 0.5']);
+    expect((await mm(dir, [], text)).code).toBe(1);
     const second = await mm(dir, [], text);
-    expect(second.stdout).toMatch(/a:ok: skipped \(timer\): last run succeeded at .*; eligible again at/);
+    expect(second.stdout).toMatch(/ok:a: skipped \(timer\): last run succeeded at .*; eligible again at/);
+    expect(second.stdout).toMatch(/bad:a: skipped \(timer\): last run failed at .*; eligible again at/);
     expect(second.stdout).toContain('0 ran');
-    await sleep(1600); // 0.0004 h = 1.44 s
+    // Move both last tries 40 minutes back: past the failure's half hour, not the success's hour.
+    const back = (await readFile(join(dir, 'mm.status'), 'utf8')).replace(
+      / (\d{10}) /g,
+      (_, t) => ` ${Number(t) - 2400} `,
+    );
+    await writeFile(join(dir, 'mm.status'), back);
     const third = await mm(dir, [], text);
-    expect(third.stdout).toContain('a:ok: started');
-    expect(third.stdout).toContain('b:slow: skipped (timer)');
+    expect(third.stdout).toContain('bad:a: started');
+    expect(third.stdout).toContain('ok:a: skipped (timer)');
     expect((await mm(dir, ['-t'], text)).stdout).toContain('2 ran');
   });
 
@@ -383,7 +389,12 @@ describe('mm across processes', () => {
   });
 
   it('after kill -9 of mm: mm.status is intact, the orphaned mirror keeps its job locked, then the job runs again', async () => {
-    const text = conf(['mirror=touch started; sleep 1.5; touch finished', 'k:p 0 0', 'k:q 0 0']);
+    // The mirrors run until the test creates `release`, however slow the machine.
+    const text = conf([
+      'mirror=touch started; until [ -f release ]; do sleep 0.05; done',
+      'k:p 0 0',
+      'k:q 0 0',
+    ]);
     const first = mm(dir, ['-t'], text);
     await until(() => exists('started'));
     await until(
@@ -400,6 +411,7 @@ describe('mm across processes', () => {
     const during = await mm(dir, ['-t'], text);
     expect(during.stdout).toContain(`k:p: skipped (locked): already running: locked by pid ${first.pid}`);
     expect(during.stdout).toContain('0 ran');
+    await writeFile(join(dir, 'release'), '');
     for (const pid of pids) await until(async () => !(await alive(pid)));
     await first;
     const after = await mm(dir, ['-t'], text);
@@ -464,7 +476,7 @@ describe.runIf(existsSync('/usr/bin/script'))('mm on a terminal', () => {
     });
 
   it('shows a live view of running jobs and counts, then the summary', async () => {
-    await writeFile(join(dir, 'c'), conf(['max=2', 'mirror=sleep 0.4', 'a:1 0 0', 'a:2 0 0', 'a:3 0 0']));
+    await writeFile(join(dir, 'c'), conf(['max=2', 'mirror=sleep 1', 'a:1 0 0', 'a:2 0 0', 'a:3 0 0']));
     const out = await onTty('c');
     expect(out).toContain('mm: 2 running, 1 queued, 0 done, 0 failed, 0 skipped');
     expect(out).toMatch(/ {6}0s {2}a:1/);
