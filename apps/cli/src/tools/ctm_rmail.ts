@@ -135,7 +135,12 @@ async function readPieces(
       }
     }
   } finally {
-    await intake.close();
+    try {
+      await intake.close();
+    } catch (error) {
+      log(error instanceof Error ? error.message : String(error));
+      status = 1;
+    }
   }
   // Pieces that could not be written at the end are lost: that must not look like success.
   if (intake.takeFailures() > 0) status = 1;
