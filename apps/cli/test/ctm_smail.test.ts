@@ -131,6 +131,25 @@ describe('ctm_smail', () => {
     );
   });
 
+  it('sends the notice through sendmail too, and says on stderr when the log cannot be opened', async () => {
+    const sendmail = fakeSendmail();
+    writeFileSync(join(dir, 'big.gz'), randomBytes(500));
+    const r = await tool('ctm_smail', [
+      '-l',
+      join(dir, 'no/such/log'),
+      '-c',
+      '100',
+      '--sendmail',
+      sendmail,
+      join(dir, 'big.gz'),
+      'l',
+    ]);
+    expect(r).toMatchObject({ code: 0, stderr: `ctm_smail: cannot log to '${join(dir, 'no/such/log')}'\n` });
+    expect(readFileSync(join(dir, 'sent/msg.001'), 'utf8')).toBe(
+      'From: owner-l\nTo: l\nSubject: ctm-notice big.gz\n\nbig.gz is 500 bytes.  The limit is 100 bytes.\n\nYou can retrieve this delta via ftp.\n',
+    );
+  });
+
   it('logs to -l with time stamps "YYYY-MM-DD HH:MM message"', async () => {
     writeFileSync(join(dir, 'd.gz'), 'abc');
     const r = await tool('ctm_smail', [
