@@ -41,7 +41,7 @@ export interface SchedulerOptions {
   readonly signal?: AbortSignal;
   /** Ms between SIGTERM and SIGKILL. @default 10000 */
   readonly killGraceMs?: number;
-  /** Called with every event, in order, as it happens. */
+  /** Called with every event, in order, as it happens. If it throws, the run carries on and `summary` rejects. */
   readonly onEvent?: (event: SchedulerEvent) => void;
 }
 
@@ -247,11 +247,15 @@ class Run {
     return this.options.signal?.aborted === true;
   }
 
+  /** The first error thrown by `onEvent`: the run still ends cleanly, then `summary` rejects with it. */
+  #callbackError: { error: unknown } | undefined;
+
   #emit(event: SchedulerEvent): void {
+    this.channel.push(event);
     try {
       this.options.onEvent?.(event);
-    } finally {
-      this.channel.push(event);
+    } catch (error) {
+      this.#callbackError ??= { error };
     }
   }
 
@@ -289,6 +293,7 @@ class Run {
       maxRunning: this.#maxRunning,
     };
     this.#emit({ type: 'done', summary, at: this.#clock.now() });
+    if (this.#callbackError) throw this.#callbackError.error;
     return summary;
   }
 

@@ -349,4 +349,16 @@ describe('runJobs when a port fails', () => {
     expect(summary).toMatchObject({ started: 1, succeeded: 0, failed: 1 });
     expect(locks.held.size).toBe(0);
   });
+
+  it('an onEvent callback that throws does not break the run; summary then rejects with its error', async () => {
+    const fake = fakeExecutor();
+    const run = runJobs(jobs(3), {
+      executor: fake.executor,
+      onEvent: (e) => {
+        if (e.type === 'started') throw new Error('callback bug');
+      },
+    });
+    await expect(run.summary).rejects.toThrow('callback bug');
+    expect(fake.log.filter((e) => e.end !== undefined)).toHaveLength(3);
+  });
 });
