@@ -1,5 +1,6 @@
 // ctm_rmail over a 256 MB mbox holding 20 deltas among ordinary mail: throughput and peak RSS.
-// Run: npm run bench -- ctm-mail-rmail (after npm run build). The mbox is generated in a temp dir and removed.
+// Run: npm run bench -- ctm-mail-rmail (after npm run build); CTM_BENCH_MB=N sets the mbox size (default 256).
+// The mbox is generated in a temp dir and removed (kept with CTM_BENCH_KEEP=1).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { splitDelta } from '../dist/index.js';
 
-const TOTAL = 256 * 1024 * 1024;
+const TOTAL = Number(process.env.CTM_BENCH_MB ?? 256) * 1024 * 1024;
 const DELTAS = 20;
 const DELTA_SIZE = 2 * 1024 * 1024;
 const ROUNDS = 3;
@@ -96,19 +97,18 @@ try {
   const pieceBytes = pieces.reduce((n, p) => n + p.length, 0);
   const mailBytes = TOTAL - pieceBytes;
   const perPiece = mailBytes / pieces.length;
-  let written = 0;
   let i = 0;
   for (const piece of pieces) {
     // Ordinary mail between the pieces, in messages of 2 to 60 kB.
     let quota = perPiece;
     while (quota > 1000) {
       const m = Buffer.from(ordinaryMail(Math.min(quota, 2000 + random() * 58_000), i++));
-      written += writeSync(fd, m);
+      writeSync(fd, m);
       quota -= m.length;
     }
-    written += writeSync(fd, Buffer.from(`From owner-ctm-list Sat Nov 21 07:00:00 2026\n`));
-    written += writeSync(fd, piece);
-    written += writeSync(fd, Buffer.from('\n'));
+    writeSync(fd, Buffer.from(`From owner-ctm-list Sat Nov 21 07:00:00 2026\n`));
+    writeSync(fd, piece);
+    writeSync(fd, Buffer.from('\n'));
   }
   fsyncSync(fd); // no writeback of the mbox may compete with the runs
   closeSync(fd);
@@ -116,7 +116,7 @@ try {
   // The child reports its own peak RSS and CPU time as it exits.
   const rss =
     'data:text/javascript,import{writeSync}from"node:fs";process.on("exit",()=>{const u=process.resourceUsage();' +
-    'writeSync(2,`maxrss ${u.maxRSS} cpu ${u.userCPUTime + u.systemCPUTime}\\n`)})';
+    'writeSync(2,"maxrss "+u.maxRSS+" cpu "+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
   const results = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (const d of ['pieces', 'deltas']) {
