@@ -180,6 +180,8 @@ describe('mm', () => {
       expect(r.stdout).toContain(`s:held: skipped (locked): already running: locked by pid ${process.pid}`);
       expect(r.stdout).toContain('s:free: started');
       expect(r.code).toBe(0);
+      const table = await mm(dir, ['--status'], conf(['s:held 0 0']));
+      expect(table.stdout).toMatch(new RegExp(`s:held +running +- +now +pid ${process.pid}@`));
     } finally {
       await lock.release();
     }
@@ -326,6 +328,13 @@ describe('mm', () => {
     const twice = await mm(dir, ['-debug', '-debug', '-o', 'a:1'], text);
     expect(twice.stderr).toContain(`mm: plan: job a:1 in ${dir}: true`);
     expect((await mm(dir, ['-o', 'a:1'], text)).stdout).not.toContain('queued');
+  });
+
+  it('a failing cmd= makes the exit status 1', async () => {
+    const r = await mm(dir, [], conf(['mirror=true', 'a:1 0 0', 'cmd=exit 4', 'a:2 0 0']));
+    expect(r.stdout).toContain('cmd=exit 4: FAILED: exit 4');
+    expect(r.stdout).toContain('a:2: done');
+    expect(r.code).toBe(1);
   });
 
   it('-s prints each status change in mm.status format', async () => {
