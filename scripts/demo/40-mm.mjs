@@ -26,7 +26,7 @@ export default async function mm({ dir, tool, log }) {
     '# mirror everything listed in packages/, two at a time',
     'max=2',
     'mirror=mkdir -p "mirror/$site" && rsync -a "remote/$site/$package/" "mirror/$site/$package/" > logs/$site:$pkg 2>&1',
-    `cmdin=${process.execPath} ${bin} -y 24 -n 2 packages/*`,
+    `cmdin="${process.execPath}" "${bin}" -y 24 -n 2 packages/*`,
     'cmd=echo "all mirrors done" > logs/summary',
     '',
   ].join('\n');
