@@ -28,11 +28,25 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Which way the servers started by the current test serve connections (both ways run every test below). */
+let fastPath = true;
+
 async function start(options: Partial<UuiddServerOptions> = {}): Promise<UuiddServer> {
-  const server = await UuiddServer.listen(socketPath, { time: new TimeUuidGenerator(), ...options });
+  const server = await UuiddServer.listen(socketPath, {
+    time: new TimeUuidGenerator(),
+    fastPath,
+    ...options,
+  });
   servers.push(server);
+  // Node 20 and 24 have the internals the fast path needs: it must not fall back there unnoticed.
+  expect(server.fastPath).toBe(fastPath);
   return server;
 }
+
+const ways = [
+  { way: 'on raw handles (fast path)', fast: true },
+  { way: 'on net.Socket', fast: false },
+];
 
 /** Opens a raw connection, sends `bytes` (if any) and resolves with everything the server sent before closing. */
 function raw(bytes: Uint8Array | undefined, { end = true } = {}): Promise<Buffer> {
@@ -53,7 +67,11 @@ function raw(bytes: Uint8Array | undefined, { end = true } = {}): Promise<Buffer
 const V1 = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-describe('UuiddClient against UuiddServer', () => {
+describe.each(ways)('UuiddClient against UuiddServer $way', ({ fast }) => {
+  beforeEach(() => {
+    fastPath = fast;
+  });
+
   it('serves time, random, bulk time, bulk random and pid', async () => {
     await start({ pid: 4321 });
     const client = new UuiddClient({ socketPath });
@@ -99,7 +117,11 @@ describe('UuiddClient against UuiddServer', () => {
   });
 });
 
-describe('UuiddServer robustness', () => {
+describe.each(ways)('UuiddServer robustness $way', ({ fast }) => {
+  beforeEach(() => {
+    fastPath = fast;
+  });
+
   it('keeps serving others while a client connects and sends nothing', async () => {
     await start();
     const silent = connect(socketPath);
@@ -139,6 +161,7 @@ describe('UuiddServer robustness', () => {
     // and it still serves
     expect(await new UuiddClient({ socketPath }).random()).toMatch(V4);
     expect(server.stats.requests).toBe(1);
+    expect(events.filter((e) => e.type === 'connection')).toHaveLength(5);
   });
 
   it('assembles a request that arrives one byte at a time', async () => {

@@ -209,13 +209,16 @@ export function serveAsWorker(options: UuiddOptions, index: number): Promise<num
   const warn = (message: string) => {
     if (!options.quiet) io.warn(`uuidd: ${message}`);
   };
-  return runWorker(async (listening, daemonPid) => {
+  return runWorker(async (listening, daemonPid, onConnection) => {
     const time = timeSource(options, index, warn);
     const server = await UuiddServer.listen(listening, {
       time,
       pid: daemonPid,
       readTimeout: READ_TIMEOUT_MS,
-      onEvent: (event) => report(event, options, io),
+      onEvent: (event) => {
+        if (event.type === 'connection') onConnection();
+        else report(event, options, io);
+      },
     });
     time.next(); // see serve()
     if (isDaemonChild()) process.chdir('/'); // as the daemon: hold no directory busy

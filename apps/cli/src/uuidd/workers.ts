@@ -62,11 +62,16 @@ export function startWorkers(
 }
 
 /**
- * The life of a serving process: serve the socket with `makeServer`, and stop when the daemon disconnects (it
- * stopped, or it was killed) or on a termination signal.
+ * The life of a serving process: serve the socket with `makeServer` (which calls `onConnection` for each client,
+ * for the daemon's idle timer), and stop when the daemon disconnects (it stopped, or it was killed) or on a
+ * termination signal.
  */
 export function runWorker(
-  makeServer: (listening: { fd: number }, daemonPid: number) => Promise<UuiddServer>,
+  makeServer: (
+    listening: { fd: number },
+    daemonPid: number,
+    onConnection: () => void,
+  ) => Promise<UuiddServer>,
 ): Promise<number> {
   return new Promise((done) => {
     let served: UuiddServer | undefined;
@@ -81,12 +86,11 @@ export function runWorker(
       await served?.close();
       done(0);
     };
-    makeServer({ fd: LISTEN_FD }, process.ppid).then(
+    makeServer({ fd: LISTEN_FD }, process.ppid, () => {
+      active = true;
+    }).then(
       (server) => {
         served = server;
-        server.server.on('connection', () => {
-          active = true;
-        });
       },
       () => void stop(),
     );

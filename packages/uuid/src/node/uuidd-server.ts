@@ -1,5 +1,5 @@
 import { chmodSync, unlinkSync } from 'node:fs';
-import { createServer, Server, type Socket } from 'node:net';
+import { createServer, Server, Socket } from 'node:net';
 import {
   decodeUuiddRequest,
   encodeUuiddReply,
@@ -8,6 +8,7 @@ import {
   UuiddResponder,
   type UuiddTimeSource,
 } from '../uuidd-protocol.js';
+import { acceptRaw, type RawStream, writeAndClose } from './uuidd-raw.js';
 
 /** Something that happened on a {@link UuiddServer}, for logging (`uuidd -d`) and idle timers. */
 export type UuiddServerEvent =
@@ -63,7 +64,19 @@ export interface UuiddServerOptions {
   readonly readTimeout?: number;
   /** Called for every event; keep it fast, it runs on the serving path. */
   readonly onEvent?: (event: UuiddServerEvent) => void;
+  /**
+   * Serve connections on Node's internal stream handles rather than a `net.Socket` each, which takes about half
+   * the CPU per connection (see {@link UuiddServer.fastPath}). It falls back to `net.Socket` by itself when those
+   * internals are missing; `false` (or `UUIDD_NO_FAST_PATH=1` in the environment) always uses `net.Socket`.
+   * @default true
+   */
+  readonly fastPath?: boolean;
 }
+
+/** A client's connection: a net.Socket, or a raw handle on the fast path. */
+type Connection = Socket | RawStream;
+
+const CONNECTION: UuiddServerEvent = Object.freeze({ type: 'connection' });
 
 /** Counters of a {@link UuiddServer} since it started. */
 export interface UuiddServerStats {
@@ -106,8 +119,11 @@ export class UuiddServer {
   readonly #readTimeout: number;
   readonly #onEvent: ((event: UuiddServerEvent) => void) | undefined;
   /** Connections whose request has not been read yet. */
-  readonly #pending = new Set<Socket>();
-  #overdue: Socket[] = [];
+  readonly #pending = new Set<Connection>();
+  /** The bytes so far of requests that came in pieces, on the fast path (a net.Socket keeps its own). */
+  readonly #partial = new Map<RawStream, Uint8Array>();
+  #overdue: Connection[] = [];
+  readonly #fastPath: boolean;
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
@@ -124,6 +140,13 @@ export class UuiddServer {
     this.#readTimeout = options.readTimeout ?? 5000;
     this.#onEvent = options.onEvent;
     server.on('connection', (socket) => this.#serve(socket));
+    this.#fastPath =
+      options.fastPath !== false &&
+      acceptRaw(server, {
+        connection: (handle) => this.#opened(handle),
+        data: (handle, bytes) => this.#rawData(handle, bytes),
+        end: (handle, eof) => this.#rawEnd(handle, eof),
+      });
     this.#sweeper = setInterval(() => this.#sweep(), this.#readTimeout);
     this.#sweeper.unref();
   }
@@ -160,32 +183,79 @@ export class UuiddServer {
     return new UuiddServer(server, path, options);
   }
 
+  /** A client connected: it has the read timeout to send its request. */
+  #opened(connection: Connection): void {
+    this.#pending.add(connection);
+    this.#onEvent?.(CONNECTION);
+  }
+
+  /** The bytes a pending client sent so far: true when they made a request (answered) or garbage (closed). */
+  #received(connection: Connection, bytes: Uint8Array): boolean {
+    const decoded = decodeUuiddRequest(bytes);
+    if (decoded.status === 'incomplete') return false;
+    this.#pending.delete(connection);
+    if (decoded.status === 'invalid') this.#malformed(connection, decoded.reason, bytes.length);
+    else this.#answer(connection, decoded.message);
+    return true;
+  }
+
+  /** The client half-closed after `length` bytes: if they made no request, it was a malformed one. */
+  #ended(connection: Connection, length: number): void {
+    if (!this.#pending.delete(connection)) return;
+    this.#malformed(
+      connection,
+      length === 0 ? 'empty request' : `truncated request of ${length} bytes`,
+      length,
+    );
+  }
+
+  /** The public path: a net.Socket per connection. */
   #serve(socket: Socket): void {
-    this.#pending.add(socket);
-    this.#onEvent?.({ type: 'connection' });
+    this.#opened(socket);
     let received: Buffer | undefined;
     socket.on('data', (chunk: Buffer) => {
       if (!this.#pending.has(socket)) return;
       received = received === undefined ? chunk : Buffer.concat([received, chunk]);
-      const decoded = decodeUuiddRequest(received);
-      if (decoded.status === 'incomplete') return;
-      this.#pending.delete(socket);
-      if (decoded.status === 'invalid') this.#malformed(socket, decoded.reason, received.length);
-      else this.#answer(socket, decoded.message);
+      this.#received(socket, received);
     });
-    socket.on('end', () => {
-      if (!this.#pending.delete(socket)) return;
-      const length = received?.length ?? 0;
-      this.#malformed(
-        socket,
-        length === 0 ? 'empty request' : `truncated request of ${length} bytes`,
-        length,
-      );
-    });
+    socket.on('end', () => this.#ended(socket, received?.length ?? 0));
     socket.on('error', () => {
       // A client that went away early (ECONNRESET, EPIPE): nothing to answer.
       this.#pending.delete(socket);
     });
+  }
+
+  /** The fast path: bytes on a raw handle (most requests arrive whole in the first chunk). */
+  #rawData(handle: RawStream, chunk: Uint8Array): void {
+    if (!this.#pending.has(handle)) return;
+    const before = this.#partial.get(handle);
+    let bytes = chunk;
+    if (before !== undefined) {
+      bytes = new Uint8Array(before.length + chunk.length);
+      bytes.set(before);
+      bytes.set(chunk, before.length);
+    }
+    if (this.#received(handle, bytes)) {
+      if (before !== undefined) this.#partial.delete(handle);
+    } else this.#partial.set(handle, before === undefined ? chunk.slice() : bytes);
+  }
+
+  /** The fast path: the client half-closed (`eof`) or the connection failed. */
+  #rawEnd(handle: RawStream, eof: boolean): void {
+    const length = this.#partial.get(handle)?.length ?? 0;
+    this.#partial.delete(handle);
+    if (eof) this.#ended(handle, length);
+    else this.#pending.delete(handle); // a client that went away early: nothing to answer
+    handle.close(); // if #ended has not already
+  }
+
+  /** Closes a connection without a reply. */
+  #drop(connection: Connection): void {
+    if (connection instanceof Socket) connection.destroy();
+    else {
+      this.#partial.delete(connection);
+      connection.close();
+    }
   }
 
   /**
@@ -194,38 +264,49 @@ export class UuiddServer {
    * per-connection cost down.
    */
   #sweep(): void {
-    for (const socket of this.#overdue) {
-      if (!this.#pending.delete(socket)) continue;
-      socket.destroy();
+    for (const connection of this.#overdue) {
+      if (!this.#pending.delete(connection)) continue;
+      this.#drop(connection);
       this.stats.timedOut++;
       this.#onEvent?.({ type: 'timeout', timedOut: this.stats.timedOut });
     }
     this.#overdue = [...this.#pending];
   }
 
-  #answer(socket: Socket, request: UuiddRequest): void {
+  #answer(connection: Connection, request: UuiddRequest): void {
     const answer = this.#responder.answer(request);
     if (answer.refused !== undefined) {
       this.stats.refused++;
-      socket.destroy();
+      this.#drop(connection);
       this.#onEvent?.({ type: 'refused', request, reason: answer.refused });
       return;
     }
     this.stats.requests++;
     // Close as soon as the reply is out, as util-linux does, rather than wait for the client's end.
-    socket.write(encodeUuiddReply(answer.reply), () => socket.destroy());
+    const bytes = encodeUuiddReply(answer.reply);
+    if (connection instanceof Socket) connection.write(bytes, () => connection.destroy());
+    else writeAndClose(connection, bytes);
     this.#onEvent?.({ type: 'request', request, reply: answer.reply });
   }
 
-  #malformed(socket: Socket, reason: string, received: number): void {
+  #malformed(connection: Connection, reason: string, received: number): void {
     this.stats.malformed++;
-    socket.destroy();
+    this.#drop(connection);
     this.#onEvent?.({ type: 'malformed', reason, received, malformed: this.stats.malformed });
   }
 
   /** The listening `net.Server`, to hand to other processes that should accept on the same socket. */
   get server(): Server {
     return this.#server;
+  }
+
+  /**
+   * Whether connections are served on Node's internal stream handles (the fast path) rather than a `net.Socket`
+   * each. On the fast path the listening `net.Server` emits no 'connection' events: watch {@link
+   * UuiddServerOptions.onEvent} instead.
+   */
+  get fastPath(): boolean {
+    return this.#fastPath;
   }
 
   /** How many clients are connected and have not sent their whole request yet. */
@@ -242,7 +323,7 @@ export class UuiddServer {
     this.#closed = true;
     clearInterval(this.#sweeper);
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const socket of this.#pending) socket.destroy();
+    for (const connection of this.#pending) this.#drop(connection);
     this.#pending.clear();
     await closed;
     if (this.path !== undefined) {
