@@ -432,6 +432,27 @@ describe('mm across processes', () => {
     ]);
   });
 
+  it('on Ctrl-C (SIGINT to its process group) mm stops its jobs and records how they ended', async () => {
+    await writeFile(join(dir, 'c'), conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0']));
+    const child = spawn(process.execPath, [bin('mm'), '--quiet', 'c'], {
+      cwd: dir,
+      detached: true,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(
+      async () =>
+        (await exists('mm.status')) && (await statusLines()).filter((l) => / l /.test(l)).length === 2,
+    );
+    const pids = (await statusLines()).map((l) => Number(/ l (\d+)$/.exec(l)?.[1]));
+    process.kill(-child.pid!, 'SIGINT'); // what a terminal does: the whole foreground process group
+    expect(await exited).toBe(1);
+    for (const pid of pids) expect(await alive(pid)).toBe(false);
+    const json = JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8'));
+    expect(json.jobs['a:1']).toMatchObject({ lastSignal: 'SIGTERM', lastOk: false });
+    expect(json.jobs['a:2']).toMatchObject({ lastSignal: 'SIGTERM', lastOk: false });
+  });
+
   it('on SIGTERM: children are terminated, mm.status is written, no lock is left, exit 1', async () => {
     const run = mm(dir, ['--grace', '5'], conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0', 'a:3 0 0']));
     await until(

@@ -78,9 +78,12 @@ export class ForkServer {
   #partial = '';
 
   constructor(argv0: string, output: 'inherit' | 'ignore', env: NodeJS.ProcessEnv) {
+    // A process group of its own: a terminal's Ctrl-C reaches mm, which stops the jobs, not the helper that
+    // must report how they ended.
     this.#child = spawn(PERL, ['-e', SCRIPT, argv0, output === 'ignore' ? '1' : ''], {
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
       env,
+      detached: true,
     });
     this.#requests = this.#child.stdin as Socket;
     this.#replies = this.#child.stdio[3] as Socket;
