@@ -201,3 +201,25 @@ describe('nodeConfigHost', () => {
     ]);
   });
 });
+
+describe('the fork server dying', () => {
+  it('a job still counts as running until its process is gone', async () => {
+    const events: SchedulerEvent[] = [];
+    const run = runJobs([{ id: 'a', command: 'sleep 0.6', cwd: dir }], {
+      executor: shellExecutor({ forkServer: true }),
+      onEvent: (e) => events.push(e),
+    });
+    let pid = 0;
+    for await (const e of run) {
+      if (e.type !== 'started') continue;
+      pid = e.pid!;
+      // The helper is the job's parent: kill it, as an outside SIGKILL would.
+      const helper = Number((await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
+      process.kill(helper, 'SIGKILL');
+    }
+    const finished = events.find((e) => e.type === 'finished')!;
+    expect(finished).toMatchObject({ ok: false, error: expect.stringContaining('exit status unknown') });
+    expect(finished.at - events.find((e) => e.type === 'started')!.at).toBeGreaterThanOrEqual(500);
+    expect(await alive(pid)).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { ExitResult } from '../ports.js';
@@ -56,6 +56,20 @@ while (1) {
 
 const PERL = '/usr/bin/perl';
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+/** Whether process `pid` has ended (a zombie nobody reaps counts as ended). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  try {
+    return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /** A started job of the fork server: its pid and how it ended. */
 export interface ForkedProcess {
@@ -158,9 +172,16 @@ export class ForkServer {
   #fail(error: Error): void {
     this.#broken ??= error;
     for (const { reject } of this.#starting.values()) reject(error);
-    for (const resolve of this.#exits.values())
-      resolve({ exitCode: null, signal: null, error: error.message });
     this.#starting.clear();
+    // Nobody will report these ends now: a job counts as ended only once its process is gone, so that its lock
+    // is not released while it still runs.
+    for (const [pid, resolve] of this.#exits) {
+      const poll = setInterval(() => {
+        if (!gone(pid)) return;
+        clearInterval(poll);
+        resolve({ exitCode: null, signal: null, error: `${error.message}; exit status unknown` });
+      }, 100);
+    }
     this.#exits.clear();
     this.#idle();
   }
