@@ -122,7 +122,7 @@ describe('ctm DELTA, as ctm_rmail -b runs it (cwd = the tree)', () => {
     expect((await ctm([join(dir, 'd')], tree)).code).toBe(8);
     write(tree, { 'a.txt': 'alpha\nbeta\ngamma\n' });
     const corrupt = handDelta(body);
-    corrupt[60] ^= 1;
+    corrupt[60] = corrupt[60]! ^ 1;
     writeFileSync(join(dir, 'bad'), corrupt);
     const bad = await ctm([join(dir, 'bad')], tree);
     expect(bad.code).toBe(1);
