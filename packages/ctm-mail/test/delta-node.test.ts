@@ -140,3 +140,26 @@ describe('NodeTree with io: async', () => {
     expect(listing(old)).toEqual(listing(neu));
   });
 });
+
+describe('a symlink left at NAME.ctmtmp', () => {
+  it('is replaced, never written through', async () => {
+    const tree = join(dir, 'tree');
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious\n');
+    write(tree, { 'a.txt': 'alpha\n' });
+    symlinkSync(victim, join(tree, 'a.txt.ctmtmp'));
+    writeFileSync(
+      join(dir, 'd'),
+      handDelta(`CTMFS a.txt 0 0 644 ${md5('alpha\n')} ${md5('ALPHA\n')} 6\nALPHA\n\n`),
+    );
+    expect(await applyDeltaFile(join(dir, 'd'), tree, { verbose: 0 })).toMatchObject({ status: 0 });
+    expect(readFileSync(join(tree, 'a.txt'), 'utf8')).toBe('ALPHA\n');
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+    // Run again: the file already has its after-MD5, so the record is skipped.
+    expect(await applyDeltaFile(join(dir, 'd'), tree, { verbose: 0 })).toMatchObject({
+      status: 0,
+      skipped: 1,
+      changed: 0,
+    });
+  });
+});

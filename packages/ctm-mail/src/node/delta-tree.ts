@@ -1,6 +1,7 @@
 import {
   chmodSync,
   closeSync,
+  constants,
   fsyncSync,
   lstatSync,
   mkdirSync,
@@ -30,6 +31,9 @@ export interface NodeTreeOptions {
 
 // Read once: process.umask() has no side-effect-free getter, and a CLI does not change its umask midway.
 const umask = process.umask();
+
+// A temporary file is opened without following a symlink.
+const WRITE = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** The suffix of the temporary file a new content is written to before it is renamed over the name. */
 export const TEMP_SUFFIX = '.ctmtmp';
@@ -85,11 +89,14 @@ export class NodeTree implements DeltaTree {
     const temp = path + TEMP_SUFFIX;
     let fd: number;
     try {
-      fd = openSync(temp, 'w', mode);
+      fd = openSync(temp, WRITE, mode);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(dirname(path), { recursive: true });
-      fd = openSync(temp, 'w', mode);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') mkdirSync(dirname(path), { recursive: true });
+      else if (code === 'ELOOP')
+        unlinkSync(temp); // never write through a symlink someone left at NAME.ctmtmp
+      else throw error;
+      fd = openSync(temp, WRITE | constants.O_EXCL, mode);
     }
     try {
       for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
@@ -106,11 +113,13 @@ export class NodeTree implements DeltaTree {
     const temp = path + TEMP_SUFFIX;
     let file: fsp.FileHandle;
     try {
-      file = await fsp.open(temp, 'w', mode);
+      file = await fsp.open(temp, WRITE, mode);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await fsp.mkdir(dirname(path), { recursive: true });
-      file = await fsp.open(temp, 'w', mode);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') await fsp.mkdir(dirname(path), { recursive: true });
+      else if (code === 'ELOOP') await fsp.unlink(temp);
+      else throw error;
+      file = await fsp.open(temp, WRITE | constants.O_EXCL, mode);
     }
     try {
       await file.writeFile(data);
