@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyDeltaFile, deltaBytesSource, NodeTree, nodeMd5, writeDeltaFile } from '../src/node/index.js';
 import { handDelta, md5 } from './delta-helpers.js';
@@ -161,5 +161,21 @@ describe('a symlink left at NAME.ctmtmp', () => {
       skipped: 1,
       changed: 0,
     });
+  });
+});
+
+describe('a damaged gzip delta', () => {
+  it('is refused as a bad delta (1) with nothing changed', async () => {
+    const tree = join(dir, 'tree');
+    write(tree, { 'a.txt': 'alpha\n' });
+    const good = gzipSync(handDelta(`CTMFS a.txt 0 0 644 ${md5('alpha\n')} ${md5('ALPHA\n')} 6\nALPHA\n\n`));
+    for (const at of [12, Math.floor(good.length / 2), good.length - 6]) {
+      const bad = Buffer.from(good);
+      bad[at] = bad[at]! ^ 0x10;
+      writeFileSync(join(dir, 'bad.gz'), bad);
+      const result = await applyDeltaFile(join(dir, 'bad.gz'), tree, { verbose: 0 });
+      expect(result, `byte ${at}`).toMatchObject({ outcome: 'refused', status: 1 });
+      expect(readFileSync(join(tree, 'a.txt'), 'utf8')).toBe('alpha\n');
+    }
   });
 });

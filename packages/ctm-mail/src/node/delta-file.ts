@@ -7,6 +7,8 @@ import {
   type ApplyOptions,
   type ApplyResult,
   applyDelta,
+  CtmError,
+  CtmExit,
   type DeltaSource,
   type MakeDeltaOptions,
   type Md5Factory,
@@ -42,11 +44,18 @@ function isGzip(bytes: Uint8Array): boolean {
  */
 export function deltaBytesSource(bytes: Uint8Array): DeltaSource {
   if (!isGzip(bytes)) return () => [bytes];
-  return () => {
-    const gunzip = createGunzip();
-    gunzip.end(bytes);
-    return gunzip;
-  };
+  return () => gunzipped(bytes);
+}
+
+async function* gunzipped(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  const gunzip = createGunzip();
+  gunzip.end(bytes);
+  try {
+    yield* gunzip;
+  } catch (error) {
+    // A damaged gzip file is a bad delta (exit 1), not a lack of resources.
+    throw new CtmError('ECORRUPT', `Corrupt gzip data: ${(error as Error).message}`, CtmExit.Garbage);
+  }
 }
 
 /**
