@@ -226,8 +226,8 @@ export class UuiddServer {
   }
 
   /** The fast path: bytes on a raw handle (most requests arrive whole in the first chunk). */
-  #rawData(handle: RawStream, chunk: Uint8Array): void {
-    if (!this.#pending.has(handle)) return;
+  #rawData(handle: RawStream, chunk: Uint8Array): boolean {
+    if (!this.#pending.has(handle)) return true;
     const before = this.#partial.get(handle);
     let bytes = chunk;
     if (before !== undefined) {
@@ -237,7 +237,10 @@ export class UuiddServer {
     }
     if (this.#received(handle, bytes)) {
       if (before !== undefined) this.#partial.delete(handle);
-    } else this.#partial.set(handle, before === undefined ? chunk.slice() : bytes);
+      return true;
+    }
+    this.#partial.set(handle, before === undefined ? chunk.slice() : bytes);
+    return false;
   }
 
   /** The fast path: the client half-closed (`eof`) or the connection failed. */
