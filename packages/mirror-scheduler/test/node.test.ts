@@ -223,3 +223,18 @@ describe('the fork server dying', () => {
     expect(await alive(pid)).toBe(false);
   });
 });
+
+describe('the fork server under churn', () => {
+  it('reports the end of every one of 300 short jobs (no exit is missed)', async () => {
+    const jobs = Array.from({ length: 300 }, (_, i) => ({
+      id: `j${i}`,
+      command: i % 2 ? 'true' : 'exit 3',
+      cwd: dir,
+    }));
+    const summary = await runJobs(jobs, {
+      max: 6,
+      executor: shellExecutor({ output: 'ignore', forkServer: true }),
+    }).summary;
+    expect(summary).toMatchObject({ started: 300, succeeded: 150, failed: 150 });
+  });
+});

@@ -7,7 +7,9 @@ import type { ExitResult } from '../ports.js';
 // A resident helper that forks jobs for us. Forking a small Perl process costs a fraction of forking Node (whose
 // page tables are large), which is most of the per-job cost. Requests arrive on stdin as `LENGTH\n` + NUL-separated
 // fields; replies go to fd 3 as lines: `S seq pid` once forked, `E pid code signal` once reaped, `F seq reason`.
-// A SIGCHLD self-pipe wakes select() so no exit is ever missed. At end of input it exits without waiting: jobs
+// A SIGCHLD self-pipe wakes select() at once; because Perl runs signal handlers only between its own operations,
+// a SIGCHLD that lands just before select() blocks would wait for the next wake-up, so while jobs run select()
+// also times out every 50 ms and reaps (found as a job that never "ended" under load). At end of input it exits without waiting: jobs
 // live in process groups of their own and carry on (their locks say so).
 const SCRIPT = String.raw`
 use strict; use warnings; use POSIX ();
@@ -17,7 +19,8 @@ for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, POSIX::F_GETFL(), 0); fcntl(
 $SIG{CHLD} = sub { syswrite($wake_w, "x") };
 my $argv0 = shift @ARGV; my $quiet = shift @ARGV;
 my $buf = '';
-sub reap { while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) { print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
+my $kids = 0;
+sub reap { while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
 sub start {
   my ($seq, $cwd, $script, $argc, @rest) = split /\0/, $_[0], -1;
   my @args = splice(@rest, 0, $argc);
@@ -33,12 +36,13 @@ sub start {
     exec { '/bin/sh' } '/bin/sh', '-c', $script, $argv0, @args;
     print STDERR "$argv0: cannot run /bin/sh: $!\n"; POSIX::_exit(127);
   }
+  $kids++;
   POSIX::setpgid($pid, $pid);
   print $out "S $seq $pid\n";
 }
 my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
 while (1) {
-  my $n = select(my $rout = $rin, undef, undef, undef);
+  my $n = select(my $rout = $rin, undef, undef, $kids > 0 ? 0.05 : undef);
   reap();
   next if $n <= 0;
   if (vec($rout, fileno($wake_r), 1)) { my $junk; while (sysread($wake_r, $junk, 512)) {} }
