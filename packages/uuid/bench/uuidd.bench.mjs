@@ -15,6 +15,8 @@ const CLIENTS = 4;
 const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 8);
 // UUIDD_BENCH_WORKERS=N runs our daemon with --workers N (default: its own default, one per CPU up to 4).
+// UUIDD_NO_FAST_PATH=1 (inherited by our daemon) serves on a net.Socket per connection instead of Node's internal
+// stream handles, to compare the two paths.
 
 if (!existsSync(THEIR_UUIDD)) {
   console.log(`skipped: ${THEIR_UUIDD} is not installed (Debian package uuid-runtime)`);
