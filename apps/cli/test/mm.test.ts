@@ -37,9 +37,14 @@ function runTool(
     stderr += d;
   });
   child.stdin.end(options.input ?? '');
+  // A hung mm must fail its test, not outlive it.
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), 45_000);
   const done = new Promise<Result>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(watchdog);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   // 'close' waits for every holder of the output pipes (orphaned jobs too); 'exit' is mm's own end.
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
