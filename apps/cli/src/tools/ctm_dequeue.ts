@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { QueueDir, strerror } from '@suite/ctm-mail/node';
 import { isAlive } from '../ctm-mail/locks.js';
 import { Logger, usage } from '../ctm-mail/logger.js';
@@ -39,12 +40,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         log(`not a directory: ${dir}`);
         return 1;
       }
+      // Listing needs read, claiming (a rename) needs write: refuse before anything is touched.
+      accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
     } catch (error) {
       log(`${dir}: ${strerror(error)}`);
       return 1;
     }
     const queue = new QueueDir(dir);
-    queue.recover(isAlive);
+    try {
+      queue.recover(isAlive);
+    } catch (error) {
+      log(`${dir}: ${strerror(error)}`);
+      return 1;
+    }
     const transport = await chooseTransport(
       {
         smtp: stringOption(args.options.get('smtp')),
@@ -57,7 +65,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     try {
       for (const name of queue.entries()) {
         if (sent === count) break;
-        const entry = queue.claim(name);
+        let entry: ReturnType<QueueDir['claim']>;
+        try {
+          entry = queue.claim(name);
+        } catch (error) {
+          log(`rename: ${join(dir, name)}: ${strerror(error)}`);
+          return 1;
+        }
         if (!entry) continue; // another ctm_dequeue took it
         try {
           const bytes = readFileSync(entry.path);

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { CtmMailError, deltaFileName, noticeMessage, splitDelta } from '@suite/ctm-mail';
 import { fdSource, QueueDir, strerror } from '@suite/ctm-mail/node';
 import { isAlive } from '../ctm-mail/locks.js';
@@ -51,6 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (queueDir !== undefined) {
       try {
         if (!statSync(queueDir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+        accessSync(queueDir, constants.R_OK | constants.X_OK); // it is listed to clean up dead writers' temporaries
       } catch (error) {
         log(`queue directory '${queueDir}': ${strerror(error)}`);
         return 1;
