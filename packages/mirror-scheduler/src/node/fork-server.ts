@@ -11,33 +11,36 @@ import type { ExitResult } from '../ports.js';
 // a SIGCHLD that lands just before select() blocks would wait for the next wake-up, so while jobs run select()
 // also times out every 50 ms and reaps (found as a job that never "ended" under load). At end of input it exits without waiting: jobs
 // live in process groups of their own and carry on (their locks say so).
+// Forking costs in proportion to the helper's size, so it loads no modules but Fcntl (POSIX, IO::Handle and
+// warnings would add a third to its memory and ~50 µs to every fork): WNOHANG is 1 wherever Perl runs, setpgrp
+// with two arguments is setpgid(2), and POSIX is loaded only on a child's way to _exit after a failure.
 const SCRIPT = String.raw`
-use strict; use warnings; use POSIX ();
-open(my $out, '>&=', 3) or die "fd 3: $!"; $out->autoflush(1);
+use strict; use Fcntl ();
+open(my $out, '>&=', 3) or die "fd 3: $!"; select((select($out), $| = 1)[0]);
 pipe(my $wake_r, my $wake_w) or die "pipe: $!";
-for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, POSIX::F_GETFL(), 0); fcntl($fh, POSIX::F_SETFL(), $fl | POSIX::O_NONBLOCK()); }
+for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, Fcntl::F_GETFL(), 0); fcntl($fh, Fcntl::F_SETFL(), $fl | Fcntl::O_NONBLOCK()); }
 $SIG{CHLD} = sub { syswrite($wake_w, "x") };
 my $argv0 = shift @ARGV; my $quiet = shift @ARGV;
 my $buf = '';
 my $kids = 0;
-sub reap { while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
+sub reap { while ((my $p = waitpid(-1, 1)) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
 sub start {
   my ($seq, $cwd, $script, $argc, @rest) = split /\0/, $_[0], -1;
   my @args = splice(@rest, 0, $argc);
   my $pid = fork();
   if (!defined $pid) { print $out "F $seq fork: $!\n"; return; }
   if ($pid == 0) {
-    no warnings 'exec'; $SIG{CHLD} = 'DEFAULT'; close($out); close($wake_r); close($wake_w);
-    POSIX::setpgid(0, 0);
+    $SIG{CHLD} = 'DEFAULT'; close($out); close($wake_r); close($wake_w);
+    setpgrp(0, 0);
     open(STDIN, '<', '/dev/null');
     if ($quiet) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); }
-    if (length $cwd && !chdir($cwd)) { print STDERR "$argv0: cannot chdir to $cwd: $!\n"; POSIX::_exit(127); }
+    if (length $cwd && !chdir($cwd)) { print STDERR "$argv0: cannot chdir to $cwd: $!\n"; require POSIX; POSIX::_exit(127); }
     for my $kv (@rest) { my $i = index($kv, '='); $ENV{substr($kv, 0, $i)} = substr($kv, $i + 1) if $i > 0; }
     exec { '/bin/sh' } '/bin/sh', '-c', $script, $argv0, @args;
-    print STDERR "$argv0: cannot run /bin/sh: $!\n"; POSIX::_exit(127);
+    print STDERR "$argv0: cannot run /bin/sh: $!\n"; require POSIX; POSIX::_exit(127);
   }
   $kids++;
-  POSIX::setpgid($pid, $pid);
+  setpgrp($pid, $pid);
   print $out "S $seq $pid\n";
 }
 my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
@@ -140,8 +143,8 @@ export class ForkServer {
     this.#busy();
     return new Promise((resolve, reject) => {
       this.#starting.set(seq, { resolve, reject });
-      this.#requests.write(`${payload.length}\n`);
-      this.#requests.write(payload);
+      // One write, so the helper reads the request in one go.
+      this.#requests.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
     });
   }
 
