@@ -1,35 +1,5 @@
-// Interop: our uuidgen against the real one (Debian 12's util-linux 2.38.1, package uuid-runtime).
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-/** Runs a program to its end (stdin: `input`, or nothing). */
-function runProgram(
-  file: string,
-  args: readonly string[],
-  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
-) {
-  const r = spawnSync(file, args, {
-    input: options.input ?? '',
-    env: { ...process.env, ...options.env },
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs one of our bins (`uuidgen`, `uuidparse`) with the current Node. */
-function runOurs(
-  tool: string,
-  args: readonly string[],
-  options?: { input?: string; env?: NodeJS.ProcessEnv },
-) {
-  return runProgram(
-    process.execPath,
-    [fileURLToPath(new URL(`../bin/${tool}.js`, import.meta.url)), ...args],
-    options,
-  );
-}
+import { runOurs, runProgram } from './_support.js';
 
 const THEIRS = '/usr/bin/uuidgen';
 
