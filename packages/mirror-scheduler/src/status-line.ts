@@ -38,15 +38,24 @@ export function parseStatusFile(text: string): StatusFileEntry[] {
   });
 }
 
+// Each line's text, by line object (lines are immutable): rewriting a file after a few jobs changed formats only
+// their lines.
+const formatted = new WeakMap<StatusLine, string>();
+
+function formatLine(line: StatusLine): string {
+  let text = formatted.get(line);
+  if (text === undefined) {
+    text = `${line.id} ${line.lastTried} ${line.status} ${line.locked ? 'l' : 'u'} ${line.pid}\n`;
+    formatted.set(line, text);
+  }
+  return text;
+}
+
 /** Formats entries back into mm.status text, one line each, in order. */
 export function formatStatusFile(entries: readonly StatusFileEntry[]): string {
-  return entries
-    .map((e) =>
-      e.kind === 'other'
-        ? `${e.text}\n`
-        : `${e.line.id} ${e.line.lastTried} ${e.line.status} ${e.line.locked ? 'l' : 'u'} ${e.line.pid}\n`,
-    )
-    .join('');
+  let out = '';
+  for (const e of entries) out += e.kind === 'other' ? `${e.text}\n` : formatLine(e.line);
+  return out;
 }
 
 /** Replaces the line of each job in `updates` where it stands, appending new jobs; other lines stay. */
