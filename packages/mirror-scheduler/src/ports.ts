@@ -75,4 +75,10 @@ export interface StatusStore {
   read(job: Job): Promise<StatusRecord | undefined>;
   /** Stores the record; must be atomic (a reader sees the old or the new state, never a torn file). */
   write(job: Job, record: StatusRecord): Promise<void>;
+  /**
+   * Starts writing what waits for a batch now (optional, for stores that batch writes). The scheduler calls it
+   * once nothing runs and it waits only for records to be stored (the end of a run, a barrier), so that they do
+   * not wait out a batch window.
+   */
+  flush?(): void;
 }

@@ -321,8 +321,22 @@ class Run {
     });
   }
 
+  /** Set while the run waits for every started job to end (nothing new starts meanwhile). */
+  #draining = false;
+
   async #settle(): Promise<void> {
-    while (this.#active.size > 0) await Promise.all(this.#active);
+    this.#draining = true;
+    this.#flushIfIdle();
+    try {
+      while (this.#active.size > 0) await Promise.all(this.#active);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Once no process runs and none will start, no more writes will join a batch: store what waits now. */
+  #flushIfIdle(): void {
+    if (this.#draining && this.#running === 0) this.#store.flush?.();
   }
 
   async #slot(): Promise<boolean> {
@@ -543,6 +557,7 @@ class Run {
       // The slot is for running processes: the next job may start while this one's end is being recorded
       // (its lock is still held until then).
       processEnded();
+      this.#flushIfIdle();
       await startRecorded;
       const ended = this.#clock.now();
       const outcome = this.#outcome(job, result);
@@ -551,7 +566,9 @@ class Run {
       counted = outcome.ok ? 'ok' : 'failed';
       // Emitted as the process ends, so that started-but-not-finished jobs never outnumber the limit.
       this.#emit({ type: 'finished', job, ...outcome, durationMs: ended - begun, at: ended });
-      await this.#store.write(job, recordFinished(job, started, ended, outcome));
+      const endRecorded = this.#store.write(job, recordFinished(job, started, ended, outcome));
+      this.#flushIfIdle();
+      await endRecorded;
     } catch (error) {
       // The job ran; its status could not be stored. Say so, and count it failed.
       if (counted === 'ok') this.#succeeded -= 1;

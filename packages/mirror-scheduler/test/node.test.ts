@@ -171,6 +171,32 @@ describe('statusFileStore', () => {
     expect([...(await store.readAll(dir)).keys()]).toEqual(['a:1', 'b:2', 'c:3']);
   });
 
+  it('flush() writes a waiting batch at once instead of after the batch window', async () => {
+    const store = statusFileStore({ batchMs: 60_000 });
+    const record = { id: 'f:1', lastStarted: 5000, lastEnded: 6000, lastOk: true, consecutiveFailures: 0 };
+    const written = store.write(job('f:1'), record);
+    store.flush?.();
+    const outcome = await Promise.race([
+      written.then(() => 'written'),
+      new Promise((resolve) => setTimeout(resolve, 4000, 'still waiting')),
+    ]);
+    expect(outcome).toBe('written');
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('f:1 5 0 u 0\n');
+  });
+
+  it('a run ends without waiting out the batch window: the scheduler flushes once nothing runs', async () => {
+    const store = statusFileStore({ home: dir, batchMs: 60_000 });
+    const jobs = Array.from({ length: 3 }, (_, i) => ({ id: `r:${i}`, command: 'true', cwd: dir }));
+    const summary = runJobs(jobs, { max: 2, store, executor: shellExecutor({ output: 'ignore' }) }).summary;
+    const outcome = await Promise.race([
+      summary.then((s) => s.succeeded),
+      new Promise((resolve) => setTimeout(resolve, 4000, 'still waiting')),
+    ]);
+    expect(outcome).toBe(3);
+    const lines = (await readFile(join(dir, 'mm.status'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual(['r:0', 'r:1', 'r:2']);
+  });
+
   it('batches concurrent writes and never leaves temporary files', async () => {
     const store = statusFileStore();
     await Promise.all(

@@ -61,6 +61,10 @@ interface HomeState {
   generation: number;
   pending: Map<string, StatusRecord>;
   scheduled?: Promise<void>;
+  /** Ends the scheduled batch's wait early (set while it waits). */
+  kick?: () => void;
+  /** A flush came before the scheduled batch began to wait: it does not wait. */
+  flushNow: boolean;
   tail: Promise<void>;
 }
 
@@ -158,7 +162,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
   const stateOf = (home: string): HomeState => {
     let state = homes.get(home);
     if (!state) {
-      state = { pending: new Map(), tail: Promise.resolve(), writing: false, generation: 0 };
+      state = { pending: new Map(), tail: Promise.resolve(), writing: false, generation: 0, flushNow: false };
       homes.set(home, state);
     }
     return state;
@@ -228,7 +232,17 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
       if (!state.scheduled) {
         const scheduled = state.tail.then(async () => {
           // Let the writes of the next few ms join the batch: one rewrite then serves many jobs.
-          await new Promise((resolve) => setTimeout(resolve, batchMs));
+          if (!state.flushNow) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, batchMs);
+              state.kick = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          }
+          state.kick = undefined;
+          state.flushNow = false;
           state.scheduled = undefined;
           const batch = state.pending;
           state.pending = new Map();
@@ -238,6 +252,13 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
         state.tail = scheduled.catch(() => {});
       }
       return state.scheduled;
+    },
+    flush() {
+      for (const state of homes.values()) {
+        if (!state.scheduled) continue;
+        if (state.kick) state.kick();
+        else state.flushNow = true;
+      }
     },
     async readAll(home) {
       return new Map((await snapshot(home)).records);
