@@ -1,5 +1,4 @@
 /** The package's name. */
-export const packageName = '@suite/ctm-mail';
 
 export { type ApplyOptions, type ApplyPorts, applyCompleted, parseCtmStatus } from './applier.js';
 export { pieceChecksum } from './checksum.js';

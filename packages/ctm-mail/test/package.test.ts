@@ -1,6 +1,0 @@
-import { expect, it } from 'vitest';
-import { packageName } from '../src/index.js';
-
-it('names itself', () => {
-  expect(packageName).toBe('@suite/ctm-mail');
-});
