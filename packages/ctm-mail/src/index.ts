@@ -1,5 +1,3 @@
-/** The package's name. */
-
 export { type ApplyOptions, type ApplyPorts, applyCompleted, parseCtmStatus } from './applier.js';
 export { pieceChecksum } from './checksum.js';
 export * from './delta/index.js';
