@@ -2,7 +2,7 @@ import { deltaFileName } from './delta-name.js';
 import type { LockPort, LogPort } from './ports.js';
 
 /** The tree and the delta directory, as {@link applyCompleted} sees them. */
-export interface ApplyPorts {
+export interface ApplyCompletedPorts {
   readonly locks: LockPort;
   readonly log: LogPort;
   /** The text of `basedir/.ctm_status`, or `undefined` when there is none. */
@@ -16,7 +16,7 @@ export interface ApplyPorts {
 }
 
 /** Options of {@link applyCompleted}. */
-export interface ApplyOptions {
+export interface ApplyCompletedOptions {
   /** -D: delete each delta once applied. @default false */
   readonly deleteAfter?: boolean;
 }
@@ -43,7 +43,10 @@ export function parseCtmStatus(text: string): { name: string; number: number } |
  * @example
  * await applyCompleted(ports, { deleteAfter: true });
  */
-export async function applyCompleted(ports: ApplyPorts, options: ApplyOptions = {}): Promise<number> {
+export async function applyCompleted(
+  ports: ApplyCompletedPorts,
+  options: ApplyCompletedOptions = {},
+): Promise<number> {
   const lock = await ports.locks.acquire('apply');
   try {
     const text = await ports.readStatus();

@@ -1,4 +1,9 @@
-export { type ApplyOptions, type ApplyPorts, applyCompleted, parseCtmStatus } from './applier.js';
+export {
+  type ApplyCompletedOptions,
+  type ApplyCompletedPorts,
+  applyCompleted,
+  parseCtmStatus,
+} from './applier.js';
 export { pieceChecksum } from './checksum.js';
 export * from './delta/index.js';
 export { deltaFileName, MAX_DELTA_NAME_LENGTH } from './delta-name.js';
