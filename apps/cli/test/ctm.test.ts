@@ -65,6 +65,16 @@ const body = [
   `CTMFS .ctm_status 0 0 644 ${md5('test 0\n')} ${md5('test 1\n')} 7\ntest 1\n\n`,
 ].join('');
 
+describe('ctm --help', () => {
+  it('prints both synopses on stdout and exits 0, changing nothing', async () => {
+    const run = await ctm(['--help'], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: ctm \[-cFklquv\]/);
+    expect(run.stdout).toMatch(/^ {7}ctm diff .* old-dir new-dir name number$/m);
+    expect(run.stderr).toBe('');
+  });
+});
+
 describe('ctm DELTA, as ctm_rmail -b runs it (cwd = the tree)', () => {
   it('applies a gzip delta and says what it did; a second run says it is already applied', async () => {
     writeFileSync(join(dir, 'test.0001.gz'), gzipSync(handDelta(body)));

@@ -13,6 +13,11 @@ import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
 
+const USAGE = [
+  'usage: ctm [-cFklquv] [-b basedir] [-B backup-file] [-t tar-command] [-e regex] [-x regex] [-V level] [file ...]',
+  '       ctm diff [-q] [-d YYYYMMDDHHMMSSZ] [-I ignore-regex] [-P prefix] [-o delta.gz] old-dir new-dir name number',
+].join('\n');
+
 /**
  * ctm(1): applies CTM deltas to the tree in the current directory (or -b basedir), in ctm's three passes; and
  * `ctm diff OLD NEW NAME NUMBER -o DELTA` makes one. Exit status: 0, or ctm's bits (1 bad delta, 2 usage, 4 out of
@@ -20,6 +25,11 @@ import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
  */
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'diff') return diffMain(argv.slice(1));
+  // ctm(1) has no -h: a modern --help costs the original's option letters nothing.
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const o = parseCtmOptions(argv);
   const warn = (line: string) => process.stderr.write(`ctm: ${line}\n`);
   for (const w of o.warnings) warn(w);
