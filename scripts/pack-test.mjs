@@ -73,25 +73,40 @@ try {
     const out = run('npx', ['--no-install', '@suite/cli', '--help'], { cwd: project });
     if (!/uuidgen/.test(out) || !/ctm_rmail/.test(out)) throw new Error(`unexpected --help output:\n${out}`);
   });
-  // Every tool answers `npx @suite/cli <tool> --help`, or (before its issue lands) says it is not available yet.
+  // Every tool answers `npx @suite/cli <tool> --help` with exit 0.
   const { tools } = JSON.parse(run(process.execPath, ['-e', TOOL_LIST], { cwd: project }));
   for (const tool of tools) {
     step(`npx @suite/cli ${tool} --help`, () => {
-      try {
-        run('npx', ['--no-install', '@suite/cli', tool, '--help'], { cwd: project });
-      } catch (error) {
-        if (!/not available yet/.test(error.stderr ?? '')) throw error;
-      }
+      run('npx', ['--no-install', '@suite/cli', tool, '--help'], { cwd: project });
     });
   }
   step('npx @suite/cli uuidgen prints a UUID', () => {
+    const out = run('npx', ['--no-install', '@suite/cli', 'uuidgen'], { cwd: project });
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/.test(out)) {
+      throw new Error(`not a v4 UUID line: ${JSON.stringify(out)}`);
+    }
+  });
+  step('npx @suite/cli lock runs a command under a lock and passes its exit status on', () => {
+    writeFileSync(join(project, 'exit3.cjs'), 'process.exit(3)\n');
     try {
-      const out = run('npx', ['--no-install', '@suite/cli', 'uuidgen'], { cwd: project });
-      if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$/.test(out)) {
-        throw new Error(`not a v4 UUID line: ${JSON.stringify(out)}`);
-      }
+      run(
+        'npx',
+        [
+          '--no-install',
+          '@suite/cli',
+          'lock',
+          join(project, 'pack.lock'),
+          '--',
+          process.execPath,
+          'exit3.cjs',
+        ],
+        {
+          cwd: project,
+        },
+      );
+      throw new Error('lock exited 0, expected 3');
     } catch (error) {
-      if (!/not available yet/.test(error.stderr ?? '')) throw error;
+      if (error.status !== 3) throw error;
     }
   });
 } finally {
