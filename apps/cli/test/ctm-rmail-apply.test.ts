@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bin } from './_support.js';
 
 const run = promisify(execFile);
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 const tool = (name: string, args: string[]) =>
   run(process.execPath, [bin(name), ...args], { encoding: 'utf8' });
 

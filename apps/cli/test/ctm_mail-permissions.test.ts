@@ -13,16 +13,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bin, randomBytes } from './_support.js';
 
 /*
  * Permission-denied input for the ctm mail tools. Root may read and write anything, so as root (CI runs as root)
  * the tools run as `nobody`, in directories owned by root (which nobody cannot write) or given to nobody (which
  * it can); as anyone else they run as that user and chmod takes the rights away.
  */
-
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 
 const asRoot = process.getuid?.() === 0;
 
@@ -73,18 +71,6 @@ function tool(name: string, args: string[], options: { cwd: string; root?: boole
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-function randomBytes(n: number, seed: number): Buffer {
-  const out = Buffer.alloc(n);
-  let x = seed * 2654435761;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 let dir: string;

@@ -15,11 +15,10 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bin } from './_support.js';
 
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 const EXIM = '/usr/sbin/exim4';
 const isRoot = process.getuid?.() === 0;
 

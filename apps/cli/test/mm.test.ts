@@ -3,13 +3,11 @@ import { existsSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { acquire } from '@suite/lockfile/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bin } from './_support.js';
 
 // Helpers: run the real bin in a temp dir; parse the start/end times jobs record.
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
-
 interface Result {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;

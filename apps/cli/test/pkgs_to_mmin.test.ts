@@ -2,12 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bin } from './_support.js';
 
 const exec = promisify(execFile);
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
 const run = (cwd: string, args: string[]) =>
   exec(process.execPath, [bin('pkgs_to_mmin'), ...args], { cwd }).catch(
     (e: { code: number; stdout: string; stderr: string }) => e,

@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { tools } from '../src/tools.js';
+import { bin } from './_support.js';
 
 const run = promisify(execFile);
-const bin = (name: string) => fileURLToPath(new URL(`../bin/${name}.js`, import.meta.url));
-
 describe('suite', () => {
   it('lists every tool with --help', async () => {
     const { stdout } = await run(process.execPath, [bin('suite'), '--help']);
