@@ -115,24 +115,16 @@ export async function smtpTransport(url: string): Promise<MailTransport> {
   const nodemailer = await import('nodemailer');
   const transporter = nodemailer.createTransport(url);
   return {
-    start() {
-      const parts: Uint8Array[] = [];
-      return {
-        write(bytes) {
-          parts.push(Buffer.from(bytes));
-        },
-        async close() {
-          const raw = Buffer.concat(parts);
-          try {
-            await transporter.sendMail({ envelope: envelopeOf(raw), raw });
-          } catch (error) {
-            throw new TransportError([
-              `SMTP failed: ${error instanceof Error ? error.message : String(error)}`,
-            ]);
-          }
-        },
-      };
-    },
+    start: () =>
+      bufferedMessage(async (raw) => {
+        try {
+          await transporter.sendMail({ envelope: envelopeOf(raw), raw });
+        } catch (error) {
+          throw new TransportError([
+            `SMTP failed: ${error instanceof Error ? error.message : String(error)}`,
+          ]);
+        }
+      }),
     async end() {
       transporter.close();
     },
@@ -145,29 +137,32 @@ export async function smtpTransport(url: string): Promise<MailTransport> {
  */
 export function mboxTransport(path: string): MailTransport {
   return {
-    start() {
-      const parts: Uint8Array[] = [];
-      return {
-        write(bytes) {
-          parts.push(Buffer.from(bytes));
-        },
-        async close() {
-          const raw = Buffer.concat(parts);
-          const { from } = envelopeOf(raw);
-          let text = raw.toString('latin1').replace(/^(>*From )/gm, '>$1');
-          if (!text.endsWith('\n')) text += '\n';
-          try {
-            appendFileSync(
-              path,
-              Buffer.from(`From ${from || 'MAILER-DAEMON'} ${asctime(new Date())}\n${text}\n`, 'latin1'),
-            );
-          } catch (error) {
-            throw new TransportError([`cannot append to '${path}': ${strerror(error)}`]);
-          }
-        },
-      };
-    },
+    start: () =>
+      bufferedMessage(async (raw) => {
+        const { from } = envelopeOf(raw);
+        let text = raw.toString('latin1').replace(/^(>*From )/gm, '>$1');
+        if (!text.endsWith('\n')) text += '\n';
+        try {
+          appendFileSync(
+            path,
+            Buffer.from(`From ${from || 'MAILER-DAEMON'} ${asctime(new Date())}\n${text}\n`, 'latin1'),
+          );
+        } catch (error) {
+          throw new TransportError([`cannot append to '${path}': ${strerror(error)}`]);
+        }
+      }),
     async end() {},
+  };
+}
+
+/** A message gathered whole in memory and handed to `send` when it is closed (one SMTP send, one mbox append). */
+function bufferedMessage(send: (raw: Buffer) => Promise<void>): OutgoingMessage {
+  const parts: Uint8Array[] = [];
+  return {
+    write(bytes) {
+      parts.push(Buffer.from(bytes));
+    },
+    close: () => send(Buffer.concat(parts)),
   };
 }
 
