@@ -1,5 +1,12 @@
 import { LockError, type LockErrorCode } from './lock-error.js';
-import { decodeOwner, type LockOwner, ownerFileName, tokenOfFileName } from './owner.js';
+import {
+  creatorOfToken,
+  decodeOwner,
+  hostTag,
+  type LockOwner,
+  ownerFileName,
+  tokenOfFileName,
+} from './owner.js';
 import type { LockPorts } from './ports.js';
 import type { LockEntry, Staleness } from './staleness.js';
 
@@ -163,9 +170,9 @@ export class LockDir {
 
   /**
    * Removes what processes killed between two locks left beside `lockPath`: spares whose owner is judged stale
-   * (on this host: dead), and, once older than `stale` ms (no live process leaves them that long), a spare
-   * killed before its record was written and the short-lived `.adopt` and `.pid` files. Runs when a process makes
-   * its first spare for a path.
+   * (on this host: dead); a spare killed before its record was complete and the short-lived `.adopt` and `.pid`
+   * files, once the process their token names is dead on this host, or once older than `stale` ms (no live
+   * process leaves them that long). Runs when a process makes its first spare for a path.
    */
   sweep(lockPath: string, staleness: Staleness, stale: number): void {
     const { fs } = this.#ports;
@@ -177,7 +184,8 @@ export class LockDir {
     } catch {
       return;
     }
-    const old = (path: string) => this.#ports.clock.now() - fs.stat(path).mtimeMs > stale;
+    const litter = (path: string, token: string) =>
+      this.#creatorDead(token) || this.#ports.clock.now() - fs.stat(path).mtimeMs > stale;
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
       const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid)?$/.exec(name.slice(prefix.length));
@@ -186,7 +194,7 @@ export class LockDir {
       const path = `${parent}/${name}`;
       try {
         if (suffix !== undefined) {
-          if (old(path)) fs.unlink(path);
+          if (litter(path, token)) fs.unlink(path);
           continue;
         }
         const record = `${path}/${ownerFileName(token)}`;
@@ -194,14 +202,25 @@ export class LockDir {
         try {
           mtimeMs = fs.stat(record).mtimeMs;
         } catch (error) {
-          if (errnoOf(error) === 'ENOENT' && old(path)) fs.rmdir(path); // only ever removes an empty directory
+          if (errnoOf(error) === 'ENOENT' && litter(path, token)) fs.rmdir(path); // only ever removes an empty directory
           continue;
         }
         const owner = decodeOwner(fs.readFile(record), token);
+        if (owner === undefined) {
+          if (litter(path, token)) this.destroy(path, record); // a record cut short by a kill
+          continue;
+        }
         // Only a recognisable record of this host, judged by liveness: never guess about other hosts.
-        if (owner === undefined || owner.hostname !== this.#ports.host.hostname) continue;
+        if (owner.hostname !== this.#ports.host.hostname) continue;
         if (staleness.isStale({ name, token, owner, mtimeMs })) this.destroy(path, record);
       } catch {}
     }
+  }
+
+  /** Whether `token` names a process of this host that is gone (false when it cannot tell). */
+  #creatorDead(token: string): boolean {
+    const creator = creatorOfToken(token);
+    if (creator === undefined || creator.host !== hostTag(this.#ports.host.hostname)) return false;
+    return !this.#ports.probe.isAlive(creator.pid, creator.startTime);
   }
 }

@@ -45,6 +45,36 @@ export function tokenOfFileName(name: string): string | undefined {
   return /^[A-Za-z0-9_-]+$/.test(token) ? token : undefined;
 }
 
+/** A short tag of a host name (FNV-1a, 7 base-36 digits) that a token carries. */
+export function hostTag(hostname: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < hostname.length; i++) hash = Math.imul(hash ^ hostname.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(36).padStart(7, '0');
+}
+
+/**
+ * A token that names the process that made it, `<pid>-<start time>-<host tag>-<random>` (numbers in base 36),
+ * so that whatever a process killed with -9 leaves beside a lock (a spare not yet holding its record, a half
+ * written record, an `.adopt` or `.pid` temporary) is recognised as a dead process's by the next process on the
+ * same host, at once rather than after `stale` ms.
+ */
+export function creatorToken(creator: ProcessRef, hostname: string, random: string): string {
+  const start = creator.startTime === undefined ? '' : creator.startTime.toString(36);
+  return `${creator.pid.toString(36)}-${start}-${hostTag(hostname)}-${random}`;
+}
+
+/** The process and host tag a {@link creatorToken} names; undefined for any other token. */
+export function creatorOfToken(token: string): (ProcessRef & { readonly host: string }) | undefined {
+  const match = /^([0-9a-z]{1,11})-([0-9a-z]{0,11})-([0-9a-z]{7})-[A-Za-z0-9_-]+$/.exec(token);
+  if (match === null) return undefined;
+  const [, pid, start, host] = match as unknown as [string, string, string, string];
+  return {
+    pid: Number.parseInt(pid, 36),
+    startTime: start === '' ? undefined : Number.parseInt(start, 36),
+    host,
+  };
+}
+
 /** The owner record as stored (one line of JSON). */
 export function encodeOwner(owner: LockOwner): string {
   const { pids: _derived, ...stored } = owner;

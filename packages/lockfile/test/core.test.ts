@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLocker, createPidFileFactory, formatPid, LockError, parsePid } from '../src/index.js';
+import { creatorOfToken, creatorToken, hostTag } from '../src/owner.js';
 import { fakePorts, fakeWorld } from './fakes.js';
 
 const here = { hostname: 'alpha', bootId: 'boot-1' };
@@ -301,7 +302,7 @@ describe('the reusable lock directory', () => {
     const { world, b } = setup();
     await (await b.acquire('/locks/job')).release();
     const [spare] = world.fs.readdir('/locks');
-    expect(spare).toMatch(/^\.job\.lock\.t200x\d+$/);
+    expect(spare).toMatch(/^\.job\.lock\.5k-[0-9a-z]*-[0-9a-z]{7}-t200x\d+$/);
     await (await b.acquire('/locks/job')).release();
     expect(world.fs.readdir('/locks')).toEqual([spare]);
     world.clock.advance(2_001);
@@ -345,6 +346,41 @@ describe('the reusable lock directory', () => {
       '.job.lock.emptynew',
       '.other.lock.x3.pid',
     ]);
+  });
+
+  it('litter of a process killed mid-way is swept at once when its token names a dead process of this host', async () => {
+    const { world, portsA, b } = setup();
+    const self = { pid: 100, startTime: portsA.probe.startTime(100) };
+    const dead = (random: string) => creatorToken(self, 'alpha', random);
+    const stranger = creatorToken({ pid: 100 }, 'beta', 'x');
+    world.fs.mkdir(`/locks/.job.lock.${dead('empty')}`); // killed between mkdir and writing the record
+    world.fs.mkdir(`/locks/.job.lock.${dead('cut')}`); // killed while writing it
+    world.fs.writeFile(`/locks/.job.lock.${dead('cut')}/owner.${dead('cut')}.json`, '{"pid":1');
+    world.fs.writeFile(`/locks/.job.lock.${dead('a')}.adopt`, '{"pid"');
+    world.fs.writeFile(`/locks/.job.lock.${dead('p')}.pid`, '10');
+    world.fs.mkdir(`/locks/.job.lock.${stranger}`); // another host's: only its age may tell
+    await (await b.acquire('/locks/job')).release();
+    // pid 100 lives: nothing of it is touched.
+    const lingering = world.fs.readdir('/locks').filter((name) => !name.includes('t200'));
+    expect(lingering).toHaveLength(5);
+    world.processes.table.delete(100);
+    world.clock.advance(2_001); // b's idle spare goes, so that b sweeps again on its next first spare
+    await (await b.acquire('/locks/job')).release();
+    expect(world.fs.readdir('/locks').filter((name) => !name.includes('t200'))).toEqual([
+      `.job.lock.${stranger}`,
+    ]);
+  });
+
+  it('a token names its creator; other tokens name nobody', () => {
+    const token = creatorToken({ pid: 4_194_304, startTime: 123_456_789 }, 'host', 'r-_9');
+    expect(creatorOfToken(token)).toEqual({ pid: 4_194_304, startTime: 123_456_789, host: hostTag('host') });
+    expect(creatorOfToken(creatorToken({ pid: 7 }, 'host', 'abc'))).toMatchObject({
+      pid: 7,
+      startTime: undefined,
+    });
+    expect(hostTag('alpha')).not.toBe(hostTag('beta'));
+    for (const other of ['planted', 't200x1', '5k--short-x', '5k-1-0000000'])
+      expect(creatorOfToken(other)).toBeUndefined();
   });
 
   it("a dead process's leftover is swept when another process first locks the path", async () => {

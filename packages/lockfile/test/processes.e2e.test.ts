@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquire, isLocked, readOwner } from '../src/node/index.js';
+import { acquire, isLocked, nodeLockPorts, readOwner } from '../src/node/index.js';
+import { creatorToken } from '../src/owner.js';
 
 const worker = fileURLToPath(new URL('./fixtures/worker.mjs', import.meta.url));
 let dir: string;
@@ -116,6 +117,30 @@ describe('stale locks on this host', () => {
     const lock = await acquire(path); // timeout 0: one try
     expect(await readOwner(path)).toMatchObject({ pid: process.pid });
     await lock.release();
+  });
+
+  it('sweeps at once what a process killed mid-acquire left beside the lock, and nothing of a live one', async () => {
+    const { hostname } = await import('node:os');
+    const path = join(dir, 'data');
+    const live = await holder(join(dir, 'other'));
+    const victim = await holder(join(dir, 'another'));
+    const token = (pid: number, random: string) =>
+      creatorToken({ pid, startTime: nodeLockPorts.probe.startTime(pid) }, hostname(), random);
+    const dead = [token(victim.pid!, 'empty'), token(victim.pid!, 'cut')];
+    const alive = token(live.pid!, 'busy');
+    victim.kill('SIGKILL');
+    await exited(victim);
+    // As left by kills between mkdir and writing the record, while writing it, and while writing a pid file.
+    await mkdir(join(dir, `.data.lock.${dead[0]}`));
+    await mkdir(join(dir, `.data.lock.${dead[1]}`));
+    await writeFile(join(dir, `.data.lock.${dead[1]}`, `owner.${dead[1]}.json`), '{"pid":');
+    await writeFile(join(dir, `.data.lock.${dead[0]}.pid`), '12');
+    await mkdir(join(dir, `.data.lock.${alive}`));
+    await (await acquire(path, { stale: 60_000 })).release();
+    const mine = `.data.lock.${process.pid.toString(36)}-`;
+    expect((await readdir(dir)).filter((name) => name.startsWith('.data') && !name.startsWith(mine))).toEqual(
+      [`.data.lock.${alive}`],
+    );
   });
 
   it('never takes over a live holder stopped with SIGSTOP, even past `stale`', async () => {
