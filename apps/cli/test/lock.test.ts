@@ -141,7 +141,11 @@ describe('errors', () => {
 
   it('warns when the lock is removed behind its back, and still exits with the status of COMMAND', async () => {
     const path = join(dir, 'job');
-    const result = await run([path, 'sh', '-c', 'rm -r "$1.lock"; exit 4', 'sh', path]);
+    // The command first waits until lock has adopted it (its pid is in the record), so that the record is not
+    // rewritten while rm empties the directory.
+    const script =
+      'until grep -Eqs "\\"pid\\":$$[,}]" "$1".lock/owner.*; do sleep 0.01; done; rm -r "$1.lock"; exit 4';
+    const result = await run([path, 'sh', '-c', script, 'sh', path]);
     expect(result.status).toBe(4);
     expect(result.stderr).toMatch(/^lock: warning: lock .*job\.lock was compromised: /);
   });
