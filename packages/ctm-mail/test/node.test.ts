@@ -172,6 +172,40 @@ describe('ctm_rmail over real files', () => {
     expect(queue.entries()).toHaveLength(6);
   });
 
+  it('reports the first piece that cannot be written, in order, and leaves no rejection unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const collect = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', collect);
+    try {
+      const missing = join(pieces, 'gone');
+      const data = Buffer.from(bytes(60_000));
+      const queued: number[] = [];
+      // Reads that take a while, as from a disk: writes fail while the splitter waits for the next bytes.
+      const whole = sourceOf(data);
+      const slow = {
+        read: async (n: number) => {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          return whole.read(n);
+        },
+      };
+      await expect(
+        new QueueDir(missing).queueDelta(
+          slow,
+          { name: 'd.0001.gz', size: data.length, alias: 'l', maxMessageSize: 3000 },
+          (piece) => queued.push(piece.number),
+        ),
+      ).rejects.toThrow(
+        new RegExp(`^cannot open '${missing}/\\.\\d{8}\\.001' for writing: No such file or directory$`),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(queued).toEqual([]);
+      expect(readdirSync(pieces)).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', collect);
+    }
+  });
+
   it('leaves the queue untouched when the delta cannot be read to its end', async () => {
     const queue = new QueueDir(pieces);
     await expect(

@@ -72,7 +72,11 @@ export class QueueDir {
             parts.push(bytes);
           },
           close: async () => {
-            inFlight.push({ piece, done: writeFileOf(temp, parts) });
+            const done = writeFileOf(temp, parts);
+            // Handled here at once: a write may fail while an earlier one is awaited, and an unhandled
+            // rejection would end the process. Its error is still reported, in order, by settleOldest.
+            done.catch(() => {});
+            inFlight.push({ piece, done });
             if (inFlight.length >= MAX_IN_FLIGHT) await settleOldest();
             if (failure) throw failure;
           },
