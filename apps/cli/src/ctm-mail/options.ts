@@ -1,3 +1,5 @@
+import { OptionScanner } from '../option-scanner.js';
+
 /** What a tool accepts: one-letter flags and valued options (as the originals' options.h), and long options. */
 export interface OptionSpec {
   readonly flags: string;
@@ -21,44 +23,25 @@ export class UsageError extends Error {}
  */
 export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
   const options = new Map<string, string | true>();
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      if (!spec.long.includes(name)) throw new UsageError(`unknown option '--${name}'`);
-      let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
-      if (value === undefined) {
-        value = argv[++i];
-        if (value === undefined) throw new UsageError(`option '--${name}' needs a value`);
-      }
-      options.set(name, value);
+  const scan = new OptionScanner(
+    argv,
+    (name) => name.startsWith('--') || spec.values.includes(name.slice(1)),
+  );
+  for (const { name, value, missing } of scan) {
+    if (name.startsWith('--')) {
+      const long = name.slice(2);
+      if (!spec.long.includes(long)) throw new UsageError(`unknown option '${name}'`);
+      if (missing) throw new UsageError(`option '${name}' needs a value`);
+      options.set(long, value!);
       continue;
     }
-    for (let j = 1; j < arg.length; j++) {
-      const letter = arg[j]!;
-      if (spec.flags.includes(letter)) {
-        options.set(letter, true);
-      } else if (spec.values.includes(letter)) {
-        let value: string | undefined = arg.slice(j + 1);
-        if (value === '') {
-          value = argv[++i];
-          if (value === undefined) throw new UsageError(`option '-${letter}' needs a value`);
-        }
-        options.set(letter, value);
-        break;
-      } else {
-        throw new UsageError(`unknown option '-${letter}'`);
-      }
-    }
+    const letter = name.slice(1);
+    if (spec.flags.includes(letter)) options.set(letter, true);
+    else if (!spec.values.includes(letter)) throw new UsageError(`unknown option '${name}'`);
+    else if (missing) throw new UsageError(`option '${name}' needs a value`);
+    else options.set(letter, value!);
   }
-  return { options, operands: argv.slice(i) };
+  return { options, operands: scan.operands };
 }
 
 /** A decimal count given to `-letter`, at least `min`; a clear error otherwise. */

@@ -1,4 +1,5 @@
 import type { DeltaFilter } from '@suite/ctm-mail';
+import { OptionScanner } from '../option-scanner.js';
 import { basicRegExp } from './bre.js';
 
 /** ctm(1)'s command line, as getopt("ab:B:cd:e:Fklm:pPqr:R:t:T:uV:vx:") reads it. */
@@ -38,36 +39,18 @@ export function parseCtmOptions(argv: readonly string[]): CtmOptions {
     warnings: [],
     errors: 0,
   };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    for (let j = 1; j < arg.length; j++) {
-      const c = arg[j]!;
-      if (!KNOWN.has(c)) {
-        o.warnings.push(`option '${c}' not supported`);
-        o.errors++;
-        continue;
-      }
-      let value = '';
-      if (WITH_ARGUMENT.has(c)) {
-        if (j + 1 < arg.length) value = arg.slice(j + 1);
-        else if (i + 1 < argv.length) value = argv[++i]!;
-        else {
-          o.warnings.push(`option '${c}' requires an argument`);
-          o.errors++;
-          break;
-        }
-        j = arg.length;
-      }
-      apply(o, c, value);
-    }
+  const scan = new OptionScanner(argv, (name) => WITH_ARGUMENT.has(name.slice(1)), { long: false });
+  for (const { name, value, missing } of scan) {
+    const c = name.slice(1);
+    if (!KNOWN.has(c)) {
+      o.warnings.push(`option '${c}' not supported`);
+      o.errors++;
+    } else if (missing) {
+      o.warnings.push(`option '${c}' requires an argument`);
+      o.errors++;
+    } else apply(o, c, value ?? '');
   }
-  o.files = argv.slice(i) as string[];
+  o.files = scan.operands;
   return o;
 }
 

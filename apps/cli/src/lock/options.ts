@@ -1,3 +1,5 @@
+import { OptionScanner } from '../option-scanner.js';
+
 /** What `lock` was asked to do. */
 export interface LockCommand {
   readonly kind: 'run';
@@ -159,44 +161,31 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     }
   }
 
-  let i = 0;
-  for (; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      i++;
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') break;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = longOption(eq > 0 ? arg.slice(0, eq) : arg);
-      if (typeof name !== 'string') return { kind: 'usage', ...name };
-      if (eq > 0 && !TAKES_VALUE.has(name)) {
-        return { kind: 'usage', message: `option '${name}' doesn't allow an argument` };
+  const takesValue = (name: string) => {
+    const long = name.startsWith('--') ? longOption(name) : name;
+    return typeof long === 'string' && TAKES_VALUE.has(long);
+  };
+  const scan = new OptionScanner(args, takesValue);
+  for (const option of scan) {
+    let name = option.name;
+    if (name.startsWith('--')) {
+      const long = longOption(name);
+      if (typeof long !== 'string') return { kind: 'usage', ...long };
+      if (option.attached && !TAKES_VALUE.has(long)) {
+        return { kind: 'usage', message: `option '${long}' doesn't allow an argument` };
       }
-      const value = eq > 0 ? arg.slice(eq + 1) : TAKES_VALUE.has(name) ? args[++i] : undefined;
-      const result = apply(name, value);
-      if (result !== undefined) return result;
-      continue;
+      name = long;
+    } else if (!SHORT_OPTIONS.has(name)) {
+      return { kind: 'usage', message: `invalid option -- '${name.slice(1)}'` };
+    } else if (option.missing) {
+      return { kind: 'usage', message: `option requires an argument -- '${name.slice(1)}'` };
     }
-    // A cluster of short options (-nE7): a letter that takes a value takes the rest, or the next argument.
-    for (let j = 1; j < arg.length; j++) {
-      const name = `-${arg[j]}`;
-      if (!SHORT_OPTIONS.has(name)) return { kind: 'usage', message: `invalid option -- '${arg[j]}'` };
-      let value: string | undefined;
-      if (TAKES_VALUE.has(name)) {
-        value = j + 1 < arg.length ? arg.slice(j + 1) : args[++i];
-        if (value === undefined)
-          return { kind: 'usage', message: `option requires an argument -- '${arg[j]}'` };
-      }
-      const result = apply(name, value);
-      if (result !== undefined) return result;
-      if (TAKES_VALUE.has(name)) break;
-    }
+    const result = apply(name, option.value);
+    if (result !== undefined) return result;
   }
-  const path = args[i];
+  const [path, ...operands] = scan.operands;
   if (path === undefined) return { kind: 'usage', message: 'not enough arguments' };
-  let rest = args.slice(i + 1);
+  let rest = operands;
   if (rest[0] === '--') rest = rest.slice(1);
   else if (rest[0] === '-c' || rest[0] === '--command') {
     if (rest.length !== 2)
