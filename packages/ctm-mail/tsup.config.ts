@@ -1,12 +1,3 @@
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.library.js';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'node/index': 'src/node/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: false, // several tools build and test at once in development; CI builds from a clean checkout
-  sourcemap: true,
-  target: 'es2023',
-  splitting: true,
-  treeshake: true,
-});
+export default libraryConfig({ index: 'src/index.ts', 'node/index': 'src/node/index.ts' });
