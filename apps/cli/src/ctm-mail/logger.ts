@@ -42,7 +42,18 @@ export class Logger {
 /** Prints the originals' usage line (and this suite's extra options) on stderr; returns the exit status 1. */
 export function usage(prog: string, synopsis: string, extra: string | undefined, problem?: string): number {
   if (problem) process.stderr.write(`${prog}: ${problem}\n`);
-  process.stderr.write(`usage: ${prog} ${synopsis}\n`);
-  if (extra) process.stderr.write(`       ${' '.repeat(prog.length)} ${extra}\n`);
+  process.stderr.write(usageText(prog, synopsis, extra));
   return 1;
+}
+
+/** `usage: PROG SYNOPSIS`, and the suite's additions aligned under it. */
+function usageText(prog: string, synopsis: string, extra: string | undefined): string {
+  return `usage: ${prog} ${synopsis}\n${extra ? `       ${' '.repeat(prog.length)} ${extra}\n` : ''}`;
+}
+
+/** Whether the command line asks for help (`-h` or `--help` first); if so the usage went to stdout. */
+export function helpAsked(argv: readonly string[], prog: string, synopsis: string, extra: string): boolean {
+  if (argv[0] !== '--help' && argv[0] !== '-h') return false;
+  process.stdout.write(usageText(prog, synopsis, extra));
+  return true;
 }

@@ -2,7 +2,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueDir, strerror } from '@suite/ctm-mail/node';
 import { isAlive } from '../ctm-mail/locks.js';
-import { Logger, usage } from '../ctm-mail/logger.js';
+import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
 
@@ -15,10 +15,7 @@ const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
  * several ctm_dequeue at once never send a piece twice; a piece whose sending fails is put back.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
-    return 0;
-  }
+  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
   let args: ReturnType<typeof parseArgs>;
   let count: number;
   try {

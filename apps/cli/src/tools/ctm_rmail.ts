@@ -12,7 +12,7 @@ import {
 } from '@suite/ctm-mail/node';
 import { runCtm } from '../ctm-mail/ctm-runner.js';
 import { deltaDirLocks } from '../ctm-mail/locks.js';
-import { Logger, usage } from '../ctm-mail/logger.js';
+import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 
 const PROG = 'ctm_rmail';
@@ -25,10 +25,7 @@ const EXTRA = '[--ctm PATH]';
  * discarded; a failure to apply does not change the status.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
-    return 0;
-  }
+  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });

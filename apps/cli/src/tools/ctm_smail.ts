@@ -2,7 +2,7 @@ import { accessSync, closeSync, constants, fstatSync, openSync, statSync } from 
 import { CtmMailError, deltaFileName, noticeMessage, splitDelta } from '@suite/ctm-mail';
 import { fdSource, QueueDir, strerror } from '@suite/ctm-mail/node';
 import { isAlive } from '../ctm-mail/locks.js';
-import { Logger, usage } from '../ctm-mail/logger.js';
+import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
 
@@ -12,10 +12,7 @@ const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
 
 /** ctm_smail: splits a delta into mail pieces and sends them (sendmail, SMTP, an mbox) or queues them. */
 export async function main(argv: readonly string[]): Promise<number> {
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`usage: ${PROG} ${SYNOPSIS}\n       ${' '.repeat(PROG.length)} ${EXTRA}\n`);
-    return 0;
-  }
+  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
   let args: ReturnType<typeof parseArgs>;
   let maxMessageSize: number;
   let maxDeltaSize: number;
