@@ -1,3 +1,4 @@
+import { concatBytes, copyBytes } from './_bytes.js';
 import { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js';
 import type { HeldLock, LockPort, LogPort, PieceStore, PieceWriter } from './ports.js';
 import type { ScanEvent } from './scanner.js';
@@ -138,7 +139,7 @@ export class PieceIntake {
         await r.writer.write(bytes);
         return;
       }
-      r.parts.push(copyOf(bytes));
+      r.parts.push(copyBytes(bytes));
       r.size += bytes.length;
       if (r.size > this.#memory) {
         // Too big for memory: stream it to a temporary file from here on.
@@ -181,7 +182,7 @@ export class PieceIntake {
         return;
       }
     } else {
-      const bytes = concat(r.parts, r.size);
+      const bytes = r.parts.length === 1 ? r.parts[0]! : concatBytes(r.parts, r.size);
       this.#pendingSize += bytes.length - (this.#pending.get(file)?.length ?? 0);
       this.#pending.set(file, bytes);
     }
@@ -293,21 +294,4 @@ function splitKey(key: string): [string, number] {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  out.set(bytes);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1 && parts[0]!.length === size) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

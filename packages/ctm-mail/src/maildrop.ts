@@ -1,3 +1,5 @@
+import { concatBytes, copyBytes } from './_bytes.js';
+
 /**
  * What a maildrop holds, in order: text to scan as it is, or a whole MIME-encoded message to decode first
  * (`lines` is its number of lines, so that line numbers after it stay right).
@@ -64,7 +66,7 @@ export class MaildropReader {
       // Finish the partial line alone, so that the rest stays a view of the caller's chunk (a Node Buffer
       // searches natively; a copy would not).
       const nl = chunk.indexOf(10);
-      const head = concat(this.#carry, nl < 0 ? chunk : chunk.subarray(0, nl + 1));
+      const head = concatBytes([this.#carry, nl < 0 ? chunk : chunk.subarray(0, nl + 1)]);
       this.#carry = undefined;
       if (nl < 0) {
         buf = head;
@@ -81,7 +83,7 @@ export class MaildropReader {
     if (buf.length === 0) return;
     if (this.#state === State.Start) {
       if (buf.length < 5 && buf.indexOf(10) < 0) {
-        this.#carry = copyOf(buf);
+        this.#carry = copyBytes(buf);
         return;
       }
       this.#mbox = startsWith(buf, 0, FROM_);
@@ -97,7 +99,7 @@ export class MaildropReader {
         this.#midLine = true;
         return;
       }
-      this.#carry = copyOf(rest);
+      this.#carry = copyBytes(rest);
       complete = buf.subarray(0, lastNl + 1);
     }
     if (complete.length > 0) this.#region(complete, false);
@@ -217,7 +219,7 @@ export class MaildropReader {
       this.#candidate =
         indexOf(bytes, CTM_MAIL) >= 0 || indexOf(bytes, ASE64) >= 0 || indexOf(bytes, ASE64_UPPER) >= 0;
     }
-    this.#held.push(copyOf(bytes));
+    this.#held.push(copyBytes(bytes));
     this.#heldSize += bytes.length;
     if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
       // Too big to decode: scan what we have as it is.
@@ -239,7 +241,7 @@ export class MaildropReader {
       this.#releaseHeld();
       return;
     }
-    const message = concatAll(this.#held, this.#heldSize);
+    const message = concatBytes(this.#held, this.#heldSize);
     this.#held = [];
     this.#heldSize = 0;
     this.#candidate = false;
@@ -319,28 +321,4 @@ function unescapeFrom(message: Uint8Array): Uint8Array {
     lineStart = c === 10;
   }
   return out.subarray(0, o);
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function concatAll(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** A copy (`slice` would not do: on a Node Buffer it is a view of memory the caller reuses). */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  out.set(bytes);
-  return out;
 }

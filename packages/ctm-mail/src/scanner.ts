@@ -1,4 +1,5 @@
 import { decodeLine } from './_base64.js';
+import { concatBytes, copyBytes } from './_bytes.js';
 import { pieceChecksum } from './checksum.js';
 import { deltaFileName, printable, printableChar } from './delta-name.js';
 import { CtmMailError } from './errors.js';
@@ -66,10 +67,10 @@ export class PieceScanner {
     if (this.#carry) {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        this.#carry = concat(this.#carry, chunk);
+        this.#carry = concatBytes([this.#carry, chunk]);
         return this.#take();
       }
-      const line = concat(this.#carry, chunk.subarray(0, nl));
+      const line = concatBytes([this.#carry, chunk.subarray(0, nl)]);
       this.#carry = undefined;
       this.#line(line, 0, line.length);
       pos = nl + 1;
@@ -78,7 +79,7 @@ export class PieceScanner {
     while (pos < length) {
       const nl = chunk.indexOf(10, pos);
       if (nl < 0) {
-        this.#carry = copyOf(chunk.subarray(pos));
+        this.#carry = copyBytes(chunk.subarray(pos));
         break;
       }
       // Ordinary mail, out of a piece: only a line starting with 'C' can matter (the hot path, inlined).
@@ -232,18 +233,4 @@ function latin1(buf: Uint8Array, start: number, end: number): string {
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
   return s;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** A copy (`slice` would not do: on a Node Buffer it is a view of memory the caller reuses). */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length);
-  out.set(bytes);
-  return out;
 }

@@ -1,3 +1,4 @@
+import { concatBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 import type { Md5 } from './md5.js';
 
@@ -51,7 +52,7 @@ export class ByteReader {
         }
         if (!parts) return decoder.decode(tail);
         parts.push(tail);
-        return decoder.decode(concat(parts, length));
+        return decoder.decode(concatBytes(parts, length));
       }
       parts ??= [];
       parts.push(buf.slice(start, i));
@@ -111,16 +112,6 @@ export class ByteReader {
       return true;
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function hex2(b: number): string {

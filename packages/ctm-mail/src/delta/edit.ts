@@ -1,3 +1,4 @@
+import { concatBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 
 /**
@@ -134,15 +135,7 @@ export function applyEdits(input: Uint8Array, ops: readonly EditOp[]): Uint8Arra
     }
   }
   if (pos < input.length) out.push(input.subarray(pos));
-  let length = 0;
-  for (const piece of out) length += piece.length;
-  const result = new Uint8Array(length);
-  let at = 0;
-  for (const piece of out) {
-    result.set(piece, at);
-    at += piece.length;
-  }
-  return result;
+  return concatBytes(out);
 }
 
 /** Applies the data of a CTMFN (`diff -n`) or CTMFE (`ed`) record to a file's bytes. */
