@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { acquire, LockError, type LockHandle, type LockOwner, nodeLockPorts } from '@suite/lockfile/node';
 import { parseArgs, USAGE } from '../lock/options.js';
 import { runLocked } from '../lock/run-locked.js';
+import { cliVersion } from '../version.js';
 
 /** flock(1) uses sysexits: EX_USAGE for a bad command line, EX_NOINPUT when the lock cannot be created. */
 const EX_USAGE = 64;
@@ -10,17 +10,6 @@ const EX_NOINPUT = 66;
 
 function say(line: string): void {
   process.stderr.write(`lock: ${line}\n`);
-}
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**
@@ -46,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     case 'version':
-      process.stdout.write(`lock from @suite/cli ${version()}\n`);
+      process.stdout.write(`lock from @suite/cli ${cliVersion()}\n`);
       return 0;
     case 'usage':
       say(parsed.message);

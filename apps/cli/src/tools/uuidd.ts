@@ -1,19 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { killDaemon, requestUuids, UuiddExit } from '../uuidd/client-mode.js';
 import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from '../uuidd/daemon.js';
 import { parseUuiddArgs } from '../uuidd/options.js';
 import { workerIndex } from '../uuidd/workers.js';
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      version: string;
-    };
-    return pkg.version;
-  } catch {
-    return 'unknown';
-  }
-}
+import { cliVersion } from '../version.js';
 
 const stdout = (text: string) => void process.stdout.write(text);
 
@@ -22,7 +11,7 @@ const stdout = (text: string) => void process.stdout.write(text);
  * Without -d, -F or -S the daemon detaches (a re-spawned child) and this process exits once it serves.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseUuiddArgs(argv, version());
+  const parsed = parseUuiddArgs(argv, cliVersion());
   if ('exit' in parsed) {
     if (parsed.stdout) process.stdout.write(parsed.stdout);
     if (parsed.stderr) process.stderr.write(parsed.stderr);
