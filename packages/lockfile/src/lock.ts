@@ -2,7 +2,7 @@ import { Acquisition } from './acquisition.js';
 import { type Backoff, backoffDelay } from './backoff.js';
 import { errnoOf, LockDir, type Spare } from './lock-dir.js';
 import { describeOwner, LockError } from './lock-error.js';
-import { creatorToken, encodeOwner, type LockOwner } from './owner.js';
+import { encodeOwner, type LockOwner, ownToken } from './owner.js';
 import type { LockPorts } from './ports.js';
 import { type LockEntry, Staleness } from './staleness.js';
 
@@ -125,12 +125,12 @@ export function createLocker(ports: LockPorts): Locker {
 
   function newOwner(): LockOwner {
     if (selfStart === null) selfStart = ports.probe.startTime(ports.host.pid);
-    const self = { pid: ports.host.pid, startTime: selfStart };
     return {
-      ...self,
+      pid: ports.host.pid,
+      startTime: selfStart,
       hostname: ports.host.hostname,
       bootId: ports.host.bootId,
-      token: creatorToken(self, ports.host.hostname, ports.random.token()),
+      token: ownToken(ports, selfStart),
       created: ports.clock.now(),
     };
   }

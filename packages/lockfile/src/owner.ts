@@ -1,3 +1,5 @@
+import type { LockPorts } from './ports.js';
+
 /** A process as a lock records it: its pid and, where the platform tells, its start time (guards against pid reuse). */
 export interface ProcessRef {
   readonly pid: number;
@@ -61,6 +63,11 @@ export function hostTag(hostname: string): string {
 export function creatorToken(creator: ProcessRef, hostname: string, random: string): string {
   const start = creator.startTime === undefined ? '' : creator.startTime.toString(36);
   return `${creator.pid.toString(36)}-${start}-${hostTag(hostname)}-${random}`;
+}
+
+/** A fresh {@link creatorToken} naming this process (`ports.host`), started at `startTime`. */
+export function ownToken(ports: Pick<LockPorts, 'host' | 'random'>, startTime: number | undefined): string {
+  return creatorToken({ pid: ports.host.pid, startTime }, ports.host.hostname, ports.random.token());
 }
 
 /** The process and host tag a {@link creatorToken} names; undefined for any other token. */

@@ -1,7 +1,7 @@
 import type { AcquireOptions, HeldLock, Locker } from './lock.js';
 import { spareName } from './lock-dir.js';
 import { LockError } from './lock-error.js';
-import { creatorToken } from './owner.js';
+import { ownToken } from './owner.js';
 import type { LockPorts } from './ports.js';
 
 /**
@@ -114,8 +114,7 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
       throw new PidFileError(error.code, error.message, path, undefined, error);
     }
     const text = formatPid(pid, options.format);
-    const self = { pid: ports.host.pid, startTime: ports.probe.startTime(ports.host.pid) };
-    const temp = `${spareName(lock.lockPath, creatorToken(self, ports.host.hostname, ports.random.token()))}.pid`;
+    const temp = `${spareName(lock.lockPath, ownToken(ports, ports.probe.startTime(ports.host.pid)))}.pid`;
     try {
       if (pid !== ports.host.pid) await lock.adopt(pid);
       ports.fs.writeFile(temp, text);

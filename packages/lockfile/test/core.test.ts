@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLocker, createPidFileFactory, formatPid, LockError, parsePid } from '../src/index.js';
 import { creatorOfToken, creatorToken, hostTag } from '../src/owner.js';
 import { fakePorts, fakeWorld } from './fakes.js';
@@ -400,6 +400,16 @@ describe('pid files', () => {
     expect(parsePid('42')).toBe(42);
     expect(parsePid('')).toBeUndefined();
     expect(parsePid('4x2\n')).toBeUndefined();
+  });
+
+  it("names its temporary after the writing process, so a killed writer's is swept at once", async () => {
+    const { world, portsA, a } = setup();
+    const writeFile = vi.spyOn(world.fs, 'writeFile');
+    await createPidFileFactory(portsA, a)('/locks/d.pid');
+    const temp = writeFile.mock.calls.map(([path]) => path).find((path) => path.endsWith('.pid'))!;
+    expect(temp).toMatch(/^\/locks\/\.d\.pid\.lock\./);
+    const token = temp.slice('/locks/.d.pid.lock.'.length, -'.pid'.length);
+    expect(creatorOfToken(token)).toEqual({ pid: 100, startTime: 1_100, host: hostTag('alpha') });
   });
 
   it('refuses while the owner lives (ERUNNING with its pid), takes over when it is dead, removes on release', async () => {
