@@ -44,7 +44,22 @@ export class Acquisition implements HeldLock {
     const update = options.update ?? stale / 2;
     // Timers take at most 2^31-1 ms; an hourly beat is plenty when `stale` is huge.
     this.#stopHeartbeat = ports.clock.every(Math.min(Math.max(1, update), 3_600_000), () => this.#beat());
-    this.#forget = ports.held?.hold(() => this.releaseNow()) ?? (() => {});
+    this.#forget = ports.held?.hold(() => this.#releaseAtExit()) ?? (() => {});
+  }
+
+  /**
+   * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
+   * process keeps it alive, and the next contender takes it over once it has ended too); any other is released.
+   */
+  #releaseAtExit(): void {
+    const adopted = this.#owner.adopted ?? [];
+    if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) {
+      this.#released = true;
+      this.#stopHeartbeat();
+      this.#forget();
+      return;
+    }
+    this.releaseNow();
   }
 
   get signal(): AbortSignal {
@@ -77,7 +92,8 @@ export class Acquisition implements HeldLock {
     }
   }
 
-  async adopt(pid: number): Promise<void> {
+  // Arrow functions, so that a handle's methods work detached: `const { release } = await acquire(p)`.
+  readonly adopt = async (pid: number): Promise<void> => {
     if (!Number.isSafeInteger(pid) || pid <= 0)
       throw new TypeError(`lockfile: adopt() needs a pid, got ${pid}`);
     if (this.#released) {
@@ -109,9 +125,9 @@ export class Acquisition implements HeldLock {
       throw error;
     }
     this.#owner = owner;
-  }
+  };
 
-  releaseNow(): void {
+  readonly releaseNow = (): void => {
     if (this.#released) return;
     this.#released = true;
     this.#stopHeartbeat();
@@ -149,13 +165,13 @@ export class Acquisition implements HeldLock {
       }
     }
     this.#dir.destroy(this.lockPath, this.#record);
-  }
+  };
 
-  async release(): Promise<void> {
+  readonly release = async (): Promise<void> => {
     this.releaseNow();
-  }
+  };
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  readonly [Symbol.asyncDispose] = async (): Promise<void> => {
     this.releaseNow();
-  }
+  };
 }

@@ -145,7 +145,17 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
       }
       lock.releaseNow();
     };
-    const forget = ports.held?.hold(releaseNow) ?? (() => {});
+    // At exit, a pid file written for another live process (a daemon's child) stays, with its lock: it names that
+    // process, which still runs.
+    const releaseAtExit = () => {
+      if (pid !== ports.host.pid && ports.probe.isAlive(pid)) {
+        released = true;
+        forget();
+        return;
+      }
+      releaseNow();
+    };
+    const forget = ports.held?.hold(releaseAtExit) ?? (() => {});
     return {
       path,
       pid,

@@ -236,3 +236,18 @@ describe('createPidFile', () => {
     expect(await readFile(join(dir, 'd.pid'), 'utf8')).toBe(`${process.pid}\n`);
   });
 });
+
+describe('a handle taken apart', () => {
+  it('releases and adopts through detached methods: `const { release } = await acquire(path)`', async () => {
+    const path = join(dir, 'detached');
+    const { release, adopt, [Symbol.asyncDispose]: dispose } = await acquire(path);
+    await adopt(process.pid);
+    await release();
+    expect(await isLocked(path)).toBe(false);
+    await dispose();
+    const again = await acquire(path);
+    const { releaseNow } = again as unknown as { releaseNow: () => void };
+    releaseNow();
+    expect(await isLocked(path)).toBe(false);
+  });
+});

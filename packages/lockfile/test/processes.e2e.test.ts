@@ -225,6 +225,36 @@ describe('release on exit and signals', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it.each([
+    ['exits', undefined],
+    ['is killed by SIGTERM', 'SIGTERM'],
+    ['is killed by SIGINT', 'SIGINT'],
+  ] as const)(
+    'keeps a lock adopted for a live child held when the parent %s, until the child ends',
+    async (_, signal) => {
+      const path = join(dir, 'data');
+      const parent = start(['adopt', path, signal === undefined ? 'exit' : 'wait']);
+      const childPid = Number(await output(parent));
+      try {
+        if (signal !== undefined) parent.kill(signal);
+        expect(await exited(parent)).toEqual(
+          signal === undefined ? { code: 0, signal: null } : { code: null, signal },
+        );
+        expect(nodeLockPorts.probe.isAlive(childPid)).toBe(true);
+        expect(await isLocked(path)).toBe(true);
+        expect(await readOwner(path)).toMatchObject({ pid: parent.pid, pids: [childPid] });
+        expect(await acquire(path).catch((error: { code: string }) => error.code)).toBe('ELOCKED');
+      } finally {
+        process.kill(childPid, 'SIGKILL');
+      }
+      for (let i = 0; i < 200 && nodeLockPorts.probe.isAlive(childPid); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await isLocked(path)).toBe(false);
+      await (await acquire(path)).release();
+    },
+  );
+
   it('releases on normal exit without release()', async () => {
     const child = start(['exit', join(dir, 'data')]);
     expect(await exited(child)).toEqual({ code: 0, signal: null });
