@@ -36,9 +36,21 @@ export function missingPeers(names) {
   const pretend = (process.env.SUITE_PEERS_MISSING ?? '').split(',');
   return PEERS.filter(
     (p) =>
-      (names === undefined || names.includes(p.name)) && (pretend.includes(p.name) || !executable(p.path)),
+      (names === undefined || names.includes(p.name)) &&
+      (pretend.includes(p.name) || !executable(p.path) || !configured(p.deb)),
   );
 }
+
+/** Whether dpkg says `deb` is installed and configured (a failed postinst leaves its files but not the package). */
+function configured(deb) {
+  if (!executable('/usr/bin/dpkg-query')) return true; // not Debian: the program being there is all we can know
+  if (!(deb in dpkgStatus)) {
+    const r = spawnSync('/usr/bin/dpkg-query', ['-W', `-f=\${Status}`, deb], { encoding: 'utf8' });
+    dpkgStatus[deb] = r.status === 0 && r.stdout.trim() === 'install ok installed';
+  }
+  return dpkgStatus[deb];
+}
+const dpkgStatus = {};
 
 /** The Debian packages that provide `peers`, each once. */
 export function debsOf(peers) {
@@ -76,6 +88,7 @@ function install({ quiet }) {
   const args = ['install', '-y', '-qq', '--no-install-recommends', ...debs];
   // A fresh machine may have no package lists yet; update once if the first attempt fails.
   const ok = apt(how.prefix, args) || (apt(how.prefix, ['update', '-qq']) && apt(how.prefix, args));
+  for (const deb of debs) delete dpkgStatus[deb];
   const still = debsOf(missingPeers());
   if (!ok || still.length > 0) {
     console.log(
