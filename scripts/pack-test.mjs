@@ -1,17 +1,40 @@
-// The packaging test: pack every package as npm would publish it, install the tarballs into an empty project,
-// and use them there the way users will: ESM imports of each entry, require() from CommonJS, the CLI through npx.
-// publint and @arethetypeswrong/cli (ESM-only profile) check every package's metadata and types.
+// The packaging test: from a clean clone of HEAD (nothing built), pack every package as npm would publish it (its
+// prepack builds it), check that each tarball holds every file its package.json points at, install the tarballs
+// into an empty project, and use them there the way users will: ESM imports of each entry, require() from
+// CommonJS, the CLI through npx. publint and @arethetypeswrong/cli (ESM-only profile) check metadata and types.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const root = resolve(import.meta.dirname, '..');
+const checkout = resolve(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'suite-pack-'));
+const root = join(work, 'clone');
+console.log(`pack-test: cloning ${checkout} (HEAD; commit what you want tested) and npm ci without building`);
+execFileSync('git', ['clone', '-q', checkout, root], { stdio: 'inherit' });
+execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+  cwd: root,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const packageDirs = [
   ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)),
   join(root, 'apps', 'cli'),
 ];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+/** Every file a package.json points at: main, types, each export condition, each bin; plus LICENSE and README. */
+function promisedFiles(pkg) {
+  const files = new Set(['package.json', 'LICENSE', 'README.md']);
+  const add = (target) => {
+    if (typeof target === 'string') files.add(target.replace(/^\.\//, ''));
+    else if (target && typeof target === 'object') Object.values(target).forEach(add);
+  };
+  add(pkg.main);
+  add(pkg.types);
+  add(pkg.exports);
+  add(pkg.bin);
+  return [...files];
+}
 const failures = [];
 const TOOL_LIST = `import('@suite/cli').then((m) => console.log(JSON.stringify({ tools: Object.keys(m.tools) })))`;
 
@@ -31,19 +54,33 @@ function step(title, fn) {
 const run = (cmd, args, options = {}) =>
   execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
-const work = mkdtempSync(join(tmpdir(), 'suite-pack-'));
 const tarballs = [];
 const names = [];
 try {
   for (const dir of packageDirs) {
-    const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const { name } = pkg;
     names.push(name);
+    const before = new Set(readdirSync(work));
+    step(`${name}: npm pack builds it (prepack)`, () =>
+      run('npm', ['pack', '--pack-destination', work], { cwd: dir }),
+    );
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz') && !before.has(f));
+    if (!tarball) continue;
+    tarballs.push(join(work, tarball));
+    step(`${name}: the tarball holds every entry point, type file and bin`, () => {
+      const listed = new Set(
+        run('tar', ['-tzf', join(work, tarball)])
+          .split('\n')
+          .map((f) => f.replace(/^package\//, '')),
+      );
+      const missing = promisedFiles(pkg).filter((f) => !listed.has(f));
+      if (missing.length > 0) throw new Error(`${tarball} lacks ${missing.join(', ')}`);
+    });
     step(`${name}: publint`, () => run(bin('publint'), ['--strict'], { cwd: dir }));
     step(`${name}: attw (esm-only)`, () =>
-      run(bin('attw'), ['--pack', '.', '--profile', 'esm-only'], { cwd: dir }),
+      run(bin('attw'), [join(work, tarball), '--profile', 'esm-only'], { cwd: dir }),
     );
-    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: dir }));
-    tarballs.push(join(work, packed.filename));
   }
 
   const project = join(work, 'project');

@@ -1,4 +1,4 @@
-// mm: mirror two local "sites" with rsync, jobs listed by pkgs_to_mmin from mirror package files, then the status.
+// mm: mirror two local "sites" with cp (POSIX, on every base system; a real mirror would run rsync), jobs listed by pkgs_to_mmin from mirror package files, then the status.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -25,7 +25,7 @@ export default async function mm({ dir, tool, log }) {
   const config = [
     '# mirror everything listed in packages/, two at a time',
     'max=2',
-    'mirror=mkdir -p "mirror/$site" && rsync -a "remote/$site/$package/" "mirror/$site/$package/" > logs/$site:$pkg 2>&1',
+    'mirror=mkdir -p "mirror/$site/$package" && cp -R "remote/$site/$package/." "mirror/$site/$package/" > logs/$site:$pkg 2>&1',
     `cmdin="${process.execPath}" "${bin}" -y 24 -n 2 packages/*`,
     'cmd=echo "all mirrors done" > logs/summary',
     '',

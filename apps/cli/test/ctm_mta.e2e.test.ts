@@ -17,9 +17,10 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describeWithPeers, peerPath } from './_peers.js';
 import { bin } from './_support.js';
 
-const EXIM = '/usr/sbin/exim4';
+const EXIM = peerPath('exim4');
 const isRoot = process.getuid?.() === 0;
 
 function tool(name: string, args: string[]) {
@@ -56,7 +57,7 @@ async function rebuild(mbox: string, name: string, data: Buffer) {
   expect(readFileSync(join(dir, 'deltas', name)).equals(data)).toBe(true);
 }
 
-describe('through exim4', () => {
+describeWithPeers(['exim4'], 'through exim4', () => {
   /**
    * exim with a configuration of its own (-C) in the temp dir: its own spool, every address delivered to one mbox.
    * Nothing of the machine's mail setup is used or changed. Local deliveries may not run as root, so the mbox
@@ -130,7 +131,6 @@ describe('through exim4', () => {
   }
 
   it("sends with ctm_smail through exim's sendmail, delivers with a queue run, rebuilds with ctm_rmail", async () => {
-    expect(existsSync(EXIM), 'exim4-daemon-light is installed (.ci/run installs it)').toBe(true);
     const { sendmail, runQueue, mbox } = eximSetup();
     const data = delta(150_000, 1);
     writeFileSync(join(dir, 'src-cur.0100.gz'), data);

@@ -8,14 +8,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UuiddClient } from '@suite/uuid/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithPeers, peerPath } from './_peers.js';
 
 const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
-const THEIR_UUIDD = '/usr/sbin/uuidd';
-const THEIR_UUIDPARSE = '/usr/bin/uuidparse';
+const THEIR_UUIDD = peerPath('uuidd');
+const THEIR_UUIDPARSE = peerPath('uuidparse');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 let root: string;
 const children = new Set<ChildProcess>();
+/** Daemons that detached from us (their pids): killed after each test, pass or fail. */
+const detached = new Set<number>();
 const sockets = new Set<Socket>();
 
 beforeAll(() => {
@@ -27,6 +30,14 @@ afterEach(() => {
   sockets.clear();
   for (const child of children) child.kill('SIGKILL');
   children.clear();
+  for (const pid of detached) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  detached.clear();
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,15 +114,21 @@ async function daemon(command: string, args: string[], socket: string) {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (status) => resolve(status)));
-  await waitFor(`${command} to answer`, () => answers(socket));
+  // A daemon that cannot start (ENOENT, EACCES) fails the test that wanted it instead of crashing the run.
+  const unstartable = new Promise<never>((_, reject) => child.on('error', reject));
+  await Promise.race([waitFor(`${command} to answer`, () => answers(socket)), unstartable]);
   return { child, exited };
 }
 
 const ourDaemon = (socket: string, clock: string, extra: string[] = []) =>
-  daemon(process.execPath, [bin, '-F', '-P', '-s', socket, '--clock-file', clock, ...extra], socket);
+  daemon(
+    process.execPath,
+    [bin, '-F', '-P', '-s', socket, '--clock-file', clock, '-T', '120', ...extra],
+    socket,
+  );
 const theirDaemon = (socket: string) => daemon(THEIR_UUIDD, ['-F', '-P', '-s', socket, '-T', '30'], socket);
 
-describe('util-linux uuidd as the client of our daemon', () => {
+describeWithPeers(['uuidd', 'uuidparse'], 'util-linux uuidd as the client of our daemon', () => {
   it('gets time and random UUIDs, single and bulk, of the right versions', async () => {
     const { socket, clock } = paths();
     await ourDaemon(socket, clock);
@@ -132,7 +149,7 @@ describe('util-linux uuidd as the client of our daemon', () => {
   });
 });
 
-describe('our uuidd as the client of util-linux uuidd', () => {
+describeWithPeers(['uuidd', 'uuidparse'], 'our uuidd as the client of util-linux uuidd', () => {
   it('prints output identical in form to theirs for -t, -r, -t -n and -r -n', async () => {
     const { socket } = paths();
     await theirDaemon(socket);
@@ -175,7 +192,7 @@ describe('our uuidd as the client of util-linux uuidd', () => {
   });
 });
 
-describe('-k in both directions', () => {
+describeWithPeers(['uuidd'], '-k in both directions', () => {
   it('our -k stops their daemon, which removes its socket', async () => {
     const { socket } = paths();
     const { child, exited } = await theirDaemon(socket);
@@ -187,8 +204,9 @@ describe('-k in both directions', () => {
 
   it('their -k stops our daemonized daemon, which removes its pid file and socket', async () => {
     const { socket, pid, clock } = paths();
-    expect((await ours(['-s', socket, '-p', pid, '--clock-file', clock])).status).toBe(0);
+    expect((await ours(['-s', socket, '-p', pid, '--clock-file', clock, '-T', '120'])).status).toBe(0);
     const daemonPid = Number((await import('node:fs')).readFileSync(pid, 'utf8'));
+    detached.add(daemonPid);
     const k = await theirs(['-k', '-s', socket]);
     expect(k).toEqual({ status: 0, stdout: `Killed uuidd running at pid ${daemonPid}.\n`, stderr: '' });
     await waitFor('our daemon to exit', () => !alive(daemonPid));
@@ -309,7 +327,7 @@ describe('libuuid as the client of our daemon', () => {
 
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
 
-describe('socket activation', () => {
+describeWithPeers(['uuidd', 'uuidparse'], 'socket activation', () => {
   it.skipIf(!existsSync(ACTIVATE))(
     'serves the socket systemd-socket-activate passes, for their client',
     async () => {
@@ -342,7 +360,7 @@ function hold(socket: string, bytes?: Uint8Array): Promise<Socket> {
   });
 }
 
-describe('what util-linux does not test: a daemon that keeps serving', () => {
+describeWithPeers(['uuidd'], 'what util-linux does not test: a daemon that keeps serving', () => {
   it('their daemon stalls every client while one silent client is connected (the bug we fix)', async () => {
     const { socket } = paths();
     await theirDaemon(socket);

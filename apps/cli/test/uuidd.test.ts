@@ -226,7 +226,7 @@ describe('the uuidd daemon', () => {
   it('removes relative socket and pid paths when it stops, though it left the directory when detaching', async () => {
     const { dir } = paths();
     const started = await uuidd(
-      ['-s', 'request', '-p', 'uuidd.pid', '--clock-file', 'clock.txt'],
+      ['-s', 'request', '-p', 'uuidd.pid', '--clock-file', 'clock.txt', '-T', '120'],
       {},
       process.execPath,
       dir,

@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithPeers, peerPath } from './_peers.js';
 import { runOurs, runProgram } from './_support.js';
 
-const THEIRS = '/usr/bin/uuidgen';
+const THEIRS = peerPath('uuidgen');
 
-describe('uuidgen interop with util-linux', () => {
+describeWithPeers(['uuidgen', 'uuidparse'], 'uuidgen interop with util-linux', () => {
   it('gives the same --md5 and --sha1 UUIDs for names, hex names and namespaces', async () => {
     const cases = [
       ['-m', '-n', '@dns', '-N', 'www.example.com'],
@@ -48,7 +49,7 @@ describe('uuidgen interop with util-linux', () => {
       [undefined, 'random'],
     ] as const) {
       const out = (await runOurs('uuidgen', flag ? [flag, '-C', '50'] : [])).stdout.trim().split('\n');
-      const parsed = await runProgram('/usr/bin/uuidparse', ['-r', '-n', '-o', 'VARIANT,TYPE', ...out]);
+      const parsed = await runProgram(peerPath('uuidparse'), ['-r', '-n', '-o', 'VARIANT,TYPE', ...out]);
       for (const line of parsed.stdout.trim().split('\n')) expect(line).toBe(`DCE ${type}`);
     }
   });

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithPeers, peerPath } from './_peers.js';
 import { runOurs, runProgram } from './_support.js';
 
-const THEIRS = '/usr/bin/uuidparse';
+const THEIRS = peerPath('uuidparse');
 
 const V1 = ['C232AB00-9414-11EC-B3C8-9F6BDECED846', '9b274c46-544a-11e7-a972-00037f500001'];
 const V3 = ['5df41881-3aed-3515-88a7-2f4a814cf09e'];
@@ -33,7 +34,7 @@ function as242(output: string, mode: 'table' | 'json' | 'raw'): string {
   return output.replace(/^(00000000-0000-0000-0000-000000000000 +NCS +)nil/gm, '$1   ');
 }
 
-describe('uuidparse interop with util-linux', () => {
+describeWithPeers(['uuidparse'], 'uuidparse interop with util-linux', () => {
   const inputs = [...V1, ...V3, ...V4, ...V5, NIL, ...INVALID];
 
   it('prints the same table for v1, v3, v4, v5, nil and invalid input', async () => {
