@@ -49,7 +49,7 @@ describe('pkgs_to_mmin', () => {
       join(dir, 'mm.conf'),
       `mirror=echo $site:$package >> ran\ncmdin=${process.execPath} ${bin('pkgs_to_mmin')} packages/*\n`,
     );
-    const r = await exec(process.execPath, [bin('mm'), 'mm.conf'], { cwd: dir });
+    const r = await exec(process.execPath, [bin('mm'), '--verbose', 'mm.conf'], { cwd: dir });
     expect(r.stdout).toContain('2 ran, 2 succeeded');
   });
 });
