@@ -397,6 +397,122 @@ describe('mm', () => {
   });
 });
 
+describe('mm reads configurations as mm.pl 2.9 does', () => {
+  it('accepts white space around = in every statement and takes the leading digits of max=, as mm.pl does', async () => {
+    await mkdir(join(dir, 'sub'));
+    const text = conf([
+      'home = sub   # the first word is the directory',
+      'max = 2   # two at a time',
+      `mirror = ${timedMirror('sleep 0.2').slice('mirror='.length)}`,
+      'skip = s:p3',
+      ...Array.from({ length: 4 }, (_, i) => `s:p${i} 0 0`),
+    ]);
+    const r = await mm(dir, [], text);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const list = intervals(await readFile(join(dir, 'sub', 'times'), 'utf8'));
+    expect(list.map((i) => i.id).sort()).toEqual(['s:p0', 's:p1', 's:p2']);
+    expect(mostAtOnce(list)).toBe(2);
+  });
+
+  it('obeys cmd= before a later home=, as mm.pl does', async () => {
+    const r = await mm(
+      dir,
+      [],
+      conf(['cmd=mkdir -p made/here', 'home=made/here', 'mirror=touch ran', 'a:1 0 0']),
+    );
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await exists('made/here/ran')).toBe(true);
+    expect(await exists('made/here/mm.status')).toBe(true);
+  });
+
+  it('runs cmdin= when it is reached: after the jobs above it have started and after a cmd= above it, as mm.pl does', async () => {
+    // The first cmdin= waits (up to 5 s) for a:1 to have started; the second needs the cmd= above it to have run.
+    const text = conf([
+      'mirror=touch $package.started; sleep 0.3',
+      'a:1 0 0',
+      'cmdin=for i in $(seq 100); do [ -f 1.started ] && break; sleep 0.05; done; [ -f 1.started ] && echo "b:2 0 0"',
+      'cmd=touch barrier.done',
+      'cmdin=[ -f barrier.done ] && echo "c:3 0 0"',
+    ]);
+    const r = await mm(dir, [], text);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await exists('2.started')).toBe(true);
+    expect(await exists('3.started')).toBe(true);
+  });
+
+  it("passes a job line's mirror arguments to the shell as text (quotes group words, $HOME expands), as mm.pl does; names stay data", async () => {
+    await writeFile(join(dir, 'mirror'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done; echo\n', {
+      mode: 0o755,
+    });
+    const text = conf([
+      'mirror=./mirror $args > logs/$pkg 2>&1',
+      `a:x;touch${' '}F 0 0 -k'remote_dir=/a b' -h$HOME "-s$site"`,
+    ]);
+    const r = await runTool('mm', ['-n'], { cwd: dir, input: text, env: { HOME: '/srv/home' } });
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await readFile(join(dir, 'logs', 'x;touch_F'), 'utf8')).toBe(
+      '[-kremote_dir=/a b][-h/srv/home][-sa][-n]\n',
+    );
+    expect(await exists('F')).toBe(false);
+  });
+
+  it('is quiet under cron as mm.pl is: nothing on stdout when nothing failed; a failed job adds one line on stderr and exit 1', async () => {
+    const ok = await mm(dir, [], conf(['mirror=true', 'a:1 0 0', 'a:2 0 0']));
+    expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const bad = await mm(dir, ['-t'], conf(['mirror=test $package = 1', 'a:1 0 0', 'a:2 0 0']));
+    expect(bad).toMatchObject({ code: 1, stdout: '', stderr: 'mm: a:2: FAILED: exit 1\n' });
+  });
+
+  it('treats retry hours too large for a date (9999999999) as "not again", and --status, --dry-run and --why answer without crashing', async () => {
+    const text = conf(['mirror=true', 'a:1 9999999999 9999999999', 'a:2 1000000000 1']);
+    await writeFile(join(dir, 'mm.conf'), text);
+    expect(await mm(dir, ['mm.conf'])).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const again = await mm(dir, ['mm.conf']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(
+      /^Not trying a:1: not again within any time that matters\nNot trying a:2: \d+ seconds to go\n$/,
+    );
+    const table = await mm(dir, ['--status', 'mm.conf']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/a:1 +ok +\S+Z +never +-/);
+    expect(table.stdout).toMatch(/a:2 +ok +\S+Z +\+?\d{5,6}-\S+Z +-/);
+    const why = await mm(dir, ['--why', 'a:1', 'mm.conf']);
+    expect(why).toMatchObject({ code: 0, stderr: '' });
+    expect(why.stdout).toContain('not again within any time that matters');
+    const dry = await mm(dir, ['--dry-run', 'mm.conf']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toContain('a:2: would not run (timer)');
+  });
+
+  it('says what is wrong with an mm.status that is a directory, instead of a stack trace', async () => {
+    await mkdir(join(dir, 'mm.status'));
+    const text = conf(['mirror=touch ran', 'a:1 0 0']);
+    await writeFile(join(dir, 'mm.conf'), text);
+    const r = await mm(dir, ['mm.conf']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`mm: a:1: FAILED: cannot read ${join(dir, 'mm.status')}: it is a directory\n`);
+    expect(await exists('ran')).toBe(false);
+    for (const flag of ['--status', '--dry-run']) {
+      const shown = await mm(dir, [flag, 'mm.conf']);
+      expect(shown).toMatchObject({
+        code: 2,
+        stderr: `mm: cannot read ${join(dir, 'mm.status')}: it is a directory\n`,
+      });
+    }
+  });
+
+  it('does not let a last run recorded in the future (clock stepped back) hold a job back longer than its interval', async () => {
+    // mm.pl would wait ten years here ("Not trying a:1: 315... seconds to go").
+    const future = Math.floor(Date.now() / 1000) + 10 * 365 * 86400;
+    await writeFile(join(dir, 'mm.status'), `a:1 ${future} 0 u 0\n`);
+    const r = await mm(dir, [], conf(['mirror=touch ran', 'a:1 1 1']));
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(await exists('ran')).toBe(true);
+    const again = await mm(dir, [], conf(['mirror=touch ran', 'a:1 1 1']));
+    expect(again.stderr).toMatch(/^Not trying a:1: 3[56]\d\d seconds to go\n$/);
+  });
+});
+
 describe('mm across processes', () => {
   const jobLines = (n: number) => Array.from({ length: n }, (_, i) => `s:p${i} 1 1`);
 
@@ -490,6 +606,67 @@ describe('mm across processes', () => {
       pids.map((pid, i) => expect.stringMatching(new RegExp(`^a:${i + 1} \\d{10} 15 u ${pid}$`))),
     );
     expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+  it('on SIGHUP (the session or cron went away) mm stops its jobs, writes their status and leaves no lock', async () => {
+    const run = mm(dir, ['--grace', '5'], conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0']));
+    await until(
+      async () =>
+        (await exists('mm.status')) && (await statusLines()).filter((l) => / l /.test(l)).length === 2,
+    );
+    const pids = (await statusLines()).map((l) => Number(/ l (\d+)$/.exec(l)?.[1]));
+    process.kill(run.pid!, 'SIGHUP');
+    const r = await run;
+    expect(r.code).toBe(1);
+    for (const pid of pids) expect(await alive(pid)).toBe(false);
+    expect(await statusLines()).toEqual(
+      // SIGTERM went to each job's process group: wait status 15.
+      pids.map((pid, i) => expect.stringMatching(new RegExp(`^a:${i + 1} \\d{10} 15 u ${pid}$`))),
+    );
+    expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('on an exception nobody caught, mm stops its jobs, writes their status, leaves no lock and exits 70', async () => {
+    // A real uncaught exception inside the running mm: a preloaded module throws from a timer once jobs run.
+    await writeFile(
+      join(dir, 'boom.mjs'),
+      "import { existsSync } from 'node:fs';\nconst t = setInterval(() => { if (existsSync('mm.status')) { clearInterval(t); throw new Error('boom'); } }, 20);\nt.unref();\n",
+    );
+    const run = runTool('mm', ['--grace', '5'], {
+      cwd: dir,
+      input: conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0']),
+      env: { NODE_OPTIONS: `--import=${join(dir, 'boom.mjs')}` },
+    });
+    const r = await run;
+    expect(r.code).toBe(70);
+    expect(r.stderr).toContain('mm: internal error: Error: boom');
+    const lines = await statusLines();
+    expect(lines).toEqual([
+      expect.stringMatching(/^a:1 \d{10} 15 u [1-9]\d*$/),
+      expect.stringMatching(/^a:2 \d{10} 15 u [1-9]\d*$/),
+    ]);
+    for (const line of lines) expect(await alive(Number(line.split(' ').at(-1)))).toBe(false);
+    expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('stops a cmdin= command that hangs and ignores SIGTERM: SIGKILL after --grace, so it does not outlive mm', async () => {
+    const run = mm(
+      dir,
+      ['--grace', '1'],
+      conf(["cmdin=echo $$ > cmdin.pid; trap '' TERM; sleep 30; echo x:1 0 0"]),
+    );
+    await until(
+      async () =>
+        (await exists('cmdin.pid')) && (await readFile(join(dir, 'cmdin.pid'), 'utf8')).endsWith('\n'),
+    );
+    const pid = Number(await readFile(join(dir, 'cmdin.pid'), 'utf8'));
+    await sleep(100); // let it reach the trap
+    const begun = Date.now();
+    process.kill(run.pid!, 'SIGTERM');
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(Date.now() - begun).toBeGreaterThanOrEqual(900); // it waited out the grace period
+    expect(Date.now() - begun).toBeLessThan(10_000);
+    expect(await alive(pid)).toBe(false);
   });
 });
 
