@@ -141,7 +141,7 @@ describe('mm', () => {
       'cmd=echo "S barrier $(date +%s%N)" >> times; sleep 0.1; echo "E barrier $(date +%s%N)" >> times',
       ...jobs.slice(5),
     ]);
-    const r = await mm(dir, ['--quiet'], text);
+    const r = await mm(dir, ['--verbose'], text);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const list = intervals(await readFile(join(dir, 'times'), 'utf8'));
@@ -156,12 +156,22 @@ describe('mm', () => {
     expect(r.stdout).toContain('mm: 7 ran, 7 succeeded, 0 failed, 0 skipped');
   });
 
-  it('respects the retry timers after success and after failure, and -t ignores them', async () => {
+  it('respects the retry timers after success and after failure, warning "Not trying SITE:PKG: N seconds to go" as mm.pl does, and -t ignores them', async () => {
     const text = conf(['mirror=test $site = ok', 'ok:a 1 0.5', 'bad:a 1 0.5']);
     expect((await mm(dir, [], text)).code).toBe(1);
-    const second = await mm(dir, [], text);
-    expect(second.stdout).toMatch(/ok:a: skipped \(timer\): last run succeeded at .*; eligible again at/);
-    expect(second.stdout).toMatch(/bad:a: skipped \(timer\): last run failed at .*; eligible again at/);
+    const quiet = await mm(dir, [], text);
+    expect(quiet.stdout).toBe('');
+    expect(quiet.stderr).toMatch(
+      /^Not trying ok:a: (3[56]\d\d) seconds to go\nNot trying bad:a: (1[78]\d\d) seconds to go\n$/,
+    );
+    expect(quiet.code).toBe(0);
+    const second = await mm(dir, ['--verbose'], text);
+    expect(second.stdout).toMatch(
+      /ok:a: skipped \(timer\): last run succeeded, ended at .*; eligible again at/,
+    );
+    expect(second.stdout).toMatch(
+      /bad:a: skipped \(timer\): last run failed, ended at .*; eligible again at/,
+    );
     expect(second.stdout).toContain('0 ran');
     // Move both last tries 40 minutes back: past the failure's half hour, not the success's hour.
     const back = (await readFile(join(dir, 'mm.status'), 'utf8')).replace(
@@ -169,17 +179,23 @@ describe('mm', () => {
       (_, t) => ` ${Number(t) - 2400} `,
     );
     await writeFile(join(dir, 'mm.status'), back);
-    const third = await mm(dir, [], text);
+    const third = await mm(dir, ['--verbose'], text);
     expect(third.stdout).toContain('bad:a: started');
     expect(third.stdout).toContain('ok:a: skipped (timer)');
-    expect((await mm(dir, ['-t'], text)).stdout).toContain('2 ran');
+    expect((await mm(dir, ['-t', '--verbose'], text)).stdout).toContain('2 ran');
   });
 
-  it('-t ignores timers but not locks: a job whose lock is held is skipped and says who holds it', async () => {
+  it('-t ignores timers but not locks: a job whose lock is held is skipped and says who holds it ("Not trying SITE:PKG: locked by PID", as mm.pl)', async () => {
     await mkdir(join(dir, 'mm.locks'));
     const lock = await acquire(join(dir, 'mm.locks', encodeURIComponent('s:held')));
     try {
-      const r = await mm(dir, ['-t'], conf(['mirror=true', 's:held 0 0', 's:free 0 0']));
+      const quiet = await mm(dir, ['-t'], conf(['mirror=true', 's:held 0 0', 's:free 0 0']));
+      expect(quiet).toMatchObject({
+        code: 0,
+        stdout: '',
+        stderr: `Not trying s:held: locked by ${process.pid}\n`,
+      });
+      const r = await mm(dir, ['-t', '--verbose'], conf(['mirror=true', 's:held 0 0', 's:free 0 0']));
       expect(r.stdout).toContain(`s:held: skipped (locked): already running: locked by pid ${process.pid}`);
       expect(r.stdout).toContain('s:free: started');
       expect(r.code).toBe(0);
@@ -190,7 +206,7 @@ describe('mm', () => {
     }
   });
 
-  it('-o works written with and without the space; skip= matches exactly (a.b:c does not skip ab:c)', async () => {
+  it('-oPATTERN is a regular expression matched against site:package and the last -o wins, as in mm.pl; -o PATTERN with a space works too; skip= matches exactly (a.b:c does not skip ab:c)', async () => {
     const text = conf([
       'mirror=echo $site:$package >> ran',
       'skip=a.b:c',
@@ -198,24 +214,24 @@ describe('mm', () => {
       'ab:c 0 0',
       'x:1 0 0',
       'x:2 0 0',
+      'x:10 0 0',
     ]);
-    await mm(dir, ['-o', 'x:1', '-ox:2', '-o', 'ab:c'], text);
-    expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual([
-      'ab:c',
-      'x:1',
-      'x:2',
-    ]);
+    const ran = async () => (await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort();
+    expect(await mm(dir, ['-o^x:[12]$'], text)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await ran()).toEqual(['x:1', 'x:2']);
+    await writeFile(join(dir, 'ran'), '');
+    await mm(dir, ['-t', '-ox:1', '-o', 'ab:c'], text);
+    expect(await ran()).toEqual(['ab:c']);
+    await writeFile(join(dir, 'ran'), '');
+    await mm(dir, ['-t', '-o', 'x:1'], text); // unanchored, as Perl's =~: x:10 matches too
+    expect(await ran()).toEqual(['x:1', 'x:10']);
     await writeFile(join(dir, 'ran'), '');
     await mm(dir, ['-t'], text);
-    expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual([
-      'ab:c',
-      'x:1',
-      'x:2',
-    ]);
-    const unknown = await mm(dir, ['-o', 'nope:x'], text);
-    expect(unknown).toMatchObject({
+    expect(await ran()).toEqual(['ab:c', 'x:1', 'x:10', 'x:2']);
+    expect(await mm(dir, ['-o', 'nope:x'], text)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await mm(dir, ['-o', '(unclosed'], text)).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('no such job in the configuration: nope:x'),
+      stderr: expect.stringContaining('-o (unclosed: not a regular expression'),
     });
   });
 
@@ -234,10 +250,10 @@ describe('mm', () => {
   it('clears a failure when the next run succeeds (no sticky failure in mm.status)', async () => {
     const text = conf(['mirror=test -f ok', 's:p 0 0']);
     expect((await mm(dir, [], text)).code).toBe(1);
-    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 256 u 0$/)]);
+    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 256 u \d+$/)]);
     await writeFile(join(dir, 'ok'), '');
     expect((await mm(dir, [], text)).code).toBe(0);
-    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 0 u 0$/)]);
+    expect(await statusLines()).toEqual([expect.stringMatching(/^s:p \d+ 0 u \d+$/)]);
     const json = JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8'));
     expect(json.jobs['s:p']).toMatchObject({ lastOk: true, consecutiveFailures: 0, lastExitCode: 0 });
   });
@@ -245,11 +261,11 @@ describe('mm', () => {
   it('ignores a stale "l PID" in mm.status (PID reuse, another user\'s process): the lock decides', async () => {
     // pid 1 is alive and not ours; our own pid is alive too: the original would call both jobs locked.
     await writeFile(join(dir, 'mm.status'), `a:1 100 0 l 1\na:2 100 0 l ${process.pid}\n`);
-    const r = await mm(dir, [], conf(['mirror=true', 'a:1 1 1', 'a:2 1 1']));
+    const r = await mm(dir, ['--verbose'], conf(['mirror=true', 'a:1 1 1', 'a:2 1 1']));
     expect(r.stdout).toContain('2 ran');
     expect(await statusLines()).toEqual([
-      expect.stringMatching(/^a:1 \d{10} 0 u 0$/),
-      expect.stringMatching(/^a:2 \d{10} 0 u 0$/),
+      expect.stringMatching(/^a:1 \d{10} 0 u [1-9]\d*$/),
+      expect.stringMatching(/^a:2 \d{10} 0 u [1-9]\d*$/),
     ]);
   });
 
@@ -259,8 +275,8 @@ describe('mm', () => {
     const lines = await statusLines();
     expect(lines[0]).toBe('old:1 100 0 u 0');
     expect(lines[1]).toBe('#### garbage ####');
-    expect(lines[2]).toMatch(/^old:2 \d{10} 0 u 0$/);
-    expect(lines[3]).toMatch(/^new:1 \d{10} 0 u 0$/);
+    expect(lines[2]).toMatch(/^old:2 \d{10} 0 u \d+$/);
+    expect(lines[3]).toMatch(/^new:1 \d{10} 0 u \d+$/);
   });
 
   it('runs hostile names without injecting anything, whatever the template', async () => {
@@ -289,7 +305,7 @@ describe('mm', () => {
 
   it('warns about unparsable lines with file:line and runs everything else', async () => {
     await writeFile(join(dir, 'mm.conf'), conf(['mirror=true', 'a:1 1 1', 'what is this', 'a:2 1 1']));
-    const r = await mm(dir, ['mm.conf']);
+    const r = await mm(dir, ['--verbose', 'mm.conf']);
     expect(r.stderr).toContain('mm: mm.conf:3: warning: unparsable line ignored: "what is this"');
     expect(r.stdout).toContain('2 ran');
     expect(r.code).toBe(0);
@@ -312,7 +328,7 @@ describe('mm', () => {
     await mkdir(join(dir, 'h'));
     const r = await mm(
       dir,
-      [],
+      ['--verbose'],
       conf(['home=h', 'mirror=no-such-mirror-command', 'a:1 0 0', 'mirror=true', 'a:2 0 0']),
     );
     expect(r.code).toBe(1);
@@ -334,7 +350,7 @@ describe('mm', () => {
   });
 
   it('a failing cmd= makes the exit status 1', async () => {
-    const r = await mm(dir, [], conf(['mirror=true', 'a:1 0 0', 'cmd=exit 4', 'a:2 0 0']));
+    const r = await mm(dir, ['--verbose'], conf(['mirror=true', 'a:1 0 0', 'cmd=exit 4', 'a:2 0 0']));
     expect(r.stdout).toContain('cmd=exit 4: FAILED: exit 4');
     expect(r.stdout).toContain('a:2: done');
     expect(r.code).toBe(1);
@@ -342,7 +358,7 @@ describe('mm', () => {
 
   it('-s prints each status change in mm.status format', async () => {
     const r = await mm(dir, ['-s'], conf(['mirror=true', 's:p 0 0']));
-    expect(r.stderr).toMatch(/^mm: status: s:p \d+ 0 l \d+\nmm: status: s:p \d+ 0 u 0\n$/);
+    expect(r.stderr).toMatch(/^mm: status: s:p \d+ 0 l (\d+)\nmm: status: s:p \d+ 0 u \1\n$/);
   });
 
   it('--status prints a table, --json the same for machines; --why and --dry-run explain', async () => {
@@ -362,7 +378,9 @@ describe('mm', () => {
       lockedBy: null,
     });
     const why = await mm(dir, ['--why', 'a:1', 'mm.conf']);
-    expect(why.stdout).toMatch(/^a:1: would not run \(timer\): last run failed at .*; eligible again at /);
+    expect(why.stdout).toMatch(
+      /^a:1: would not run \(timer\): last run failed, ended at .*; eligible again at /,
+    );
     const dry = JSON.parse((await mm(dir, ['--dry-run', '--json', 'mm.conf'])).stdout);
     expect(dry).toEqual([
       expect.objectContaining({ id: 'a:1', wouldRun: false, reason: 'timer' }),
@@ -379,12 +397,128 @@ describe('mm', () => {
   });
 });
 
+describe('mm reads configurations as mm.pl 2.9 does', () => {
+  it('accepts white space around = in every statement and takes the leading digits of max=, as mm.pl does', async () => {
+    await mkdir(join(dir, 'sub'));
+    const text = conf([
+      'home = sub   # the first word is the directory',
+      'max = 2   # two at a time',
+      `mirror = ${timedMirror('sleep 0.2').slice('mirror='.length)}`,
+      'skip = s:p3',
+      ...Array.from({ length: 4 }, (_, i) => `s:p${i} 0 0`),
+    ]);
+    const r = await mm(dir, [], text);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const list = intervals(await readFile(join(dir, 'sub', 'times'), 'utf8'));
+    expect(list.map((i) => i.id).sort()).toEqual(['s:p0', 's:p1', 's:p2']);
+    expect(mostAtOnce(list)).toBe(2);
+  });
+
+  it('obeys cmd= before a later home=, as mm.pl does', async () => {
+    const r = await mm(
+      dir,
+      [],
+      conf(['cmd=mkdir -p made/here', 'home=made/here', 'mirror=touch ran', 'a:1 0 0']),
+    );
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await exists('made/here/ran')).toBe(true);
+    expect(await exists('made/here/mm.status')).toBe(true);
+  });
+
+  it('runs cmdin= when it is reached: after the jobs above it have started and after a cmd= above it, as mm.pl does', async () => {
+    // The first cmdin= waits (up to 5 s) for a:1 to have started; the second needs the cmd= above it to have run.
+    const text = conf([
+      'mirror=touch $package.started; sleep 0.3',
+      'a:1 0 0',
+      'cmdin=for i in $(seq 100); do [ -f 1.started ] && break; sleep 0.05; done; [ -f 1.started ] && echo "b:2 0 0"',
+      'cmd=touch barrier.done',
+      'cmdin=[ -f barrier.done ] && echo "c:3 0 0"',
+    ]);
+    const r = await mm(dir, [], text);
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await exists('2.started')).toBe(true);
+    expect(await exists('3.started')).toBe(true);
+  });
+
+  it("passes a job line's mirror arguments to the shell as text (quotes group words, $HOME expands), as mm.pl does; names stay data", async () => {
+    await writeFile(join(dir, 'mirror'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]" "$a"; done; echo\n', {
+      mode: 0o755,
+    });
+    const text = conf([
+      'mirror=./mirror $args > logs/$pkg 2>&1',
+      `a:x;touch${' '}F 0 0 -k'remote_dir=/a b' -h$HOME "-s$site"`,
+    ]);
+    const r = await runTool('mm', ['-n'], { cwd: dir, input: text, env: { HOME: '/srv/home' } });
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await readFile(join(dir, 'logs', 'x;touch_F'), 'utf8')).toBe(
+      '[-kremote_dir=/a b][-h/srv/home][-sa][-n]\n',
+    );
+    expect(await exists('F')).toBe(false);
+  });
+
+  it('is quiet under cron as mm.pl is: nothing on stdout when nothing failed; a failed job adds one line on stderr and exit 1', async () => {
+    const ok = await mm(dir, [], conf(['mirror=true', 'a:1 0 0', 'a:2 0 0']));
+    expect(ok).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const bad = await mm(dir, ['-t'], conf(['mirror=test $package = 1', 'a:1 0 0', 'a:2 0 0']));
+    expect(bad).toMatchObject({ code: 1, stdout: '', stderr: 'mm: a:2: FAILED: exit 1\n' });
+  });
+
+  it('treats retry hours too large for a date (9999999999) as "not again", and --status, --dry-run and --why answer without crashing', async () => {
+    const text = conf(['mirror=true', 'a:1 9999999999 9999999999', 'a:2 1000000000 1']);
+    await writeFile(join(dir, 'mm.conf'), text);
+    expect(await mm(dir, ['mm.conf'])).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const again = await mm(dir, ['mm.conf']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(
+      /^Not trying a:1: not again within any time that matters\nNot trying a:2: \d+ seconds to go\n$/,
+    );
+    const table = await mm(dir, ['--status', 'mm.conf']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/a:1 +ok +\S+Z +never +-/);
+    expect(table.stdout).toMatch(/a:2 +ok +\S+Z +\+?\d{5,6}-\S+Z +-/);
+    const why = await mm(dir, ['--why', 'a:1', 'mm.conf']);
+    expect(why).toMatchObject({ code: 0, stderr: '' });
+    expect(why.stdout).toContain('not again within any time that matters');
+    const dry = await mm(dir, ['--dry-run', 'mm.conf']);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toContain('a:2: would not run (timer)');
+  });
+
+  it('says what is wrong with an mm.status that is a directory, instead of a stack trace', async () => {
+    await mkdir(join(dir, 'mm.status'));
+    const text = conf(['mirror=touch ran', 'a:1 0 0']);
+    await writeFile(join(dir, 'mm.conf'), text);
+    const r = await mm(dir, ['mm.conf']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`mm: a:1: FAILED: cannot read ${join(dir, 'mm.status')}: it is a directory\n`);
+    expect(await exists('ran')).toBe(false);
+    for (const flag of ['--status', '--dry-run']) {
+      const shown = await mm(dir, [flag, 'mm.conf']);
+      expect(shown).toMatchObject({
+        code: 2,
+        stderr: `mm: cannot read ${join(dir, 'mm.status')}: it is a directory\n`,
+      });
+    }
+  });
+
+  it('does not let a last run recorded in the future (clock stepped back) hold a job back longer than its interval', async () => {
+    // mm.pl would wait ten years here ("Not trying a:1: 315... seconds to go").
+    const future = Math.floor(Date.now() / 1000) + 10 * 365 * 86400;
+    await writeFile(join(dir, 'mm.status'), `a:1 ${future} 0 u 0\n`);
+    const r = await mm(dir, [], conf(['mirror=touch ran', 'a:1 1 1']));
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(await exists('ran')).toBe(true);
+    const again = await mm(dir, [], conf(['mirror=touch ran', 'a:1 1 1']));
+    expect(again.stderr).toMatch(/^Not trying a:1: 3[56]\d\d seconds to go\n$/);
+  });
+});
+
 describe('mm across processes', () => {
   const jobLines = (n: number) => Array.from({ length: n }, (_, i) => `s:p${i} 1 1`);
 
   it('two mm over the same home never run one job twice, and each job runs once', async () => {
     const text = conf(['max=3', timedMirror('sleep 0.3'), ...jobLines(6)]);
-    const [a, b] = await Promise.all([mm(dir, ['--quiet'], text), mm(dir, ['--quiet'], text)]);
+    const [a, b] = await Promise.all([mm(dir, ['--verbose'], text), mm(dir, ['--verbose'], text)]);
     expect([a.code, b.code]).toEqual([0, 0]);
     const list = intervals(await readFile(join(dir, 'times'), 'utf8'));
     expect(list.map((i) => i.id).sort()).toEqual(Array.from({ length: 6 }, (_, i) => `s:p${i}`));
@@ -420,18 +554,18 @@ describe('mm across processes', () => {
       expect.stringMatching(/^k:p \d{10} 0 l \d+$/),
       expect.stringMatching(/^k:q \d{10} 0 l \d+$/),
     ]);
-    const during = await mm(dir, ['-t'], text);
+    const during = await mm(dir, ['-t', '--verbose'], text);
     expect(during.stdout).toContain(`k:p: skipped (locked): already running: locked by pid ${first.pid}`);
     expect(during.stdout).toContain('0 ran');
     await writeFile(join(dir, 'release'), '');
     for (const pid of pids) await until(async () => !(await alive(pid)));
     await first;
-    const after = await mm(dir, ['-t'], text);
+    const after = await mm(dir, ['-t', '--verbose'], text);
     expect(after.stdout).toContain('2 ran, 2 succeeded');
     expect(after.code).toBe(0);
     expect(await statusLines()).toEqual([
-      expect.stringMatching(/^k:p \d{10} 0 u 0$/),
-      expect.stringMatching(/^k:q \d{10} 0 u 0$/),
+      expect.stringMatching(/^k:p \d{10} 0 u \d+$/),
+      expect.stringMatching(/^k:q \d{10} 0 u \d+$/),
     ]);
   });
 
@@ -468,12 +602,71 @@ describe('mm across processes', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('SIGTERM: stopping every job');
     for (const pid of pids) expect(await alive(pid)).toBe(false);
-    expect(await statusLines()).toEqual([
-      expect.stringMatching(/^a:1 \d{10} 15 u 0$/),
-      expect.stringMatching(/^a:2 \d{10} 15 u 0$/),
-      expect.stringMatching(/^a:3 \d{10} 15 u 0$/),
-    ]);
+    expect(await statusLines()).toEqual(
+      pids.map((pid, i) => expect.stringMatching(new RegExp(`^a:${i + 1} \\d{10} 15 u ${pid}$`))),
+    );
     expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+  it('on SIGHUP (the session or cron went away) mm stops its jobs, writes their status and leaves no lock', async () => {
+    const run = mm(dir, ['--grace', '5'], conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0']));
+    await until(
+      async () =>
+        (await exists('mm.status')) && (await statusLines()).filter((l) => / l /.test(l)).length === 2,
+    );
+    const pids = (await statusLines()).map((l) => Number(/ l (\d+)$/.exec(l)?.[1]));
+    process.kill(run.pid!, 'SIGHUP');
+    const r = await run;
+    expect(r.code).toBe(1);
+    for (const pid of pids) expect(await alive(pid)).toBe(false);
+    expect(await statusLines()).toEqual(
+      // SIGTERM went to each job's process group: wait status 15.
+      pids.map((pid, i) => expect.stringMatching(new RegExp(`^a:${i + 1} \\d{10} 15 u ${pid}$`))),
+    );
+    expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('on an exception nobody caught, mm stops its jobs, writes their status, leaves no lock and exits 70', async () => {
+    // A real uncaught exception inside the running mm: a preloaded module throws from a timer once jobs run.
+    await writeFile(
+      join(dir, 'boom.mjs'),
+      "import { existsSync } from 'node:fs';\nconst t = setInterval(() => { if (existsSync('mm.status')) { clearInterval(t); throw new Error('boom'); } }, 20);\nt.unref();\n",
+    );
+    const run = runTool('mm', ['--grace', '5'], {
+      cwd: dir,
+      input: conf(['mirror=sleep 30', 'a:1 0 0', 'a:2 0 0']),
+      env: { NODE_OPTIONS: `--import=${join(dir, 'boom.mjs')}` },
+    });
+    const r = await run;
+    expect(r.code).toBe(70);
+    expect(r.stderr).toContain('mm: internal error: Error: boom');
+    const lines = await statusLines();
+    expect(lines).toEqual([
+      expect.stringMatching(/^a:1 \d{10} 15 u [1-9]\d*$/),
+      expect.stringMatching(/^a:2 \d{10} 15 u [1-9]\d*$/),
+    ]);
+    for (const line of lines) expect(await alive(Number(line.split(' ').at(-1)))).toBe(false);
+    expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  });
+
+  it('stops a cmdin= command that hangs and ignores SIGTERM: SIGKILL after --grace, so it does not outlive mm', async () => {
+    const run = mm(
+      dir,
+      ['--grace', '1'],
+      conf(["cmdin=echo $$ > cmdin.pid; trap '' TERM; sleep 30; echo x:1 0 0"]),
+    );
+    await until(
+      async () =>
+        (await exists('cmdin.pid')) && (await readFile(join(dir, 'cmdin.pid'), 'utf8')).endsWith('\n'),
+    );
+    const pid = Number(await readFile(join(dir, 'cmdin.pid'), 'utf8'));
+    await sleep(100); // let it reach the trap
+    const begun = Date.now();
+    process.kill(run.pid!, 'SIGTERM');
+    const r = await run;
+    expect(r.code).toBe(1);
+    expect(Date.now() - begun).toBeGreaterThanOrEqual(900); // it waited out the grace period
+    expect(Date.now() - begun).toBeLessThan(10_000);
+    expect(await alive(pid)).toBe(false);
   });
 });
 
@@ -518,10 +711,11 @@ describe.runIf(existsSync('/usr/bin/script'))('mm on a terminal', () => {
     expect(out).toContain('mm: 3 ran, 3 succeeded, 0 failed, 0 skipped');
   });
 
-  it('prints plain log lines with --quiet', async () => {
+  it('prints plain log lines with --verbose, and nothing with --quiet', async () => {
     await writeFile(join(dir, 'c'), conf(['mirror=true', 'a:1 0 0']));
-    const out = await onTty('--quiet c');
+    const out = await onTty('--verbose c');
     expect(out).not.toContain('\x1b[');
     expect(out).toContain('mm: a:1: started');
+    expect(await onTty('--quiet -t c')).toBe('');
   });
 });

@@ -44,12 +44,17 @@ describe('pkgs_to_mmin', () => {
     expect(r.stderr).toContain('cannot read packages/nope: ENOENT');
   });
 
+  it('starts a new package at each package= line, blank line or not, and trims the name, as pkgs_to_mmin.pl does', async () => {
+    await writeFile(join(dir, 'packages', 'nb'), 'package=a\nsite=s\npackage=  x11  \nsite=s');
+    expect(await run(dir, ['packages/nb'])).toMatchObject({ stdout: 'nb:a 8 8\nnb:x11 8 8\n', stderr: '' });
+  });
+
   it('feeds mm through cmdin=', async () => {
     await writeFile(
       join(dir, 'mm.conf'),
       `mirror=echo $site:$package >> ran\ncmdin=${process.execPath} ${bin('pkgs_to_mmin')} packages/*\n`,
     );
-    const r = await exec(process.execPath, [bin('mm'), 'mm.conf'], { cwd: dir });
+    const r = await exec(process.execPath, [bin('mm'), '--verbose', 'mm.conf'], { cwd: dir });
     expect(r.stdout).toContain('2 ran, 2 succeeded');
   });
 });

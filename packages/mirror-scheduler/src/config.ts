@@ -17,7 +17,11 @@ export interface JobLine {
   readonly name: JobName;
   readonly okHours: number;
   readonly notOkHours: number;
-  readonly args: readonly string[];
+  /**
+   * The mirror arguments: the rest of the line, as written. It is shell text, as in the original (quotes group
+   * words, `$HOME` expands): the configuration's author is trusted, unlike the names it mentions.
+   */
+  readonly argsText: string;
 }
 
 /** What {@link parseConfig} found in one file: its statements in order, and what was wrong, by line. */
@@ -28,7 +32,9 @@ export interface ParsedConfig {
 
 const HOURS = String.raw`(\d+(?:\.\d*)?|\.\d+)`;
 const JOB_LINE = new RegExp(String.raw`^(\S.*?)\s+${HOURS}\s+${HOURS}(?:\s+(.*?))?\s*$`);
-const STATEMENT = /^(home|max|mirror|cmd|cmdin|skip)=(.*)$/;
+// mm.pl's statements: the keyword at the start of the line, white space allowed around `=`. Each value is what the
+// original's regular expression captures: `home` its first word, `max` its leading digits, the others the rest.
+const STATEMENT = /^(home|max|mirror|cmdin|cmd|skip)\s*=\s*(.*)$/;
 
 /**
  * Parses one mm configuration file. `#` in column 0 and blank lines are ignored and `EXIT` alone ends the file.
@@ -47,27 +53,14 @@ export function parseConfig(text: string, file: string): ParsedConfig {
     const at = { file, line: index + 1 };
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line.startsWith('#') || line.trim() === '') continue;
-    if (line.trim() === 'EXIT') break;
+    if (line === 'EXIT') break;
     const problem = (message: string, severity: Diagnostic['severity'] = 'warning') =>
       diagnostics.push({ ...at, severity, message });
     const statement = STATEMENT.exec(line);
     if (statement) {
-      const [, key, value = ''] = statement;
-      if (key === 'max') {
-        const max = Number(value.trim());
-        if (!Number.isInteger(max) || max < 1) problem(`max=${value}: not a positive whole number`, 'error');
-        else statements.push({ kind: 'max', max, at });
-      } else if (key === 'skip') {
-        statements.push({ kind: 'skip', id: value.trim(), at });
-      } else if (value.trim() === '') {
-        problem(`${key}= needs a value`, 'error');
-      } else {
-        statements.push(
-          key === 'home'
-            ? { kind: 'home', dir: value, at }
-            : { kind: key as 'mirror' | 'cmd' | 'cmdin', command: value, at },
-        );
-      }
+      const parsed = parseStatement(statement[1] as StatementKey, statement[2] ?? '', at);
+      if ('problem' in parsed) problem(parsed.problem, parsed.severity);
+      else statements.push(parsed);
       continue;
     }
     const job = JOB_LINE.exec(line);
@@ -75,13 +68,12 @@ export function parseConfig(text: string, file: string): ParsedConfig {
       problem(`unparsable line ignored: ${JSON.stringify(line)}`);
       continue;
     }
-    const [, id = '', ok = '', notOk = '', rest] = job;
+    const [, id = '', ok = '', notOk = '', rest = ''] = job;
     try {
       const name = parseJobName(id);
-      const args = rest === undefined || rest === '' ? [] : rest.split(/\s+/);
       statements.push({
         kind: 'job',
-        line: { name, okHours: Number(ok), notOkHours: Number(notOk), args },
+        line: { name, okHours: Number(ok), notOkHours: Number(notOk), argsText: rest },
         at,
       });
     } catch (error) {
@@ -90,4 +82,40 @@ export function parseConfig(text: string, file: string): ParsedConfig {
     }
   }
   return { statements, diagnostics };
+}
+
+type StatementKey = 'home' | 'max' | 'mirror' | 'cmd' | 'cmdin' | 'skip';
+
+/** One statement's value, read as mm.pl's regular expression for it reads it. */
+function parseStatement(
+  key: StatementKey,
+  value: string,
+  at: SourcePosition,
+): Statement | { problem: string; severity: Diagnostic['severity'] } {
+  switch (key) {
+    case 'home': {
+      // `home\s*=\s*(\S+)`: the first word; the original finds no statement in `home=` alone.
+      const dir = /^\S+/.exec(value)?.[0];
+      if (dir === undefined) return { problem: 'home= needs a directory', severity: 'error' };
+      return { kind: 'home', dir, at };
+    }
+    case 'max': {
+      // `max\s*=\s*(\d+)`: the leading digits (`max=2  # two at a time` is 2). With 0 the original dies at
+      // its first job ("Waiting for NO children").
+      const digits = /^\d+/.exec(value)?.[0];
+      if (digits === undefined) return { problem: `max=${value}: not a whole number`, severity: 'error' };
+      const max = Number(digits);
+      if (max < 1)
+        return { problem: `max=${value}: at least one job must be able to run`, severity: 'error' };
+      return { kind: 'max', max, at };
+    }
+    case 'skip':
+      return { kind: 'skip', id: value.trim(), at };
+    case 'cmd':
+      // `cmd=` alone only waits for every running job (the original's system('') does nothing).
+      return { kind: 'cmd', command: value, at };
+    default:
+      if (value.trim() === '') return { problem: `${key}= needs a command`, severity: 'error' };
+      return { kind: key, command: value, at };
+  }
 }

@@ -11,7 +11,8 @@ export interface SourcePosition {
  * // 'mm.conf:3: warning: unparsable line'
  */
 export interface Diagnostic extends SourcePosition {
-  readonly severity: 'warning' | 'error';
+  /** `error`: mm exits 2; `warning`: shown, the rest runs; `info`: worth saying only when asked (`--verbose`). */
+  readonly severity: 'info' | 'warning' | 'error';
   readonly message: string;
 }
 

@@ -13,12 +13,15 @@ export { createMemoryLocks, createMemoryStatusStore, systemClock, systemTimers }
 export { DEFAULT_MIRROR_COMMAND, mirrorCommand, type ShellCommand } from './mirror-command.js';
 export { type MirrorPackage, packageFileToJobLines, parsePackageFile } from './package-file.js';
 export {
+  type CommandOptions,
   type ConfigHost,
   type ConfigSource,
   type LoadConfigOptions,
   loadConfig,
   type MirrorJob,
   type MirrorPlan,
+  type ReadConfigOptions,
+  readConfig,
 } from './plan.js';
 export type {
   Clock,

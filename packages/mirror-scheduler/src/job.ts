@@ -37,9 +37,12 @@ export interface Job {
   readonly cwd?: string;
   /** Runs in-process instead of a command; resolves to an exit code (nothing = 0), a throw is a failure. */
   readonly run?: (context: JobContext) => Promise<number | undefined> | number | undefined;
-  /** Ms after the last start of a successful run before the job is eligible again. @default 0 */
+  /**
+   * Ms after the end of a successful run before the job is eligible again (mm.pl counts from the end too).
+   * `Infinity`: never again. @default 0
+   */
   readonly retryAfterSuccess?: number;
-  /** Ms after the last start of a failed run before the job is eligible again. @default 0 */
+  /** Ms after the end of a failed run (or the start of one whose end was never recorded). @default 0 */
   readonly retryAfterFailure?: number;
   /** Stretches `retryAfterFailure` after repeated failures. @default none */
   readonly backoff?: Backoff;
@@ -58,8 +61,11 @@ export interface Job {
   readonly at?: SourcePosition;
 }
 
-/** A step of a plan, run in order: a job, a barrier (`cmd=`: wait for all running jobs, then run), or a new limit. */
+/**
+ * A step of a plan, run in order: a job (`skip: true` reports it skipped, as a `skip=` above it asks), a barrier
+ * (`cmd=`: wait for all running jobs, then run), or a new limit.
+ */
 export type Step =
-  | { readonly kind: 'job'; readonly job: Job }
+  | { readonly kind: 'job'; readonly job: Job; readonly skip?: boolean }
   | { readonly kind: 'barrier'; readonly job: Job }
   | { readonly kind: 'max'; readonly max: number; readonly at?: SourcePosition };

@@ -22,20 +22,39 @@ const VARIABLE = {
 } as const;
 
 /**
- * Fills a mirror command template the way mm does, except that no value is ever pasted into the script: `$site`,
- * `$package` and `$pkg` become references to environment variables and `$args` becomes `"$@"`, quoted to suit
- * where they stand (bare, inside `"..."` or inside `'...'`). Whatever the names contain, the shell sees them
- * only as data. `${site}` is accepted too; other `$` references are left to the shell.
+ * Fills a mirror command template the way mm does, except that no name is ever pasted into the script.
+ * `$args` becomes the job line's mirror arguments as written (`argsText`: shell text from the configuration, as
+ * in the original, so `-k'remote_dir=/a b'` stays one word and `$HOME` expands) followed by `"$@"`, which carries
+ * `args` (the flags mm did not understand) one word each. Then `$site`, `$package` and `$pkg` — in the template
+ * and in the arguments, as the original substitutes them in that order — become references to environment
+ * variables, quoted to suit where they stand (bare, inside `"..."` or inside `'...'`). Whatever the names
+ * contain, the shell sees them only as data. `${site}` is accepted too; other `$` references are left to the shell.
  * @example
- * const cmd = mirrorCommand("echo '$site' $args", parseJobName('a;b:c'), ['-n']);
- * // cmd.script === `echo ''"$MM_SITE"'' "$@"`, cmd.env.MM_SITE === 'a;b', cmd.args = ['-n']
+ * const cmd = mirrorCommand("echo '$site' $args", parseJobName('a;b:c'), ['-n'], "-k'x=a b'");
+ * // cmd.script === `echo ''"$MM_SITE"'' -k'x=a b' "$@"`, cmd.env.MM_SITE === 'a;b', cmd.args = ['-n']
  */
-export function mirrorCommand(template: string, name: JobName, args: readonly string[]): ShellCommand {
+export function mirrorCommand(
+  template: string,
+  name: JobName,
+  args: readonly string[],
+  argsText = '',
+): ShellCommand {
   return {
-    script: substitute(template),
+    script: substitute(expandArgs(template, argsText)),
     args: [...args],
     env: { MM_SITE: name.site, MM_PACKAGE: name.package, MM_PKG: name.pkg },
   };
+}
+
+// Stands for `"$@"` between the two passes: a line of configuration never holds a newline.
+const EXTRA_ARGS = '\n';
+
+/** The original's first substitution: every `$args` becomes the job line's arguments, as text. */
+function expandArgs(template: string, argsText: string): string {
+  const text = argsText.trim();
+  return template.replace(/(?<!\\)\$(?:\{args\}|args(?![A-Za-z0-9_]))/g, () =>
+    text === '' ? EXTRA_ARGS : `${text} ${EXTRA_ARGS}`,
+  );
 }
 
 type Quote = 'none' | 'single' | 'double';
@@ -48,7 +67,7 @@ function reference(word: string, quote: Quote): string {
   return `"${inner}"`;
 }
 
-const WORD = /^\$(?:\{(args|site|package|pkg)\}|(args|site|package|pkg)(?![A-Za-z0-9_]))/;
+const WORD = /^\$(?:\{(site|package|pkg)\}|(site|package|pkg)(?![A-Za-z0-9_]))/;
 
 function substitute(template: string): string {
   let out = '';
@@ -56,6 +75,11 @@ function substitute(template: string): string {
   let i = 0;
   while (i < template.length) {
     const c = template[i]!;
+    if (c === EXTRA_ARGS) {
+      out += reference('args', quote);
+      i += 1;
+      continue;
+    }
     if (c === '$') {
       const m = WORD.exec(template.slice(i, i + 10));
       if (m) {

@@ -9,7 +9,8 @@ export interface MirrorPackage {
 }
 
 /**
- * Parses a mirror package file: `key=value` lines, a blank line between packages, `#` comments.
+ * Parses a mirror package file: `key=value` lines (white space allowed around `=`), `#` comments. A package ends
+ * at a blank line, at the next `package=` line, or at the end of the file.
  * @example
  * parsePackageFile('package=gnu\nsite=ftp.gnu.org\n\npackage=x11\nsite=ftp.x.org\n', 'uk').packages.length; // 2
  */
@@ -39,8 +40,15 @@ export function parsePackageFile(
       });
       continue;
     }
+    const key = m[1]!;
+    // A package= line starts a new package even without a blank line before it, as in pkgs_to_mmin.pl.
+    if (key === 'package' && current?.settings.package !== undefined) {
+      packages.push(current);
+      current = undefined;
+    }
     current ??= { settings: {}, at };
-    current.settings[m[1]!] = m[2]!.trimEnd();
+    // `package=  x11  ` is x11: pkgs_to_mmin.pl trims the name (other values keep inner blanks).
+    current.settings[key] = key === 'package' ? m[2]!.trim() : m[2]!.trimEnd();
   }
   if (current) packages.push(current);
   return { packages, diagnostics };
@@ -75,7 +83,7 @@ export function packageFileToJobLines(
       continue;
     }
     if (settings.skip !== undefined) continue;
-    if ((settings.site ?? defaults.site) === undefined) {
+    if (!(settings.site?.trim() || defaults.site?.trim())) {
       warn(`package ${name} has no site= and is left out`);
       continue;
     }

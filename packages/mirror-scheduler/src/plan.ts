@@ -7,8 +7,20 @@ import { DEFAULT_MIRROR_COMMAND, mirrorCommand } from './mirror-command.js';
 export interface ConfigHost {
   /** `home=DIR` relative to the current home: the absolute directory, or a throw with a message if unusable. */
   resolveHome(current: string, dir: string): Promise<string>;
-  /** The standard output of `command` run by the shell in `cwd` (for `cmdin=`); throws if it cannot run. */
-  readCommandOutput(command: string, cwd: string): Promise<string>;
+  /**
+   * The standard output of `command` run by the shell in `cwd` (for `cmdin=`); throws if it cannot run. When
+   * `signal` aborts, the command is stopped (SIGTERM, then SIGKILL after `killGraceMs`) and the call rejects.
+   */
+  readCommandOutput(command: string, cwd: string, options?: CommandOptions): Promise<string>;
+}
+
+/** How a `cmdin=` command may be stopped. */
+export interface CommandOptions {
+  readonly signal?: AbortSignal;
+  /** Ms between SIGTERM and SIGKILL once `signal` aborts. @default 10000 */
+  readonly killGraceMs?: number;
+  /** Called with a warning (e.g. the command's exit status) that does not stop its output being read. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** One configuration input: its name for messages (a file name, `-` for stdin) and its text. */
@@ -27,6 +39,16 @@ export interface LoadConfigOptions {
   readonly hourMs?: number;
 }
 
+/** How to read mm configuration while it runs ({@link readConfig}). */
+export interface ReadConfigOptions extends LoadConfigOptions {
+  /** Each warning and error, as it is found. */
+  readonly onDiagnostic?: (diagnostic: Diagnostic) => void;
+  /** Stops reading (and any `cmdin=` command being read). */
+  readonly signal?: AbortSignal;
+  /** Ms between SIGTERM and SIGKILL for a `cmdin=` command being stopped. @default 10000 */
+  readonly killGraceMs?: number;
+}
+
 /** An mm job: a {@link Job} with the mm fields it came from. */
 export interface MirrorJob extends Job {
   readonly site: string;
@@ -43,7 +65,7 @@ export interface MirrorPlan {
   readonly steps: readonly Step[];
   /** The jobs of `steps`, in order (duplicates dropped). */
   readonly jobs: readonly MirrorJob[];
-  /** `skip=` ids, to pass as the scheduler's `skip` option. */
+  /** The jobs a `skip=` above them skips (their steps say `skip: true`; the scheduler obeys that). */
   readonly skip: readonly string[];
   /** Every home the plan uses (where mm.status files live). */
   readonly homes: readonly string[];
@@ -54,57 +76,71 @@ export interface MirrorPlan {
 
 const MAX_CMDIN_DEPTH = 8;
 
+// Hours beyond this are "never": the time would not fit a date.
+const NEVER_HOURS = 2_000_000_000;
+
 /**
- * Reads mm configuration in order: `home=` changes the directory for what follows, `mirror=` the command,
- * `max=` the limit, `cmd=` becomes a barrier, `cmdin=` runs and its output is read in place, `EXIT` ends a file.
- * The first occurrence of a job wins; later ones are reported.
+ * Reads mm configuration in order, as the original obeys it, yielding each step when it is reached: `home=`
+ * is resolved, and a `cmdin=` command run, only when the steps before them have been taken from the iterator.
+ * Given to {@link runJobs}, which takes a step only after it has started the jobs before it (and waited out a
+ * barrier), that is mm.pl's order: `cmd=mkdir -p x` then `home=x` works, and `cmdin=` runs after the jobs above
+ * it have started. `mirror=` changes the command for what follows, `max=` the limit, `skip=` skips the job lines
+ * after it, `EXIT` ends a file. The first occurrence of a job wins. A `home=` that fails ends the reading (the
+ * original dies there), with an error.
  * @example
- * const plan = await loadConfig([{ name: 'mm.conf', text }], nodeConfigHost, { home: process.cwd() });
- * if (plan.hasErrors) for (const d of plan.diagnostics) console.error(formatDiagnostic(d));
+ * const steps = readConfig(sources, nodeConfigHost, { home: process.cwd(), onDiagnostic: (d) => console.error(formatDiagnostic(d)) });
+ * await runJobs(steps, { executor: shellExecutor() }).summary;
  */
-export async function loadConfig(
+export async function* readConfig(
   sources: readonly ConfigSource[],
   host: ConfigHost,
-  options: LoadConfigOptions,
-): Promise<MirrorPlan> {
+  options: ReadConfigOptions,
+): AsyncGenerator<Step, void, undefined> {
   const hourMs = options.hourMs ?? 3_600_000;
-  const steps: Step[] = [];
-  const jobs: MirrorJob[] = [];
-  const skip: string[] = [];
-  const diagnostics: Diagnostic[] = [];
+  const report = (d: Diagnostic) => options.onDiagnostic?.(d);
   const first = new Map<string, SourcePosition>();
-  const homes = new Set<string>([options.home]);
+  const skips = new Set<string>();
   let home = options.home;
   let mirror = DEFAULT_MIRROR_COMMAND;
+  let stopped = false;
+  const aborted = () => options.signal?.aborted === true;
+  const ms = (hours: number) => (hours >= NEVER_HOURS ? Number.POSITIVE_INFINITY : hours * hourMs);
 
-  const read = async (source: ConfigSource, depth: number): Promise<void> => {
+  async function* read(source: ConfigSource, depth: number): AsyncGenerator<Step, void, undefined> {
     const parsed = parseConfig(source.text, source.name);
-    diagnostics.push(...parsed.diagnostics);
+    // Diagnostics are reported where their line is reached, in order with what runs.
+    const pending = [...parsed.diagnostics];
+    const reportUpTo = (line: number) => {
+      while (pending.length > 0 && pending[0]!.line <= line) report(pending.shift()!);
+    };
     for (const s of parsed.statements) {
-      const error = (message: string) => diagnostics.push({ ...s.at, severity: 'error', message });
+      if (stopped || aborted()) return;
+      reportUpTo(s.at.line);
+      const error = (message: string) => report({ ...s.at, severity: 'error', message });
       switch (s.kind) {
         case 'home':
           try {
             home = await host.resolveHome(home, s.dir);
-            homes.add(home);
           } catch (e) {
-            error(`home=${s.dir}: ${e instanceof Error ? e.message : String(e)}`);
+            error(`home=${s.dir}: ${e instanceof Error ? e.message : String(e)}; nothing after it is read`);
+            stopped = true;
+            return;
           }
           break;
         case 'max':
-          steps.push({ kind: 'max', max: s.max, at: s.at });
+          yield { kind: 'max', max: s.max, at: s.at };
           break;
         case 'mirror':
           mirror = s.command;
           break;
         case 'skip':
-          skip.push(s.id);
+          skips.add(s.id);
           break;
         case 'cmd':
-          steps.push({
+          yield {
             kind: 'barrier',
             job: { id: `cmd=${s.command}`, command: s.command, cwd: home, at: s.at },
-          });
+          };
           break;
         case 'cmdin': {
           if (depth >= MAX_CMDIN_DEPTH) {
@@ -113,27 +149,33 @@ export async function loadConfig(
           }
           let text: string;
           try {
-            text = await host.readCommandOutput(s.command, home);
+            text = await host.readCommandOutput(s.command, home, {
+              ...(options.signal ? { signal: options.signal } : {}),
+              ...(options.killGraceMs === undefined ? {} : { killGraceMs: options.killGraceMs }),
+              onWarning: (message) =>
+                report({ ...s.at, severity: 'warning', message: `cmdin=${s.command}: ${message}` }),
+            });
           } catch (e) {
+            if (aborted()) return;
             error(`cmdin=${s.command}: ${e instanceof Error ? e.message : String(e)}`);
             break;
           }
-          await read({ name: `${s.at.file}:${s.at.line}: cmdin`, text }, depth + 1);
+          yield* read({ name: `${s.at.file}:${s.at.line}: cmdin`, text }, depth + 1);
           break;
         }
         case 'job': {
-          const { name, okHours, notOkHours, args } = s.line;
+          const { name, okHours, notOkHours, argsText } = s.line;
           const earlier = first.get(name.id);
           if (earlier) {
-            diagnostics.push({
+            report({
               ...s.at,
-              severity: 'warning',
+              severity: 'info',
               message: `duplicate job ${name.id} ignored (first at ${earlier.file}:${earlier.line})`,
             });
             break;
           }
           first.set(name.id, s.at);
-          const command = mirrorCommand(mirror, name, [...args, ...(options.extraArgs ?? [])]);
+          const command = mirrorCommand(mirror, name, options.extraArgs ?? [], argsText);
           const job: MirrorJob = {
             id: name.id,
             site: name.site,
@@ -144,23 +186,56 @@ export async function loadConfig(
             cwd: home,
             okHours,
             notOkHours,
-            retryAfterSuccess: okHours * hourMs,
-            retryAfterFailure: notOkHours * hourMs,
+            retryAfterSuccess: ms(okHours),
+            retryAfterFailure: ms(notOkHours),
             at: s.at,
           };
-          jobs.push(job);
-          steps.push({ kind: 'job', job });
+          yield skips.has(name.id) ? { kind: 'job', job, skip: true } : { kind: 'job', job };
           break;
         }
       }
     }
-  };
+    reportUpTo(Number.POSITIVE_INFINITY);
+  }
 
-  for (const source of sources) await read(source, 0);
+  for (const source of sources) {
+    if (stopped || aborted()) return;
+    yield* read(source, 0);
+  }
+}
+
+/**
+ * Reads mm configuration whole, without running anything (`cmd=` commands are not run; `cmdin=` commands are):
+ * for status tables, dry runs and tests. See {@link readConfig} for the statements.
+ * @example
+ * const plan = await loadConfig([{ name: 'mm.conf', text }], nodeConfigHost, { home: process.cwd() });
+ * if (plan.hasErrors) for (const d of plan.diagnostics) console.error(formatDiagnostic(d));
+ */
+export async function loadConfig(
+  sources: readonly ConfigSource[],
+  host: ConfigHost,
+  options: LoadConfigOptions,
+): Promise<MirrorPlan> {
+  const diagnostics: Diagnostic[] = [];
+  const steps: Step[] = [];
+  const jobs: MirrorJob[] = [];
+  const homes = new Set<string>([options.home]);
+  const skip = new Set<string>();
+  for await (const step of readConfig(sources, host, {
+    ...options,
+    onDiagnostic: (d) => diagnostics.push(d),
+  })) {
+    steps.push(step);
+    if (step.kind === 'job') {
+      jobs.push(step.job as MirrorJob);
+      homes.add((step.job as MirrorJob).cwd);
+      if (step.skip) skip.add(step.job.id);
+    }
+  }
   return {
     steps,
     jobs,
-    skip,
+    skip: [...skip],
     homes: [...homes],
     diagnostics,
     hasErrors: diagnostics.some((d) => d.severity === 'error'),

@@ -31,8 +31,11 @@ export interface SchedulerOptions {
   readonly timers?: Timers;
   /** Ignore retry timers (mm `-t`); locks are still obeyed. @default false */
   readonly ignoreTimers?: boolean;
-  /** Run only these job ids (mm `-o`); the others are skipped as `not-selected`. */
-  readonly only?: readonly string[];
+  /**
+   * Run only these job ids, or the jobs whose id the regular expression matches (mm `-oPATTERN`); the others are
+   * skipped as `not-selected`.
+   */
+  readonly only?: readonly string[] | RegExp;
   /** Never run these job ids (mm `skip=`). */
   readonly skip?: readonly string[];
   /** Start nothing: report for each job whether it would run, and why not (`would-run` and `skipped` events). */
@@ -63,9 +66,13 @@ export interface JobVerdict {
 }
 
 type Entry = Step | Job;
+/** A plan: steps (or jobs) in order, given at once or as they are read (mm reads its configuration as it runs). */
+type Entries = Iterable<Entry> | AsyncIterable<Entry>;
 const stepOf = (entry: Entry): Step => ('kind' in entry ? entry : { kind: 'job', job: entry });
 
-const when = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const LAST_DATE = 8.64e15;
+const when = (ms: number) =>
+  Math.abs(ms) > LAST_DATE ? 'never' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function holderText(holder: LockHolder | undefined): string {
   if (holder === undefined) return 'another run';
@@ -76,20 +83,37 @@ function holderText(holder: LockHolder | undefined): string {
 }
 
 interface Filters {
-  readonly only?: ReadonlySet<string>;
+  readonly only?: ReadonlySet<string> | RegExp;
   readonly skip: ReadonlySet<string>;
   readonly seen: Set<string>;
 }
 
-function filterVerdict(job: Job, filters: Filters): Omit<JobVerdict, 'job' | 'wouldRun'> | undefined {
+function filtersOf(options: Pick<SchedulerOptions, 'only' | 'skip'>): Filters {
+  const { only } = options;
+  return {
+    ...(only === undefined ? {} : { only: only instanceof RegExp ? only : new Set(only) }),
+    skip: new Set(options.skip),
+    seen: new Set(),
+  };
+}
+
+function filterVerdict(
+  step: Extract<Step, { kind: 'job' }>,
+  filters: Filters,
+): Omit<JobVerdict, 'job' | 'wouldRun'> | undefined {
+  const { job } = step;
   if (filters.seen.has(job.id)) {
     return { reason: 'duplicate', detail: `${job.id} came earlier in the plan; the first occurrence wins` };
   }
   filters.seen.add(job.id);
-  if (filters.only && !filters.only.has(job.id)) {
-    return { reason: 'not-selected', detail: `only ${[...filters.only].join(', ')} selected (-o)` };
+  const { only } = filters;
+  if (only instanceof RegExp) {
+    only.lastIndex = 0;
+    if (!only.test(job.id)) return { reason: 'not-selected', detail: `does not match -o ${only.source}` };
+  } else if (only && !only.has(job.id)) {
+    return { reason: 'not-selected', detail: `only ${[...only].join(', ')} selected (-o)` };
   }
-  if (filters.skip.has(job.id)) return { reason: 'skip', detail: `skip=${job.id}` };
+  if (step.skip || filters.skip.has(job.id)) return { reason: 'skip', detail: `skip=${job.id}` };
   return undefined;
 }
 
@@ -98,14 +122,18 @@ function timerVerdict(
   record: StatusRecord | undefined,
   now: number,
 ): Omit<JobVerdict, 'job' | 'wouldRun'> | undefined {
-  const next = nextEligibleAt(job, record);
+  const next = nextEligibleAt(job, record, now);
   if (next <= now) return undefined;
   const last = record?.lastOk === true ? 'succeeded' : 'failed';
+  const ended = record?.lastEnded !== undefined && record.lastEnded >= (record.lastStarted ?? 0);
+  const at = (ended ? record?.lastEnded : record?.lastStarted) ?? 0;
+  const again =
+    next > LAST_DATE ? 'not again within any time that matters' : `eligible again at ${when(next)}`;
   return {
     reason: 'timer',
     nextEligible: next,
     record,
-    detail: `last run ${last} at ${when(record?.lastStarted ?? 0)}; eligible again at ${when(next)} (-t ignores timers)`,
+    detail: `last run ${last}, ${ended ? 'ended' : 'started'} at ${when(at)}; ${again} (-t ignores timers)`,
   };
 }
 
@@ -115,23 +143,19 @@ function timerVerdict(
  * for (const v of await explain(plan.steps, { store, locks })) console.log(v.job.id, v.wouldRun, v.detail);
  */
 export async function explain(
-  entries: readonly Entry[],
+  entries: Entries,
   options: Omit<SchedulerOptions, 'dryRun' | 'onEvent' | 'executor'> = {},
 ): Promise<JobVerdict[]> {
   const store = options.store ?? createMemoryStatusStore();
   const locks = options.locks ?? createMemoryLocks();
   const now = (options.clock ?? systemClock).now();
-  const filters: Filters = {
-    ...(options.only ? { only: new Set(options.only) } : {}),
-    skip: new Set(options.skip),
-    seen: new Set(),
-  };
+  const filters = filtersOf(options);
   const verdicts: JobVerdict[] = [];
-  for (const entry of entries) {
+  for await (const entry of entries) {
     const step = stepOf(entry);
     if (step.kind !== 'job') continue;
     const { job } = step;
-    const filtered = filterVerdict(job, filters);
+    const filtered = filterVerdict(step, filters);
     if (filtered) {
       verdicts.push({ job, wouldRun: false, ...filtered });
       continue;
@@ -188,7 +212,7 @@ function startFunction(job: Job, run: NonNullable<Job['run']>): RunningProcess {
  * for await (const e of run) if (e.type === 'finished') console.log(e.job.id, e.exitCode);
  * const { failed } = await run.summary;
  */
-export function runJobs(entries: readonly Entry[], options: SchedulerOptions = {}): JobRun {
+export function runJobs(entries: Entries, options: SchedulerOptions = {}): JobRun {
   const channel = new EventChannel<SchedulerEvent>();
   const summary = Promise.resolve().then(() => new Run(entries, options, channel).execute());
   summary.then(
@@ -227,7 +251,7 @@ class Run {
   #barriersFailed = 0;
 
   constructor(
-    readonly entries: readonly Entry[],
+    readonly entries: Entries,
     readonly options: SchedulerOptions,
     readonly channel: EventChannel<SchedulerEvent>,
   ) {
@@ -236,11 +260,7 @@ class Run {
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     this.#limit = options.max ?? 6;
-    this.#filters = {
-      ...(options.only ? { only: new Set(options.only) } : {}),
-      skip: new Set(options.skip),
-      seen: new Set(),
-    };
+    this.#filters = filtersOf(options);
   }
 
   get #aborted(): boolean {
@@ -269,11 +289,12 @@ class Run {
     try {
       if (this.options.dryRun) await this.#dryRun();
       else {
-        for (const entry of this.entries) {
+        // One step at a time: a plan read as it runs sees the effect of the steps before it.
+        for await (const entry of this.entries) {
           const step = stepOf(entry);
           if (step.kind === 'max') this.#limit = step.max;
           else if (step.kind === 'barrier') await this.#barrier(step.job);
-          else await this.#job(step.job);
+          else await this.#job(step);
         }
       }
       await this.#settle();
@@ -397,12 +418,13 @@ class Run {
     this.#emit({ type: 'error', job, message, at: this.#clock.now() });
   }
 
-  async #job(job: Job): Promise<void> {
+  async #job(step: Extract<Step, { kind: 'job' }>): Promise<void> {
+    const { job } = step;
     let slot = false;
     let lock: JobLock | undefined;
     try {
       await this.#prepare(
-        job,
+        step,
         (held) => {
           slot = held;
         },
@@ -418,13 +440,14 @@ class Run {
   }
 
   async #prepare(
-    job: Job,
+    step: Extract<Step, { kind: 'job' }>,
     onSlot: (held: boolean) => void,
     onLock: (lock: JobLock | undefined) => void,
   ): Promise<void> {
+    const { job } = step;
     this.#emit({ type: 'queued', job, at: this.#clock.now() });
     if (this.#aborted) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
-    const filtered = filterVerdict(job, this.#filters);
+    const filtered = filterVerdict(step, this.#filters);
     if (filtered) return this.#skip(job, filtered);
     // A cheap look at the timer first, so that a job that cannot run does not wait for a slot.
     if (!this.options.ignoreTimers) {
@@ -558,14 +581,15 @@ class Run {
       // (its lock is still held until then).
       processEnded();
       this.#flushIfIdle();
-      await startRecorded;
       const ended = this.#clock.now();
       const outcome = this.#outcome(job, result);
       if (outcome.ok) this.#succeeded += 1;
       else this.#failedJobs.push(job.id);
       counted = outcome.ok ? 'ok' : 'failed';
-      // Emitted as the process ends, so that started-but-not-finished jobs never outnumber the limit.
+      // Emitted as the process ends (before any status write that may fail): every job that ran gets its
+      // `finished`, and started-but-not-finished jobs never outnumber the limit.
       this.#emit({ type: 'finished', job, ...outcome, durationMs: ended - begun, at: ended });
+      await startRecorded;
       const endRecorded = this.#store.write(job, recordFinished(job, started, ended, outcome));
       this.#flushIfIdle();
       await endRecorded;

@@ -3,7 +3,7 @@ import type { StatusRecord } from './status-record.js';
 /** One line of mm.status: `site:package LAST_TRIED STATUS l|u PID`. */
 export interface StatusLine {
   readonly id: string;
-  /** Epoch seconds of the last start. */
+  /** Epoch seconds of the last start while it runs, of its end once it ended (as mm.pl writes it). */
   readonly lastTried: number;
   /** The wait status: exit code × 256 + signal number. */
   readonly status: number;
@@ -99,29 +99,31 @@ export function waitStatus(exitCode: number | null | undefined, signal: string |
   return ((exitCode ?? 0) & 0xff) * 256;
 }
 
-/** The mm.status line for a record. */
+/** The mm.status line for a record: LAST_TRIED is the start while running, the end once ended; PID stays. */
 export function statusLineOf(record: StatusRecord): StatusLine {
+  const ended = record.running === undefined && record.lastEnded !== undefined;
   return {
     id: record.id,
-    lastTried: Math.floor((record.lastStarted ?? 0) / 1000),
+    lastTried: Math.floor(((ended ? record.lastEnded : record.lastStarted) ?? 0) / 1000),
     status:
       record.lastOk === false && !record.lastSignal && !record.lastExitCode
         ? 256
         : waitStatus(record.lastExitCode, record.lastSignal),
     locked: record.running !== undefined,
-    pid: record.running?.pid ?? 0,
+    pid: record.running?.pid ?? record.lastPid ?? 0,
   };
 }
 
 /** A record recovered from an mm.status line alone (written by the original mm, or without the JSON file). */
 export function recordOfStatusLine(line: StatusLine): StatusRecord {
-  const started = line.lastTried * 1000;
+  const tried = line.lastTried * 1000;
   const ok = line.status === 0;
   return {
     id: line.id,
-    lastStarted: started,
-    // The original did not record the end; an unlocked line means the run ended.
-    ...(line.locked ? { running: { pid: line.pid, since: started } } : { lastEnded: started, lastOk: ok }),
+    // A locked line has the start; an unlocked one the end (the start is unknown: taken as the same time).
+    lastStarted: tried,
+    ...(line.pid > 0 ? { lastPid: line.pid } : {}),
+    ...(line.locked ? { running: { pid: line.pid, since: tried } } : { lastEnded: tried, lastOk: ok }),
     consecutiveFailures: ok ? 0 : 1,
   };
 }

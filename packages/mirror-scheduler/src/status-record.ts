@@ -6,10 +6,15 @@ import type { Job } from './job.js';
  */
 export interface StatusRecord {
   readonly id: string;
-  /** When the last run started (mm.status: LAST_TRIED). */
+  /** When the last run started (mm.status: LAST_TRIED while it runs). */
   readonly lastStarted?: number;
-  /** When the last run ended; earlier than `lastStarted` while running or if its mm was killed. */
+  /**
+   * When the last run ended (mm.status: LAST_TRIED once it ended, as mm.pl writes it); earlier than
+   * `lastStarted` while running or if its mm was killed.
+   */
   readonly lastEnded?: number;
+  /** The pid of the last run's process (mm.status keeps it after the run, as mm.pl does). */
+  readonly lastPid?: number;
   readonly lastExitCode?: number | null;
   readonly lastSignal?: string | null;
   /** Whether the last finished run succeeded. */
@@ -28,20 +33,26 @@ export function interrupted(record: StatusRecord): boolean {
 }
 
 /**
- * When `job` may run again given its record: the last start plus `retryAfterSuccess` after a success, plus
- * `retryAfterFailure` (stretched by the job's backoff) after a failure or an interrupted run.
+ * When `job` may run again given its record: the end of the last run plus `retryAfterSuccess` after a success,
+ * plus `retryAfterFailure` (stretched by the job's backoff) after a failure; an interrupted run (no end recorded)
+ * counts from its start, as a failure. Given `now`, a last run recorded in the future (the clock was stepped back)
+ * does not hold the job back: its time cannot be trusted, and waiting for it could last far longer than the
+ * interval. `Infinity` means never.
  * @example
- * nextEligibleAt({ id: 'a:b', retryAfterSuccess: 10 }, { id: 'a:b', lastStarted: 100, lastEnded: 105, lastOk: true, consecutiveFailures: 0 }); // 110
+ * nextEligibleAt({ id: 'a:b', retryAfterSuccess: 10 }, { id: 'a:b', lastStarted: 100, lastEnded: 105, lastOk: true, consecutiveFailures: 0 }); // 115
  */
-export function nextEligibleAt(job: Job, record: StatusRecord | undefined): number {
+export function nextEligibleAt(job: Job, record: StatusRecord | undefined, now?: number): number {
   if (record?.lastStarted === undefined) return Number.NEGATIVE_INFINITY;
-  const failed = interrupted(record) || record.lastOk !== true;
-  if (!failed) return record.lastStarted + (job.retryAfterSuccess ?? 0);
-  const base = job.retryAfterFailure ?? 0;
+  const cut = interrupted(record);
+  const base = cut ? record.lastStarted : (record.lastEnded ?? record.lastStarted);
+  if (now !== undefined && base > now) return Number.NEGATIVE_INFINITY;
+  const failed = cut || record.lastOk !== true;
+  if (!failed) return base + (job.retryAfterSuccess ?? 0);
+  const wait = job.retryAfterFailure ?? 0;
   const failures = Math.max(1, record.consecutiveFailures);
-  if (job.backoff === undefined || failures <= 1) return record.lastStarted + base;
-  const stretched = base * (job.backoff.factor ?? 2) ** (failures - 1);
-  return record.lastStarted + Math.min(stretched, job.backoff.max ?? Number.POSITIVE_INFINITY);
+  if (job.backoff === undefined || failures <= 1) return base + wait;
+  const stretched = wait * (job.backoff.factor ?? 2) ** (failures - 1);
+  return base + Math.min(stretched, job.backoff.max ?? Number.POSITIVE_INFINITY);
 }
 
 /** The record after a run started at `now` by process `pid`. */
@@ -60,6 +71,7 @@ export function recordStarted(
     id,
     lastStarted: now,
     consecutiveFailures: failures,
+    ...(pid === undefined ? {} : { lastPid: pid }),
     running: pid === undefined ? { since: now } : { pid, since: now },
   };
 }

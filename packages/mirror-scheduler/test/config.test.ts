@@ -29,7 +29,7 @@ describe('parseConfig', () => {
     expect(statements.map((s) => s.kind)).toEqual(['home', 'max', 'mirror', 'cmd', 'cmdin', 'skip', 'job']);
     expect(statements[6]).toMatchObject({
       kind: 'job',
-      line: { name: { site: 'ftp.x.org', package: 'gnu' }, okHours: 8, notOkHours: 2, args: ['-v', '-gfoo'] },
+      line: { name: { site: 'ftp.x.org', package: 'gnu' }, okHours: 8, notOkHours: 2, argsText: '-v -gfoo' },
       at: { file: 'mm.conf', line: 9 },
     });
   });
@@ -37,7 +37,7 @@ describe('parseConfig', () => {
   it('splits the site at the LAST colon and keeps spaces in package names', () => {
     const { statements } = parseConfig('ftp.x.org:21:gnu tools  8  2\n', 'f');
     expect(statements[0]).toMatchObject({
-      line: { name: { site: 'ftp.x.org:21', package: 'gnu tools', pkg: 'gnu_tools' }, args: [] },
+      line: { name: { site: 'ftp.x.org:21', package: 'gnu tools', pkg: 'gnu_tools' }, argsText: '' },
     });
   });
 
@@ -49,7 +49,7 @@ describe('parseConfig', () => {
     expect(statements.map((s) => (s.kind === 'job' ? s.line.name.id : s.kind))).toEqual(['a:b', 'c:d']);
     expect(diagnostics.map(formatDiagnostic)).toEqual([
       'mm.conf:2: warning: unparsable line ignored: "this is not a job"',
-      'mm.conf:3: error: max=two: not a positive whole number',
+      'mm.conf:3: error: max=two: not a whole number',
     ]);
   });
 
@@ -85,7 +85,7 @@ describe('loadConfig', () => {
   });
 
   it('applies home=, mirror= and max= to what follows; cmd= becomes a barrier; cmdin= is read in place', async () => {
-    const text = 'a:1 1 2\nhome=/m\nmirror=echo $site\ncmdin=gen\ncmd=sync\nmax=2\nb:2 1 1 -x\n';
+    const text = 'a:1 1 2\nhome=/m\nmirror=echo $site $args\ncmdin=gen\ncmd=sync\nmax=2\nb:2 1 1 -x\n';
     const plan = await loadConfig([{ name: 'mm.conf', text }], host({ '/m gen': 'inc:1 3 4\n' }), {
       home: '/start',
       extraArgs: ['-n'],
@@ -104,29 +104,36 @@ describe('loadConfig', () => {
     expect(a.command).not.toBe(DEFAULT_MIRROR_COMMAND); // substituted
     expect(inc).toMatchObject({
       cwd: '/m',
-      command: 'echo "$MM_SITE"',
+      command: 'echo "$MM_SITE" "$@"',
       at: { file: 'mm.conf:4: cmdin', line: 1 },
     });
-    expect(b).toMatchObject({ args: ['-x', '-n'], env: { MM_SITE: 'b', MM_PACKAGE: '2', MM_PKG: '2' } });
+    expect(b).toMatchObject({
+      command: 'echo "$MM_SITE" -x "$@"',
+      args: ['-n'],
+      env: { MM_SITE: 'b', MM_PACKAGE: '2', MM_PKG: '2' },
+    });
     expect(plan.homes).toEqual(['/start', '/m']);
   });
 
-  it('the first occurrence of a job wins; later ones are warned about', async () => {
+  it('the first occurrence of a job wins, as in mm.pl; later ones are mentioned (info, for --verbose)', async () => {
     const plan = await loadConfig([{ name: 'f', text: 'a:1 1 1\na:1 5 5\n' }], host(), { home: '/' });
     expect(plan.jobs).toHaveLength(1);
     expect(plan.diagnostics.map(formatDiagnostic)).toEqual([
-      'f:2: warning: duplicate job a:1 ignored (first at f:1)',
+      'f:2: info: duplicate job a:1 ignored (first at f:1)',
     ]);
   });
 
-  it('reports a missing home and a failing cmdin= as errors naming the line', async () => {
-    const plan = await loadConfig([{ name: 'f', text: 'x:1 1 1\nhome=missing\ncmdin=nope\n' }], host(), {
-      home: '/',
-    });
+  it('reports a failing cmdin= and a missing home as errors naming the line; mm.pl dies at the home=, so reading stops there', async () => {
+    const plan = await loadConfig(
+      [{ name: 'f', text: 'x:1 1 1\ncmdin=nope\nhome=missing\ny:1 1 1\n' }],
+      host(),
+      { home: '/' },
+    );
     expect(plan.hasErrors).toBe(true);
+    expect(plan.jobs.map((j) => j.id)).toEqual(['x:1']);
     expect(plan.diagnostics.map(formatDiagnostic)).toEqual([
-      'f:2: error: home=missing: no such directory: /missing',
-      'f:3: error: cmdin=nope: exited with status 127',
+      'f:2: error: cmdin=nope: exited with status 127',
+      'f:3: error: home=missing: no such directory: /missing; nothing after it is read',
     ]);
   });
 });

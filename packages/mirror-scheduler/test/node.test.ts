@@ -130,7 +130,7 @@ describe('shellExecutor', () => {
 describe('statusFileStore', () => {
   const job = (id: string) => ({ id, cwd: dir });
 
-  it('writes mm.status in the original line format and the full records to mm.status.json', async () => {
+  it('writes mm.status as mm.pl does (LAST_TRIED the start while running, the end once ended; the PID stays) and the full records to mm.status.json', async () => {
     const store = statusFileStore();
     const started = recordStarted(undefined, 'a:gnu tools', 1_700_000_000_500, 42);
     await store.write(job('a:gnu tools'), started);
@@ -141,7 +141,7 @@ describe('statusFileStore', () => {
       ok: false,
     });
     await store.write(job('a:gnu tools'), done);
-    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('a:gnu tools 1700000000 256 u 0\n');
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('a:gnu tools 1700000009 256 u 42\n');
     const json = JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8'));
     expect(json.jobs['a:gnu tools']).toMatchObject({
       lastEnded: 1_700_000_009_000,
@@ -181,7 +181,7 @@ describe('statusFileStore', () => {
       new Promise((resolve) => setTimeout(resolve, 4000, 'still waiting')),
     ]);
     expect(outcome).toBe('written');
-    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('f:1 5 0 u 0\n');
+    expect(await readFile(join(dir, 'mm.status'), 'utf8')).toBe('f:1 6 0 u 0\n');
   });
 
   it('a run ends without waiting out the batch window: the scheduler flushes once nothing runs', async () => {
@@ -223,7 +223,7 @@ describe('nodeConfigHost', () => {
     const plan = await loadConfig([{ name: 'c', text }], nodeConfigHost, { home: '/' });
     expect(plan.jobs.map((j) => [j.id, j.cwd])).toEqual([['x:y', join(dir, 'sub')]]);
     expect(plan.diagnostics.map((d) => `${d.line} ${d.message}`)).toEqual([
-      `4 home=nope: no such directory: ${join(dir, 'sub', 'nope')}`,
+      `4 home=nope: no such directory: ${join(dir, 'sub', 'nope')}; nothing after it is read`,
     ]);
   });
 });

@@ -38,4 +38,19 @@ describe('packageFileToJobLines (pkgs_to_mmin)', () => {
       'pk/s:3: warning: package p has no site= and is left out',
     ]);
   });
+
+  it('starts a new package at a package= line even without a blank line before it, and trims the name, as pkgs_to_mmin.pl does', () => {
+    const text = 'package=a\nsite=s\npackage=  b  \nsite=s\npackage = c\nsite=s\n';
+    expect(packageFileToJobLines(text, 'packages/nb', 'nb', 8, 8).lines).toEqual([
+      'nb:a 8 8',
+      'nb:b 8 8',
+      'nb:c 8 8',
+    ]);
+  });
+
+  it('fixes pkgs_to_mmin.pl: the last package of a file without a final newline, a skip= last in its package and package=defaults are never printed wrongly', () => {
+    expect(packageFileToJobLines('package=last\nsite=s', 'f', 'f', 8, 8).lines).toEqual(['f:last 8 8']);
+    const uk = 'package=defaults\nsite=ftp.uk.org\n\npackage=gnu\n\npackage=old\nskip=gone';
+    expect(packageFileToJobLines(uk, 'uk', 'uk', 8, 8).lines).toEqual(['uk:gnu 8 8']);
+  });
 });

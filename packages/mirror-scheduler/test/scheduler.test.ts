@@ -291,7 +291,7 @@ describe('runJobs', () => {
 
 describe('explain (dry run: why is this job not running)', () => {
   it('says for each job whether it would run, and why not', async () => {
-    const clock = manualClock(0);
+    const clock = manualClock(1);
     const store = createMemoryStatusStore([
       { id: 'late:x', lastStarted: 0, lastEnded: 1, lastOk: true, consecutiveFailures: 0 },
     ]);

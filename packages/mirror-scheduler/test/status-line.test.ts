@@ -30,12 +30,12 @@ describe('mm.status lines', () => {
     expect(formatStatusFile(merged)).toBe('a:1 1 0 u 0\nGARBAGE\nb:2 9 256 u 0\nc:3 3 0 u 0\n');
   });
 
-  it('writes the wait status: exit code × 256, or the signal number, and l PID while running', () => {
+  it('writes the wait status (exit code × 256, or the signal number), l PID while running, then the end time and the same PID, as mm.pl does', () => {
     const job = { id: 's:p' };
     const started = recordStarted(undefined, 's:p', 5_000, 77);
     expect(statusLineOf(started)).toEqual({ id: 's:p', lastTried: 5, status: 0, locked: true, pid: 77 });
     const failed = recordFinished(job, started, 6_000, { exitCode: 3, signal: null, ok: false });
-    expect(statusLineOf(failed)).toEqual({ id: 's:p', lastTried: 5, status: 768, locked: false, pid: 0 });
+    expect(statusLineOf(failed)).toEqual({ id: 's:p', lastTried: 6, status: 768, locked: false, pid: 77 });
     const killed = recordFinished(job, started, 6_000, { exitCode: null, signal: 'SIGTERM', ok: false });
     expect(statusLineOf(killed).status).toBe(15);
   });

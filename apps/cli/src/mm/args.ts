@@ -2,8 +2,11 @@
 export interface MmArgs {
   /** `-t`: ignore the retry timers. */
   readonly ignoreTimers: boolean;
-  /** `-o site:package` / `-osite:package` (repeatable): run only these. */
-  readonly only: readonly string[];
+  /**
+   * `-oPATTERN` (or `-o PATTERN`): run only the jobs whose `site:package` the regular expression matches, as in
+   * mm.pl; the last `-o` wins.
+   */
+  readonly only: string | undefined;
   /** `-debug`, once per level. */
   readonly debug: number;
   /** `-s`: print each status change. */
@@ -15,6 +18,8 @@ export interface MmArgs {
   readonly status: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** `--verbose`: a log line on stdout for each job started, ended or skipped, and a summary line. */
+  readonly verbose: boolean;
   readonly dryRun: boolean;
   /** `--why site:package`: explain why that job would or would not run. */
   readonly why: string | undefined;
@@ -27,7 +32,15 @@ export interface MmArgs {
 export class UsageError extends Error {}
 
 const LONG_WITH_VALUE = new Set(['--why', '--grace']);
-const LONG = new Set(['--status', '--json', '--quiet', '--dry-run', '--help', ...LONG_WITH_VALUE]);
+const LONG = new Set([
+  '--status',
+  '--json',
+  '--quiet',
+  '--verbose',
+  '--dry-run',
+  '--help',
+  ...LONG_WITH_VALUE,
+]);
 
 /**
  * Parses mm's arguments. Single-dash flags mm does not know go to mirror (as in the original); mm's own options
@@ -37,7 +50,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
   let ignoreTimers = false;
   let debug = 0;
   let statusDebug = false;
-  const only: string[] = [];
+  let only: string | undefined;
   const mirrorArgs: string[] = [];
   const long = new Map<string, string>();
   let i = 0;
@@ -63,8 +76,8 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     } else if (arg === '-t') ignoreTimers = true;
     else if (arg === '-s') statusDebug = true;
     else if (arg === '-debug') debug += 1;
-    else if (arg === '-o') only.push(value('-o').trim());
-    else if (arg.startsWith('-o')) only.push(arg.slice(2).trim());
+    else if (arg === '-o') only = value('-o');
+    else if (arg.startsWith('-o')) only = arg.slice(2);
     else mirrorArgs.push(arg);
   }
   const grace = long.has('--grace') ? Number(long.get('--grace')) : 10;
@@ -80,6 +93,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     status: long.has('--status'),
     json: long.has('--json'),
     quiet: long.has('--quiet'),
+    verbose: long.has('--verbose'),
     dryRun: long.has('--dry-run'),
     why: long.get('--why'),
     graceSeconds: grace,
@@ -87,13 +101,14 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
   };
 }
 
-export const MM_USAGE = `Usage: mm [-t] [-o site:package]... [-debug]... [-s] [mirror-flags...] [config-file...]
+export const MM_USAGE = `Usage: mm [-t] [-oPATTERN] [-debug]... [-s] [--verbose] [mirror-flags...] [config-file...]
        mm --status [--json] [config-file...]
        mm --dry-run [--json] | --why site:package [flags] [config-file...]
 
 Runs the mirror jobs of the config files (standard input if none) in parallel.
   -t                  ignore the retry timers (locks still apply)
-  -o site:package     run only that job (repeatable; -osite:package works too)
+  -oPATTERN           run only the jobs whose site:package matches the regular expression
+                      (the last -o wins; -o PATTERN with a space works too)
   -debug              more debugging output (repeat for more)
   -s                  print each status change
   -anything-else      passed to mirror in $args
@@ -101,7 +116,9 @@ Runs the mirror jobs of the config files (standard input if none) in parallel.
   --json              with --status or --dry-run: print JSON for machines
   --dry-run           run nothing; say for each job whether it would run, and why not
   --why site:package  say why that job would or would not run now
-  --quiet             plain log lines, no live view on a terminal
+  --verbose           a line on stdout for each job started, ended or skipped, and a summary
+                      (mm's own options are long: -v and the like go to mirror)
+  --quiet             no live view on a terminal: as quiet as under cron
   --grace SECONDS     wait between SIGTERM and SIGKILL when stopping jobs (default 10)
 
 Exit status: 0 every job that ran succeeded, 1 a job (or cmd=) failed or mm was stopped, 2 configuration error.

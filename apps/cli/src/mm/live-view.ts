@@ -41,17 +41,24 @@ export class LiveView {
   #drawn = 0;
   readonly #timer: ReturnType<typeof setInterval>;
 
+  readonly #countQueued: boolean;
+
+  /** `totalJobs`: the jobs known in advance; 0 counts each job as it is queued. */
   constructor(
     totalJobs: number,
     readonly out: NodeJS.WriteStream,
   ) {
     this.#queued = totalJobs;
+    this.#countQueued = totalJobs === 0;
     this.#timer = setInterval(() => this.#draw(), 250);
     this.#timer.unref();
   }
 
   event(e: SchedulerEvent): void {
-    if (e.type === 'started') {
+    if (e.type === 'queued') {
+      // A plan read as it runs: each job is counted as it is reached.
+      if (this.#countQueued) this.#queued += 1;
+    } else if (e.type === 'started') {
       this.#started.add(e.job.id);
       this.#running.set(e.job.id, e.at);
       this.#queued -= 1;
@@ -78,6 +85,13 @@ export class LiveView {
   #print(line: string): void {
     this.#clear();
     this.out.write(`${line}\n`);
+  }
+
+  /** Writes a line (a warning, to `stream`) above the block, then redraws the block. */
+  above(line: string, stream: NodeJS.WritableStream): void {
+    this.#clear();
+    stream.write(`${line}\n`);
+    this.#draw();
   }
 
   #clear(): void {

@@ -5,12 +5,16 @@ import {
   explain,
   formatDiagnostic,
   formatStatusFile,
+  type JobVerdict,
   loadConfig,
   type MirrorPlan,
   nodeConfigHost,
+  parseConfig,
   type RunSummary,
+  readConfig,
   runJobs,
   type SchedulerEvent,
+  type Step,
   shellExecutor,
   statusFileStore,
   statusLineOf,
@@ -84,13 +88,55 @@ async function printStatus(plan: MirrorPlan, args: MmArgs): Promise<number> {
   const store = statusFileStore({ fileLock: lockfileFileLock });
   const locks = lockfileJobLocks(process.cwd());
   const rows = [];
-  for (const job of plan.jobs) rows.push(statusRow(job, await store.read(job), await locks.holder(job)));
-  out(args.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatusTable(rows, Date.now()));
+  const now = Date.now();
+  try {
+    for (const job of plan.jobs)
+      rows.push(statusRow(job, await store.read(job), await locks.holder(job), now));
+  } catch (error) {
+    err(`mm: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+  out(args.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatusTable(rows, now));
   return 0;
 }
 
-async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
-  for (const home of plan.homes) await mkdir(join(home, 'logs'), { recursive: true });
+/** The original's warning for a job held back, or nothing for the skips it was silent about. */
+function heldBackLine(e: Extract<SchedulerEvent, { type: 'skipped' }>): string | undefined {
+  if (e.reason === 'timer') {
+    const next = e.nextEligible ?? Number.POSITIVE_INFINITY;
+    const togo = Math.round((next - e.at) / 1000);
+    return Number.isFinite(next) && togo < 1e21
+      ? `Not trying ${e.job.id}: ${togo} seconds to go`
+      : `Not trying ${e.job.id}: not again within any time that matters`;
+  }
+  if (e.reason === 'locked') {
+    // mm.pl names the mirror's pid (its status line's); the lock knows it as the adopted process.
+    const pid = e.holder?.pids?.[0] ?? e.holder?.pid;
+    return `Not trying ${e.job.id}: locked by ${pid ?? 'another run'}`;
+  }
+  return undefined;
+}
+
+/** Creates logs/ under each home as the first job there comes (the default command writes there). */
+async function* withLogDirs(steps: AsyncIterable<Step>): AsyncGenerator<Step, void, undefined> {
+  const made = new Set<string>();
+  for await (const step of steps) {
+    const home = step.kind === 'job' ? step.job.cwd : undefined;
+    if (home !== undefined && !made.has(home)) {
+      made.add(home);
+      await mkdir(join(home, 'logs'), { recursive: true }).catch(() => {});
+    }
+    yield step;
+  }
+}
+
+interface RunContext {
+  readonly sources: readonly ConfigSource[];
+  readonly only: RegExp | undefined;
+}
+
+async function run({ sources, only }: RunContext, args: MmArgs): Promise<number> {
+  const verbose = args.verbose || args.debug > 0;
   const store = statusFileStore({ fileLock: lockfileFileLock });
   if (args.statusDebug) {
     const write = store.write.bind(store);
@@ -101,49 +147,95 @@ async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
   }
   const controller = new AbortController();
   let stoppedBy: string | undefined;
+  let internal: unknown;
   const onSignal = (signal: NodeJS.Signals) => {
     stoppedBy ??= signal;
     err(`mm: ${signal}: stopping every job\n`);
     controller.abort();
   };
+  // An exception nobody caught must not leave mirrors running unrecorded: stop them, write their status, exit.
+  const onCrash = (error: unknown) => {
+    internal ??= error;
+    err(`mm: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    err('mm: stopping every job\n');
+    controller.abort();
+  };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
-  const live =
-    process.stdout.isTTY && !args.quiet && !args.dryRun
-      ? new LiveView(plan.jobs.length, process.stdout)
-      : undefined;
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  const live = process.stdout.isTTY && !args.quiet && !verbose ? new LiveView(0, process.stdout) : undefined;
+  const warn = (line: string) => (live ? live.above(line, process.stderr) : err(`${line}\n`));
+  let configErrors = false;
   try {
-    const jobRun = runJobs(plan.steps, {
+    const steps = readConfig(sources, nodeConfigHost, {
+      home: process.cwd(),
+      extraArgs: args.mirrorArgs,
+      signal: controller.signal,
+      killGraceMs: args.graceSeconds * 1000,
+      onDiagnostic: (d) => {
+        if (d.severity === 'error') configErrors = true;
+        if (d.severity !== 'info' || verbose) warn(`mm: ${formatDiagnostic(d)}`);
+      },
+    });
+    const jobRun = runJobs(withLogDirs(steps), {
       executor: shellExecutor(),
       store,
       locks: lockfileJobLocks(process.cwd()),
       ignoreTimers: args.ignoreTimers,
-      ...(args.only.length ? { only: args.only } : {}),
-      skip: plan.skip,
-      dryRun: args.dryRun,
+      ...(only ? { only } : {}),
       signal: controller.signal,
       killGraceMs: args.graceSeconds * 1000,
       onEvent: (e) => {
-        if (live && args.debug === 0) return live.event(e);
-        const line = logLine(e, args.debug);
-        if (line !== undefined) out(`mm: ${line}\n`);
+        if (args.debug > 1 && e.type === 'queued' && 'cwd' in e.job) {
+          err(`mm: plan: job ${e.job.id} in ${e.job.cwd}: ${e.job.command}\n`);
+        }
+        if (e.type === 'skipped') {
+          const held = heldBackLine(e);
+          if (held !== undefined) warn(held);
+        }
+        if (live) return live.event(e);
+        if (verbose) {
+          const line = logLine(e, args.debug);
+          if (line !== undefined) out(`mm: ${line}\n`);
+        } else if (e.type === 'finished' && !e.ok) {
+          err(`mm: ${e.job.id}: FAILED: ${describeEnd(e)}\n`);
+        } else if (e.type === 'error') {
+          err(`mm: ${e.job.id}: FAILED: ${e.message}\n`);
+        }
       },
     });
     const summary = await jobRun.summary;
     live?.stop();
-    if (!args.dryRun) out(summaryLine(summary));
+    if (verbose || live) out(summaryLine(summary));
+    if (internal !== undefined) return 70;
+    if (configErrors) return 2;
     return summary.failed > 0 || summary.barriersFailed > 0 || summary.aborted || stoppedBy ? 1 : 0;
   } finally {
     live?.stop();
     for (const s of signals) process.off(s, onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+}
+
+/** The `-o` pattern as a regular expression (Perl's and JavaScript's agree on everyday patterns). */
+function onlyPattern(pattern: string | undefined): RegExp | undefined {
+  if (pattern === undefined) return undefined;
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new UsageError(`-o ${pattern}: not a regular expression (${(error as Error).message})`);
   }
 }
 
 /** `mm`: Mirror Master. */
 export async function main(argv: readonly string[]): Promise<number> {
   let args: MmArgs;
+  let only: RegExp | undefined;
   try {
     args = parseMmArgs(argv);
+    only = onlyPattern(args.only);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     err(`mm: ${error.message}\n${MM_USAGE}`);
@@ -161,18 +253,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     err(`mm: cannot read ${e.path ?? 'the configuration'}: ${e.code ?? e.message}\n`);
     return 2;
   }
-  const plan = await loadConfig(sources, nodeConfigHost, { home: process.cwd(), extraArgs: args.mirrorArgs });
-  for (const d of plan.diagnostics) err(`mm: ${formatDiagnostic(d)}\n`);
-  if (plan.hasErrors) {
+  // What the files themselves get wrong is refused before anything runs; what only running shows (a home= that a
+  // cmd= was to create, a cmdin= command's output) is found when it is reached, as mm.pl finds it.
+  const written = sources.flatMap((source) => parseConfig(source.text, source.name).diagnostics);
+  if (written.some((d) => d.severity === 'error')) {
+    for (const d of written) if (d.severity !== 'info') err(`mm: ${formatDiagnostic(d)}\n`);
     err('mm: configuration errors: nothing was run\n');
     return 2;
   }
-  const known = new Set(plan.jobs.map((j) => j.id));
-  const unknown = [...args.only, ...(args.why === undefined ? [] : [args.why])].filter(
-    (id) => !known.has(id),
-  );
-  if (unknown.length) {
-    err(`mm: no such job in the configuration: ${unknown.join(', ')}\n`);
+  if (!args.status && !args.dryRun && args.why === undefined) return run({ sources, only }, args);
+
+  const plan = await loadConfig(sources, nodeConfigHost, { home: process.cwd(), extraArgs: args.mirrorArgs });
+  for (const d of plan.diagnostics) {
+    if (d.severity !== 'info' || args.verbose) err(`mm: ${formatDiagnostic(d)}\n`);
+  }
+  if (plan.hasErrors) {
+    err('mm: configuration errors\n');
+    return 2;
+  }
+  if (args.why !== undefined && !plan.jobs.some((j) => j.id === args.why)) {
+    err(`mm: no such job in the configuration: ${args.why}\n`);
     return 2;
   }
   if (args.debug > 1) {
@@ -183,24 +283,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (args.status) return printStatus(plan, args);
-  if (args.why !== undefined || (args.dryRun && args.json)) {
-    const verdicts = await explain(plan.steps, {
+  let verdicts: JobVerdict[];
+  try {
+    verdicts = await explain(plan.steps, {
       store: statusFileStore({ fileLock: lockfileFileLock }),
       locks: lockfileJobLocks(process.cwd()),
       ignoreTimers: args.ignoreTimers,
-      only: args.why === undefined ? (args.only.length ? args.only : undefined) : [args.why],
-      skip: plan.skip,
-    }).then((all) => all.filter((v) => args.why === undefined || v.job.id === args.why));
-    if (args.json) {
-      const rows = verdicts.map((v) => ({
-        id: v.job.id,
-        wouldRun: v.wouldRun,
-        reason: v.reason ?? null,
-        detail: v.detail,
-      }));
-      out(`${JSON.stringify(rows, null, 2)}\n`);
-    } else out(formatVerdicts(verdicts));
-    return 0;
+      ...(args.why === undefined ? (only ? { only } : {}) : { only: [args.why] }),
+    });
+  } catch (error) {
+    err(`mm: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
   }
-  return run(plan, args);
+  verdicts = verdicts.filter((v) => args.why === undefined || v.job.id === args.why);
+  if (args.json) {
+    const rows = verdicts.map((v) => ({
+      id: v.job.id,
+      wouldRun: v.wouldRun,
+      reason: v.reason ?? null,
+      detail: v.detail,
+    }));
+    out(`${JSON.stringify(rows, null, 2)}\n`);
+  } else out(formatVerdicts(verdicts));
+  return 0;
 }

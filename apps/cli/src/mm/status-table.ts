@@ -16,19 +16,23 @@ export interface StatusRow {
   readonly lockedBy: LockHolder | null;
 }
 
+// Beyond the last date a Date can hold (retry hours like 9999999999, meant as "never"), there is no date to print.
 const iso = (ms: number | undefined) =>
-  ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15
+    ? null
+    : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function statusRow(
   job: MirrorJob,
   record: StatusRecord | undefined,
   holder: LockHolder | undefined,
+  now = Date.now(),
 ): StatusRow {
   let lastResult: StatusRow['lastResult'] = 'never';
   if (holder) lastResult = 'running';
   else if (record?.lastStarted !== undefined)
     lastResult = interrupted(record) ? 'interrupted' : record.lastOk ? 'ok' : 'failed';
-  const next = nextEligibleAt(job, record);
+  const next = nextEligibleAt(job, record, now);
   return {
     id: job.id,
     home: job.cwd,
@@ -39,7 +43,7 @@ export function statusRow(
     lastEnded: iso(record?.lastEnded),
     lastDurationMs: record?.lastDurationMs ?? null,
     consecutiveFailures: record?.consecutiveFailures ?? 0,
-    nextEligible: Number.isFinite(next) ? iso(next) : 'now',
+    nextEligible: next <= now ? 'now' : (iso(next) ?? 'never'),
     lockedBy: holder ?? null,
   };
 }
@@ -59,7 +63,8 @@ function holderText(holder: LockHolder | null): string {
 /** The table `mm --status` prints: aligned columns, one job per line. */
 export function formatStatusTable(rows: readonly StatusRow[], now: number): string {
   const nextText = (row: StatusRow) =>
-    row.nextEligible === 'now' || (row.nextEligible !== null && Date.parse(row.nextEligible) <= now)
+    row.nextEligible === 'now' ||
+    (row.nextEligible !== null && row.nextEligible !== 'never' && Date.parse(row.nextEligible) <= now)
       ? 'now'
       : (row.nextEligible ?? '-');
   const table = [

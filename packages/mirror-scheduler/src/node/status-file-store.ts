@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from '../job.js';
 import type { StatusStore } from '../ports.js';
@@ -82,12 +82,30 @@ function inProcessLock(): FileLock {
   };
 }
 
-async function readText(path: string): Promise<string> {
+const REASONS: Readonly<Record<string, string>> = {
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of its path is not a directory',
+};
+
+/** A status file's text ('' if it does not exist yet, when its home does); a message naming it otherwise. */
+async function readText(path: string, home: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'ENOENT') {
+      // Refused before any job starts: its status could never be written.
+      if (
+        !(await stat(home)
+          .then((s) => s.isDirectory())
+          .catch(() => false))
+      )
+        throw new Error(`cannot use ${path}: no such directory: ${home}`);
+      return '';
+    }
+    throw new Error(`cannot read ${path}: ${REASONS[code] ?? (error as Error).message}`);
   }
 }
 
@@ -109,7 +127,8 @@ async function replaceFile(path: string, text: string): Promise<void> {
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => {});
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new Error(`cannot write ${path}: ${REASONS[code] ?? (error as Error).message}`);
   }
 }
 
@@ -139,7 +158,7 @@ function combine(
   for (const entry of entries) {
     if (entry.kind !== 'job' || out.has(entry.line.id)) continue;
     const rich = detailed.get(entry.line.id)?.record;
-    const sameRun = rich !== undefined && Math.floor((rich.lastStarted ?? 0) / 1000) === entry.line.lastTried;
+    const sameRun = rich !== undefined && statusLineOf(rich).lastTried === entry.line.lastTried;
     out.set(entry.line.id, sameRun ? rich : recordOfStatusLine(entry.line));
   }
   return out;
@@ -181,8 +200,8 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
     if (state.writing && state.snapshot) return state.snapshot;
     const sig = signatures(home);
     if (settled() || state.snapshot?.signature === sig) return state.snapshot!;
-    const statusText = await readText(join(home, STATUS_FILE));
-    const recordsText = await readText(join(home, STATUS_RECORDS_FILE));
+    const statusText = await readText(join(home, STATUS_FILE), home);
+    const recordsText = await readText(join(home, STATUS_RECORDS_FILE), home);
     if (settled()) return state.snapshot!;
     const entries = parseStatusFile(statusText);
     const detailed = parseRecords(recordsText);
