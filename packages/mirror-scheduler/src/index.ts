@@ -7,9 +7,18 @@ export {
   type SourcePosition,
 } from './diagnostic.js';
 export type { RunSummary, SchedulerEvent, SkipReason } from './events.js';
+export {
+  formatCompactedJournal,
+  formatJournalRun,
+  type JournalHeader,
+  type JournalJob,
+  type ParsedJournal,
+  parseJournal,
+} from './history-journal.js';
 export type { Backoff, Job, JobContext, Step } from './job.js';
 export { type JobName, parseJobName } from './job-name.js';
 export { createMemoryLocks, createMemoryStatusStore, systemClock, systemTimers } from './memory-ports.js';
+export { formatMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export { DEFAULT_MIRROR_COMMAND, mirrorCommand, type ShellCommand } from './mirror-command.js';
 export { type MirrorPackage, packageFileToJobLines, parsePackageFile } from './package-file.js';
 export {
@@ -35,6 +44,22 @@ export type {
   StatusStore,
   Timers,
 } from './ports.js';
+export {
+  addToTotals,
+  createMemoryRunHistory,
+  DURATION_BUCKETS_SECONDS,
+  emptyTotals,
+  type JobHistory,
+  mergeTotals,
+  RUN_RESULTS,
+  type RunEntry,
+  type RunHistoryRecorder,
+  type RunHistoryStore,
+  type RunResult,
+  type RunTotals,
+  runEntryOf,
+  runHistoryRecorder,
+} from './run-history.js';
 export { explain, type JobRun, type JobVerdict, runJobs, type SchedulerOptions } from './scheduler.js';
 export {
   formatStatusFile,
@@ -46,6 +71,7 @@ export {
   statusLineOf,
   waitStatus,
 } from './status-line.js';
+export { renderStatusPage, type StatusPageOptions } from './status-page.js';
 export {
   interrupted,
   nextEligibleAt,
@@ -53,3 +79,14 @@ export {
   recordStarted,
   type StatusRecord,
 } from './status-record.js';
+export {
+  type Freshness,
+  JOB_STATES,
+  type JobState,
+  type JobStatus,
+  type LastAttempt,
+  type StatusSnapshot,
+  type StatusSnapshotOptions,
+  statusSnapshot,
+} from './status-snapshot.js';
+export { type TunasyncJob, tunasyncJobs } from './tunasync-jobs.js';

@@ -19,6 +19,8 @@ export interface StatusRecord {
   readonly lastSignal?: string | null;
   /** Whether the last finished run succeeded. */
   readonly lastOk?: boolean;
+  /** When the last successful run ended (kept through later failures: a mirror's "last update"). */
+  readonly lastSucceeded?: number;
   readonly lastDurationMs?: number;
   readonly consecutiveFailures: number;
   /** When the job may run again, as computed when the last run ended. */
@@ -92,6 +94,7 @@ export function recordFinished(
     lastOk: result.ok,
     lastDurationMs: now - (started.lastStarted ?? now),
     consecutiveFailures: result.ok ? 0 : started.consecutiveFailures + 1,
+    ...(result.ok ? { lastSucceeded: now } : {}),
   };
   return { ...record, nextEligible: nextEligibleAt(job, record) };
 }

@@ -1,5 +1,11 @@
 export * from '../index.js';
 export { nodeConfigHost } from './config-host.js';
+export {
+  HISTORY_FILE,
+  type HistoryFileStore,
+  type HistoryFileStoreOptions,
+  historyFileStore,
+} from './history-file-store.js';
 export { type ShellExecutorOptions, shellExecutor } from './shell-executor.js';
 export {
   type FileLock,

@@ -1,0 +1,197 @@
+import {
+  addToTotals,
+  emptyTotals,
+  type JobHistory,
+  mergeTotals,
+  RUN_RESULTS,
+  type RunEntry,
+  type RunResult,
+  type RunTotals,
+} from './run-history.js';
+
+/** The first line of a history journal: its format, and the size it had after its last compaction. */
+export interface JournalHeader {
+  readonly format: 'mm.history/1';
+  /** Bytes of the journal right after it was last compacted: it is compacted again once it doubles. */
+  readonly compactedBytes: number;
+}
+
+/** A job's history as a journal holds it: its kept runs, its totals, and the totals of the runs folded away. */
+export interface JournalJob extends JobHistory {
+  readonly folded: RunTotals;
+}
+
+/** A history journal read back: every job's kept runs and totals, and how many lines were unreadable. */
+export interface ParsedJournal {
+  readonly header?: JournalHeader;
+  readonly jobs: ReadonlyMap<string, JournalJob>;
+  /** Lines that were not valid journal lines (a torn last write after a crash, or damage): skipped. */
+  readonly damaged: number;
+}
+
+const RESULTS = new Set<string>(RUN_RESULTS);
+
+/**
+ * One journal line for a run of job `id` (with its newline): `{"job":"site:pkg","start":…,"end":…,"result":…}`.
+ * @example
+ * formatJournalRun('a:b', { start: 1000, end: 2000, result: 'ok', exitCode: 0 });
+ * // '{"job":"a:b","start":1000,"end":2000,"result":"ok","exit":0}\n'
+ */
+export function formatJournalRun(id: string, entry: RunEntry): string {
+  const line: Record<string, unknown> = { job: id, start: entry.start, end: entry.end, result: entry.result };
+  if (entry.exitCode !== undefined && entry.exitCode !== null) line.exit = entry.exitCode;
+  if (entry.signal) line.signal = entry.signal;
+  if (entry.why !== undefined) line.why = entry.why;
+  return `${JSON.stringify(line)}\n`;
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+
+function entryOf(o: Record<string, unknown>): RunEntry | undefined {
+  const { start, end, result } = o;
+  if (!isCount(start) || !isCount(end) || typeof result !== 'string' || !RESULTS.has(result))
+    return undefined;
+  return {
+    start,
+    end,
+    result: result as RunResult,
+    ...(typeof o.exit === 'number' ? { exitCode: o.exit } : {}),
+    ...(typeof o.signal === 'string' ? { signal: o.signal } : {}),
+    ...(typeof o.why === 'string' ? { why: o.why } : {}),
+  };
+}
+
+function totalsOf(o: unknown): RunTotals | undefined {
+  if (typeof o !== 'object' || o === null) return undefined;
+  const t = o as Record<string, unknown>;
+  const byResult = t.byResult as Record<string, unknown> | undefined;
+  const empty = emptyTotals();
+  if (typeof byResult !== 'object' || byResult === null || !Array.isArray(t.buckets)) return undefined;
+  if (t.buckets.length !== empty.buckets.length || !t.buckets.every(isCount)) return undefined;
+  if (!isCount(t.durationSumSeconds) || !isCount(t.durationCount)) return undefined;
+  const counts = { ...empty.byResult };
+  for (const r of RUN_RESULTS) {
+    const n = byResult[r] ?? 0;
+    if (!isCount(n)) return undefined;
+    counts[r] = n;
+  }
+  return {
+    byResult: counts,
+    buckets: t.buckets as number[],
+    durationSumSeconds: t.durationSumSeconds,
+    durationCount: t.durationCount,
+  };
+}
+
+interface Building {
+  runs: RunEntry[];
+  folded: RunTotals;
+}
+
+/**
+ * Reads a history journal: a header line, then `totals` lines (runs folded away by compaction) and run lines,
+ * oldest first. Keeps the last `keep` runs of each job; older ones are folded into its totals. Lines that do
+ * not parse are counted in `damaged` and skipped, so a torn last line (a crash mid-append) loses only itself.
+ * @example
+ * const { jobs, damaged } = parseJournal(text, 20);
+ * jobs.get('a:b')?.runs.at(-1)?.result; // 'ok'
+ */
+export function parseJournal(text: string, keep: number): ParsedJournal {
+  const building = new Map<string, Building>();
+  let header: JournalHeader | undefined;
+  let bad = 0;
+  const visit = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) throw new Error('not an object');
+    const o = value as Record<string, unknown>;
+    if (o.format === 'mm.history/1') {
+      if (!isCount(o.compactedBytes)) throw new Error('bad header');
+      header = { format: 'mm.history/1', compactedBytes: o.compactedBytes };
+      return;
+    }
+    if (typeof o.job !== 'string') throw new Error('no job');
+    let b = building.get(o.job);
+    if (!b) {
+      b = { runs: [], folded: emptyTotals() };
+      building.set(o.job, b);
+    }
+    if ('totals' in o) {
+      const totals = totalsOf(o.totals);
+      if (!totals) throw new Error('bad totals');
+      b.folded = mergeTotals(b.folded, totals);
+      return;
+    }
+    const entry = entryOf(o);
+    if (!entry) throw new Error('bad run');
+    b.runs.push(entry);
+    if (b.runs.length > keep * 2) fold(b, keep);
+  };
+  const lines = text.split('\n').filter((l) => l !== '');
+  // Fast path: the whole journal as one JSON array (one parse); a damaged line sends it line by line.
+  let values: unknown[] | undefined;
+  try {
+    values = JSON.parse(`[${lines.join(',')}]`) as unknown[];
+  } catch {
+    values = undefined;
+  }
+  const each = values ?? lines;
+  for (const item of each) {
+    try {
+      visit(values ? item : JSON.parse(item as string));
+    } catch {
+      bad += 1;
+    }
+  }
+  const jobs = new Map<string, JournalJob>();
+  for (const [id, b] of building) {
+    fold(b, keep);
+    jobs.set(id, { runs: b.runs, totals: b.runs.reduce(addToTotals, b.folded), folded: b.folded });
+  }
+  return { ...(header ? { header } : {}), jobs, damaged: bad };
+}
+
+function fold(b: Building, keep: number): void {
+  if (b.runs.length <= keep) return;
+  const dropped = b.runs.splice(0, b.runs.length - keep);
+  b.folded = dropped.reduce(addToTotals, b.folded);
+}
+
+/**
+ * A journal's compacted text: the header, then per job one `totals` line (if runs were folded away) and its
+ * kept runs. `compactedBytes` in the header is the length of the result (in UTF-8 bytes).
+ * @example
+ * const text = formatCompactedJournal(parseJournal(old, 20).jobs);
+ */
+export function formatCompactedJournal(jobs: ReadonlyMap<string, JournalJob>): string {
+  const body: string[] = [];
+  for (const [id, history] of jobs) {
+    const { folded } = history;
+    if (folded.durationCount > 0 || RUN_RESULTS.some((r) => folded.byResult[r] > 0))
+      body.push(`${JSON.stringify({ job: id, totals: folded })}\n`);
+    for (const run of history.runs) body.push(formatJournalRun(id, run));
+  }
+  const text = body.join('');
+  const size = utf8Length(text);
+  // The header's own length is part of the size it names; its digits can only grow it slightly.
+  let header = '';
+  for (let total = size; ; ) {
+    header = `${JSON.stringify({ format: 'mm.history/1', compactedBytes: total })}\n`;
+    const next = size + header.length;
+    if (next === total) break;
+    total = next;
+  }
+  return header + text;
+}
+
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i += 1;
+    } else n += 3;
+  }
+  return n;
+}

@@ -1,0 +1,172 @@
+import type { RunEntry } from './run-history.js';
+import type { JobStatus, LastAttempt, StatusSnapshot } from './status-snapshot.js';
+
+/** How {@link renderStatusPage} dresses the page. */
+export interface StatusPageOptions {
+  /** The page's title. @default 'Mirror status' */
+  readonly title?: string;
+  /** Asks browsers to reload the page every N seconds (a meta refresh: no JavaScript). @default none */
+  readonly refreshSeconds?: number;
+  /** How many recent runs the history strip shows. @default 20 */
+  readonly historyRuns?: number;
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+const iso = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace('T', ' ');
+
+/** `42s`, `7m`, `3h05m`, `2d04h`: short spans for crowded cells. */
+function span(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+const time = (ms: number, text = iso(ms)) =>
+  `<time datetime="${new Date(ms).toISOString()}">${escapeHtml(text)}</time>`;
+
+function attemptText(a: LastAttempt): string {
+  if (a.result === 'running') return 'running';
+  if (a.result === 'interrupted') return 'interrupted';
+  if (a.result === 'failed' && a.exitCode !== undefined && a.exitCode !== null)
+    return `failed (exit ${a.exitCode})`;
+  if (a.result === 'signal' && a.signal) return `killed (${a.signal})`;
+  return a.result;
+}
+
+function runTitle(r: RunEntry): string {
+  const what =
+    r.result === 'failed' && r.exitCode !== undefined && r.exitCode !== null
+      ? `failed, exit ${r.exitCode}`
+      : r.result === 'signal'
+        ? `killed by ${r.signal ?? 'a signal'}`
+        : r.result;
+  const took = r.result === 'skipped' ? '' : ` in ${span(r.end - r.start)}`;
+  return `${iso(r.start)}: ${what}${took}${r.why ? ` (${r.why})` : ''}`;
+}
+
+const RESULT_CLASS: Record<string, string> = {
+  ok: 'ok',
+  failed: 'bad',
+  signal: 'bad',
+  timeout: 'bad',
+  cancelled: 'off',
+  skipped: 'off',
+  running: 'run',
+  interrupted: 'bad',
+};
+
+function strip(runs: readonly RunEntry[], count: number): string {
+  const shown = runs.slice(-count);
+  if (shown.length === 0) return '<span class="none">no runs recorded</span>';
+  const cells = shown.map(
+    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${escapeHtml(runTitle(r))}">${r.result[0]}</i>`,
+  );
+  return `<span class="strip" aria-label="last ${shown.length} runs, oldest first">${cells.join('')}</span>`;
+}
+
+function row(j: JobStatus, now: number, historyRuns: number): string {
+  const success =
+    j.lastSuccess === undefined
+      ? '<td class="age unknown">never</td>'
+      : `<td class="age ${j.freshness}" title="${j.freshness}: interval ${span(j.okIntervalMs)}">${time(j.lastSuccess, `${span(now - j.lastSuccess)} ago`)}</td>`;
+  const a = j.lastAttempt;
+  const attempt =
+    a === undefined
+      ? '<td class="attempt">-</td>'
+      : `<td class="attempt"><span class="${RESULT_CLASS[a.result]}">${escapeHtml(attemptText(a))}</span>${a.durationMs === undefined ? '' : ` in ${span(a.durationMs)}`}<br><small>${time(a.start)}</small></td>`;
+  const next =
+    j.state === 'skipped'
+      ? '-'
+      : j.nextEligible === undefined || j.nextEligible <= now
+        ? 'now'
+        : time(j.nextEligible, `${iso(j.nextEligible)} (in ${span(j.nextEligible - now)})`);
+  return `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>${strip(j.history, historyRuns)}</td></tr>\n`;
+}
+
+const STYLE = `
+body{font:14px/1.4 system-ui,sans-serif;margin:1em 2em;color:#222;background:#fff}
+h1{font-size:1.4em;margin:.2em 0}
+.summary{display:flex;gap:1.5em;flex-wrap:wrap;margin:.5em 0 1em;padding:0;list-style:none}
+.summary li{padding:.3em .8em;border-radius:4px;background:#eef}
+.summary li.alert{background:#fdd}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}
+thead th{background:#f4f4f4;position:sticky;top:0}
+tbody th{font-family:ui-monospace,monospace;font-weight:normal;white-space:nowrap}
+td.state b{display:inline-block;min-width:5em;padding:0 .4em;border-radius:3px;text-align:center;font-weight:600}
+tr.running b{background:#cde6ff}tr.locked b{background:#e5d4ff}tr.failing b{background:#f8c4c4}
+tr.waiting b{background:#eee}tr.due b,tr.never b{background:#fff2c2}tr.skipped b{background:#ddd;color:#666}
+td.age.fresh{color:#17692c}td.age.late{color:#9a6200}td.age.stale{color:#b3141b;font-weight:600}td.age.unknown{color:#666}
+.ok{color:#17692c}.bad{color:#b3141b}.run{color:#0b5cad}.off{color:#666}
+.strip i{display:inline-block;width:.9em;height:1.2em;margin-right:1px;font:10px/1.2em monospace;text-align:center;color:#fff;font-style:normal;overflow:hidden}
+.strip i.ok{background:#2e9d47}.strip i.bad{background:#d33}.strip i.off{background:#aaa}.strip i.run{background:#3b82f6}
+.none{color:#888;font-size:.9em}
+footer{margin-top:1em;color:#666;font-size:.9em}
+`;
+
+/**
+ * One static HTML page of a {@link StatusSnapshot}, readable without JavaScript: a header (running/limit,
+ * failing, stale), then a row per job with its state and reason, last success and its age (coloured fresh, late
+ * or stale against the job's interval), last attempt, next eligible time and a strip of its recent runs.
+ * @example
+ * await writeFile('status.html', renderStatusPage(await statusSnapshot(plan.steps, { store, locks, history })));
+ */
+export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOptions = {}): string {
+  const title = options.title ?? 'Mirror status';
+  const historyRuns = options.historyRuns ?? 20;
+  const now = snapshot.at;
+  const c = snapshot.counts;
+  const others = (['locked', 'waiting', 'due', 'never', 'skipped'] as const)
+    .filter((s) => c[s] > 0)
+    .map((s) => `${c[s]} ${s}`)
+    .join(', ');
+  const refresh =
+    options.refreshSeconds === undefined
+      ? ''
+      : `<meta http-equiv="refresh" content="${options.refreshSeconds}">\n`;
+  const rows = snapshot.jobs.map((j) => row(j, now, historyRuns));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+${refresh}<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(title)}</h1>
+<ul class="summary">
+<li id="running" class="${snapshot.running > 0 ? '' : 'idle'}"><b>${snapshot.running}/${snapshot.limit}</b> running</li>
+<li id="failing" class="${snapshot.failing > 0 ? 'alert' : ''}"><b>${snapshot.failing}</b> failing</li>
+<li id="stale" class="${snapshot.stale > 0 ? 'alert' : ''}"><b>${snapshot.stale}</b> stale</li>
+<li id="jobs"><b>${snapshot.jobs.length}</b> jobs${others ? ` (${escapeHtml(others)})` : ''}</li>
+</ul>
+<p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh ≤ 1×, late ≤ 2×, stale beyond.</p>
+</header>
+<main>
+<table>
+<thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Last success</th><th scope="col">Last attempt</th><th scope="col">Next eligible</th><th scope="col">Recent runs</th></tr></thead>
+<tbody>
+${rows.join('')}</tbody>
+</table>
+</main>
+<footer>${snapshot.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}<p>Generated by mm (@suite/mirror-scheduler).</p></footer>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  createMemoryStatusStore,
+  HISTORY_FILE,
+  historyFileStore,
+  renderStatusPage,
+  statusSnapshot,
+} from '../src/node/index.js';
+
+const dist = fileURLToPath(new URL('../dist/node/index.js', import.meta.url));
+
+let home: string;
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'mm-history-'));
+});
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+const job = (id: string) => ({ id, command: 'true', cwd: home });
+const run = (i: number) => ({ start: i * 1000, end: i * 1000 + 10, result: 'ok' as const, exitCode: 0 });
+
+describe('historyFileStore', () => {
+  it('appends runs to HOME/mm.history.jsonl and reads back the last N of each job', async () => {
+    const store = historyFileStore({ keep: 3, batchMs: 1 });
+    for (let i = 0; i < 5; i++) await store.append(job('a:b'), run(i));
+    await store.append(job('c:d'), { start: 1, end: 2, result: 'failed', exitCode: 2 });
+    const text = await readFile(join(home, HISTORY_FILE), 'utf8');
+    expect(text.split('\n').filter(Boolean)).toHaveLength(6);
+    const fresh = historyFileStore({ keep: 3 });
+    expect((await fresh.read(job('a:b')))?.runs.map((r) => r.start)).toEqual([2000, 3000, 4000]);
+    expect((await fresh.read(job('a:b')))?.totals.byResult.ok).toBe(5);
+    expect((await fresh.read(job('c:d')))?.runs).toEqual([
+      { start: 1, end: 2, result: 'failed', exitCode: 2 },
+    ]);
+  });
+
+  it('compacts the journal once it doubles, keeping N runs per job and the totals of all of them', async () => {
+    const store = historyFileStore({ keep: 2, batchMs: 1, slackBytes: 500 });
+    for (let i = 0; i < 40; i++) await store.append(job(`j:${i % 2}`), run(i));
+    const text = await readFile(join(home, HISTORY_FILE), 'utf8');
+    expect(text.length).toBeLessThan(2 * 1000);
+    expect(text.startsWith('{"format":"mm.history/1","compactedBytes":')).toBe(true);
+    const journal = await historyFileStore({ keep: 2 }).readHome(home);
+    expect(journal.jobs.get('j:0')?.totals.byResult.ok).toBe(20);
+    expect(journal.jobs.get('j:1')?.runs.map((r) => r.start)).toEqual([37_000, 39_000]);
+    expect((await readdir(home)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('after a torn last line, the next append starts on a new line and only the torn run is lost', async () => {
+    const store = historyFileStore({ batchMs: 1 });
+    await store.append(job('a:b'), run(1));
+    await appendFile(join(home, HISTORY_FILE), '{"job":"a:b","start":2000,"en');
+    await historyFileStore({ batchMs: 1 }).append(job('a:b'), run(3));
+    const journal = await historyFileStore().readHome(home);
+    expect(journal.damaged).toBe(1);
+    expect(journal.jobs.get('a:b')?.runs.map((r) => r.start)).toEqual([1000, 3000]);
+  });
+
+  it('a missing or corrupt journal gives an empty history and a page that says so, not an error', async () => {
+    const store = historyFileStore();
+    expect(await store.read(job('a:b'))).toBeUndefined();
+    await writeFile(join(home, HISTORY_FILE), Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0x0a, 0x5b, 0x5d, 0x0a]));
+    const journal = await historyFileStore().readHome(home);
+    expect(journal).toMatchObject({ damaged: 2 });
+    const snap = await statusSnapshot([job('a:b')], {
+      store: createMemoryStatusStore(),
+      history: historyFileStore(),
+      notes: [`${HISTORY_FILE}: ${journal.damaged} damaged lines ignored`],
+    });
+    expect(renderStatusPage(snap)).toContain('mm.history.jsonl: 2 damaged lines ignored');
+  });
+
+  it('survives kill -9 at any point of appends and compactions: every acknowledged run stays counted', async () => {
+    // A writer appends runs numbered from START as fast as it can, compacting often, and prints each run it has
+    // stored; it is killed at a random moment, then the next writer goes on. 12 rounds.
+    const writer = `
+      import { historyFileStore } from ${JSON.stringify(dist)};
+      const store = historyFileStore({ home: process.argv[1], keep: 5, batchMs: 0, slackBytes: 2000 });
+      for (let i = Number(process.argv[2]); ; i++) {
+        await store.append({ id: 'j:' + (i % 7) }, { start: i, end: i + 1, result: 'ok', exitCode: 0 });
+        process.stdout.write(i + '\\n');
+      }`;
+    let next = 0;
+    let acknowledged = 0;
+    for (let round = 0; round < 12; round++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', writer, home, String(next)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      // Let it get going, then kill it mid-whatever after a random few ms.
+      await new Promise<void>((resolve) => {
+        const check = () => (out.split('\n').length > 20 ? resolve() : setTimeout(check, 5));
+        check();
+      });
+      await new Promise((r) => setTimeout(r, Math.random() * 30));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const acked = out.split('\n').filter(Boolean).map(Number);
+      acknowledged += acked.length;
+      next = acked.at(-1)! + 1000; // runs the killed writer may have half-stored are past its last ack
+      const journal = await historyFileStore({ keep: 5 }).readHome(home);
+      const counted = [...journal.jobs.values()].reduce((n, j) => n + j.totals.byResult.ok, 0);
+      expect(counted).toBeGreaterThanOrEqual(acknowledged);
+      expect(journal.damaged).toBeLessThanOrEqual(round + 1);
+      for (const j of journal.jobs.values()) expect(j.runs.length).toBeLessThanOrEqual(5);
+    }
+    // The next writer recovers: its append lands on a clean line and its compaction sweeps dead writers' temporaries.
+    const store = historyFileStore({ keep: 5, batchMs: 0, slackBytes: 0 });
+    await store.append(job('after:crash'), run(1));
+    const journal = await historyFileStore({ keep: 5 }).readHome(home);
+    expect(journal.jobs.get('after:crash')?.runs).toHaveLength(1);
+    expect(journal.damaged).toBe(0);
+    expect((await readdir(home)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
