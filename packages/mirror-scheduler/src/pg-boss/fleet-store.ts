@@ -32,7 +32,7 @@ export async function fleetSnapshot(db: FleetDatabase): Promise<FleetSnapshot> {
     since: Date;
     now: number;
   }>(
-    `SELECT l.job_id, l.worker, l.pid, l.since, (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+    `SELECT l.job_id, l.worker, l.pid, l.since, floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
        FROM (SELECT 1) one LEFT JOIN ${s}.lease l ON l.running`,
   );
   const records = new Map(rows.map((r) => [r.job_id, r.record]));

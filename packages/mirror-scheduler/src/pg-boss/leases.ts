@@ -51,7 +51,7 @@ export class Leases {
         const limits = await query<LimitRow>(
           `SELECT l.scope, l.max,
                 (SELECT count(*) FROM ${s}.slots x WHERE x.scope = l.scope AND x.job_id IS NOT NULL)::int AS used,
-                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+                floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
            FROM ${s}.limits l`,
         );
         const byScope = new Map(limits.map((l) => [l.scope, l]));
@@ -79,7 +79,7 @@ export class Leases {
           `WITH l AS (INSERT INTO ${s}.lease (job_id) VALUES ($1)
                       ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING fence, running)
          SELECT l.fence, l.running, (SELECT record FROM ${s}.status WHERE job_id = $1) AS record,
-                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
+                floor(extract(epoch FROM clock_timestamp()) * 1000)::float8 AS now
            FROM l`,
           [id],
         );
@@ -200,9 +200,15 @@ export class Leases {
         await this.boss.complete(this.queue, claim.bossJob, { ok: outcome.ok }, { db: boss });
         return true;
       }, this.leaseMs * 4)
-      .catch((error) => {
-        if (error instanceof Refused) return false;
-        throw error;
+      .catch(async (error) => {
+        if (!(error instanceof Refused)) throw error;
+        // A COMMIT whose answer was lost in a reconnect, retried, finds its own work done: not a refusal.
+        const [run] = await this.db.query<{ outcome: string | null }>(
+          `SELECT outcome FROM ${s}.runs WHERE run_id = $1`,
+          [claim.runId],
+          this.leaseMs,
+        );
+        return run?.outcome !== undefined && run.outcome !== null && run.outcome !== 'lost';
       });
   }
 
@@ -255,7 +261,7 @@ export class Leases {
         await query(
           `WITH l AS (UPDATE ${s}.lease SET running = false, worker = NULL, pid = NULL, expires = NULL, cancel = false
                        WHERE job_id = $1 AND fence = $2),
-                r AS (UPDATE ${s}.runs SET outcome = 'lost' WHERE run_id = $3)
+                r AS (UPDATE ${s}.runs SET outcome = 'lost', ended = (SELECT expires FROM ${s}.lease WHERE job_id = $1) WHERE run_id = $3)
            UPDATE ${s}.slots SET job_id = NULL, fence = NULL WHERE job_id = $1 AND fence = $2`,
           [lease.job_id, lease.fence, lease.run_id],
         );
