@@ -1,3 +1,7 @@
 import { libraryConfig } from '../../tsup.library.js';
 
-export default libraryConfig({ index: 'src/index.ts', 'node/index': 'src/node/index.ts' });
+export default libraryConfig({
+  index: 'src/index.ts',
+  'node/index': 'src/node/index.ts',
+  'pg-boss/index': 'src/pg-boss/index.ts',
+});

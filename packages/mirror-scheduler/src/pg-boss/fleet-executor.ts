@@ -1,0 +1,46 @@
+import { existsSync } from 'node:fs';
+import { shellExecutor } from '../node/shell-executor.js';
+import type { Executor } from '../ports.js';
+
+/** How {@link fleetExecutor} runs jobs. */
+export interface FleetExecutorOptions {
+  /** Where the commands' stdout and stderr go. @default 'inherit' */
+  readonly output?: 'inherit' | 'ignore';
+  /** The environment jobs start from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The setpriv(1) binary. @default '/usr/bin/setpriv' (Linux, util-linux) */
+  readonly setpriv?: string;
+}
+
+/** Whether jobs started by {@link fleetExecutor} die with their worker on this machine. */
+export function deathSignalAvailable(setpriv = '/usr/bin/setpriv'): boolean {
+  return process.platform === 'linux' && existsSync(setpriv);
+}
+
+/**
+ * The shell executor of `./node`, with each job's shell tied to the worker's life: it is started through
+ * `setpriv --pdeathsig KILL`, so the kernel kills it when the worker process dies (SIGKILL, OOM), and a rerun
+ * elsewhere never overlaps it. (A command that forks and waits, instead of `exec`ing its mirror as mm's default
+ * does, leaves its children to the job's process group; the worker kills that group whenever it is alive.)
+ * Jobs are forked by Node itself (not the Perl fork helper), so that the parent that dies is the worker.
+ * @example
+ * await runFleetWorker(fleet, { executor: fleetExecutor({ output: 'ignore' }) });
+ */
+export function fleetExecutor(options: FleetExecutorOptions = {}): Executor {
+  const inner = shellExecutor({
+    forkServer: false,
+    output: options.output ?? 'inherit',
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const setpriv = options.setpriv ?? '/usr/bin/setpriv';
+  if (!deathSignalAvailable(setpriv)) return inner;
+  return {
+    start: (job) =>
+      inner.start({
+        ...job,
+        // `exec` keeps the pid: the process Node forked becomes setpriv, then the job's shell.
+        command: `exec ${setpriv} --pdeathsig KILL -- /bin/sh -c "$MM_FLEET_COMMAND" "$0" "$@"`,
+        env: { ...job.env, MM_FLEET_COMMAND: job.command ?? '' },
+      }),
+  };
+}

@@ -1,0 +1,20 @@
+export {
+  connectFleet,
+  type FleetConnection,
+  type FleetConnectionOptions,
+  type FleetDatabase,
+  QUEUE_POLICY,
+} from './database.js';
+export { FleetError, type FleetErrorCode } from './fleet-error.js';
+export { deathSignalAvailable, type FleetExecutorOptions, fleetExecutor } from './fleet-executor.js';
+export type { FleetJobData, FleetJobSpec } from './fleet-job.js';
+export {
+  cancelFleetJob,
+  type FleetJobRow,
+  type FleetStatus,
+  type FleetWorkerRow,
+  fleetStatus,
+} from './fleet-status.js';
+export { type FleetSnapshot, fleetSnapshot } from './fleet-store.js';
+export { enqueueDueJobs, type FleetPlanOptions, type FleetPlanSummary } from './planner.js';
+export { type FleetWorkerOptions, type FleetWorkerSummary, runFleetWorker } from './worker.js';
