@@ -76,9 +76,6 @@ export interface MirrorPlan {
 
 const MAX_CMDIN_DEPTH = 8;
 
-// Hours beyond this are "never": the time would not fit a date.
-const NEVER_HOURS = 2_000_000_000;
-
 /**
  * Reads mm configuration in order, as the original obeys it, yielding each step when it is reached: `home=`
  * is resolved, and a `cmdin=` command run, only when the steps before them have been taken from the iterator.
@@ -104,7 +101,6 @@ export async function* readConfig(
   let mirror = DEFAULT_MIRROR_COMMAND;
   let stopped = false;
   const aborted = () => options.signal?.aborted === true;
-  const ms = (hours: number) => (hours >= NEVER_HOURS ? Number.POSITIVE_INFINITY : hours * hourMs);
 
   async function* read(source: ConfigSource, depth: number): AsyncGenerator<Step, void, undefined> {
     const parsed = parseConfig(source.text, source.name);
@@ -186,8 +182,10 @@ export async function* readConfig(
             cwd: home,
             okHours,
             notOkHours,
-            retryAfterSuccess: ms(okHours),
-            retryAfterFailure: ms(notOkHours),
+            // Hours too large for a date (9999999999, meant as "never") stay numbers: the times they give are
+            // compared, never turned into dates.
+            retryAfterSuccess: okHours * hourMs,
+            retryAfterFailure: notOkHours * hourMs,
             at: s.at,
           };
           yield skips.has(name.id) ? { kind: 'job', job, skip: true } : { kind: 'job', job };

@@ -104,7 +104,8 @@ async function printStatus(plan: MirrorPlan, args: MmArgs): Promise<number> {
 function heldBackLine(e: Extract<SchedulerEvent, { type: 'skipped' }>): string | undefined {
   if (e.reason === 'timer') {
     const next = e.nextEligible ?? Number.POSITIVE_INFINITY;
-    const togo = Math.round((next - e.at) / 1000);
+    // In whole seconds, as mm.pl counts: LAST_TRIED + interval - now.
+    const togo = Math.floor(next / 1000) - Math.floor(e.at / 1000);
     return Number.isFinite(next) && togo < 1e21
       ? `Not trying ${e.job.id}: ${togo} seconds to go`
       : `Not trying ${e.job.id}: not again within any time that matters`;
