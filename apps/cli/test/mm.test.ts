@@ -414,6 +414,16 @@ describe('mm reads configurations as mm.pl 2.9 does', () => {
     expect(mostAtOnce(list)).toBe(2);
   });
 
+  it('matches skip= against the exact name: mm.pl searched the skip text with the name as a pattern, so skip=xab:cx skipped b:c', async () => {
+    const r = await mm(
+      dir,
+      [],
+      conf(['mirror=echo $site:$package >> ran', 'skip=xab:cx', 'b:c 0 0', 'ab:c 0 0']),
+    );
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual(['ab:c', 'b:c']);
+  });
+
   it('obeys cmd= before a later home=, as mm.pl does', async () => {
     const r = await mm(
       dir,
