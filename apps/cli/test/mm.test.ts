@@ -435,6 +435,21 @@ describe('mm reads configurations as mm.pl 2.9 does', () => {
     expect(await exists('made/here/mm.status')).toBe(true);
   });
 
+  it('stops reading at a home= that does not exist, as mm.pl dies there; the jobs above it run to their end and are recorded (exit 2)', async () => {
+    const r = await mm(
+      dir,
+      [],
+      conf(['mirror=sleep 0.2; touch $package.ran', 'a:1 0 0', 'home=nowhere', 'a:2 0 0']),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `mm: -:3: error: home=nowhere: no such directory: ${join(dir, 'nowhere')}; nothing after it is read\n`,
+    );
+    expect(await exists('1.ran')).toBe(true);
+    expect(await exists('2.ran')).toBe(false);
+    expect(await statusLines()).toEqual([expect.stringMatching(/^a:1 \d{10} 0 u \d+$/)]);
+  });
+
   it('runs cmdin= when it is reached: after the jobs above it have started and after a cmd= above it, as mm.pl does', async () => {
     // The first cmdin= waits (up to 5 s) for a:1 to have started; the second needs the cmd= above it to have run.
     const text = conf([
