@@ -14,7 +14,12 @@ export interface ConfigHost {
   readCommandOutput(command: string, cwd: string, options?: CommandOptions): Promise<string>;
 }
 
-/** How a `cmdin=` command may be stopped. */
+/**
+ * How a `cmdin=` command may be stopped, and where its warnings go.
+ * @example
+ * const text = await nodeConfigHost.readCommandOutput('pkgs_to_mmin packages/*', home, {
+ *   signal: controller.signal, killGraceMs: 10_000, onWarning: (w) => console.error(w) });
+ */
 export interface CommandOptions {
   readonly signal?: AbortSignal;
   /** Ms between SIGTERM and SIGKILL once `signal` aborts. @default 10000 */
@@ -39,7 +44,12 @@ export interface LoadConfigOptions {
   readonly hourMs?: number;
 }
 
-/** How to read mm configuration while it runs ({@link readConfig}). */
+/**
+ * How to read mm configuration while it runs ({@link readConfig}).
+ * @example
+ * const options: ReadConfigOptions = { home: process.cwd(), signal: controller.signal,
+ *   onDiagnostic: (d) => console.error(formatDiagnostic(d)) };
+ */
 export interface ReadConfigOptions extends LoadConfigOptions {
   /** Each warning and error, as it is found. */
   readonly onDiagnostic?: (diagnostic: Diagnostic) => void;
