@@ -424,6 +424,15 @@ describe('mm reads configurations as mm.pl 2.9 does', () => {
     expect((await readFile(join(dir, 'ran'), 'utf8')).trim().split('\n').sort()).toEqual(['ab:c', 'b:c']);
   });
 
+  it('reads a last line without a final newline whole (mm.pl cut its last character, so 0 10 became 0 1)', async () => {
+    const r = await mm(dir, [], 'mirror=echo $args > got\na:1 0 10 -x');
+    expect(r).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(await readFile(join(dir, 'got'), 'utf8')).toBe('-x\n');
+    expect(JSON.parse(await readFile(join(dir, 'mm.status.json'), 'utf8')).jobs['a:1']).toMatchObject({
+      lastOk: true,
+    });
+  });
+
   it('obeys cmd= before a later home=, as mm.pl does', async () => {
     const r = await mm(
       dir,
