@@ -683,25 +683,28 @@ describe('mm across processes', () => {
     expect((await readdir(join(dir, 'mm.locks'))).filter((f) => f.endsWith('.lock'))).toEqual([]);
   });
 
-  it('stops a cmdin= command that hangs and ignores SIGTERM: SIGKILL after --grace, so it does not outlive mm', async () => {
-    const run = mm(
-      dir,
-      ['--grace', '1'],
-      conf(["cmdin=echo $$ > cmdin.pid; trap '' TERM; sleep 30; echo x:1 0 0"]),
-    );
-    await until(
-      async () =>
-        (await exists('cmdin.pid')) && (await readFile(join(dir, 'cmdin.pid'), 'utf8')).endsWith('\n'),
-    );
-    const pid = Number(await readFile(join(dir, 'cmdin.pid'), 'utf8'));
-    await sleep(100); // let it reach the trap
-    const begun = Date.now();
-    process.kill(run.pid!, 'SIGTERM');
-    const r = await run;
-    expect(r.code).toBe(1);
-    expect(Date.now() - begun).toBeGreaterThanOrEqual(900); // it waited out the grace period
-    expect(Date.now() - begun).toBeLessThan(10_000);
-    expect(await alive(pid)).toBe(false);
+  it('stops a cmdin= command that hangs and ignores SIGTERM: SIGKILL after --grace, so it does not outlive mm (a run, or --dry-run)', async () => {
+    for (const flags of [[], ['--dry-run']]) {
+      await rm(join(dir, 'cmdin.pid'), { force: true });
+      const run = mm(
+        dir,
+        ['--grace', '1', ...flags],
+        conf(["cmdin=echo $$ > cmdin.pid; trap '' TERM; sleep 30; echo x:1 0 0"]),
+      );
+      await until(
+        async () =>
+          (await exists('cmdin.pid')) && (await readFile(join(dir, 'cmdin.pid'), 'utf8')).endsWith('\n'),
+      );
+      const pid = Number(await readFile(join(dir, 'cmdin.pid'), 'utf8'));
+      await sleep(100); // let it reach the trap
+      const begun = Date.now();
+      process.kill(run.pid!, 'SIGTERM');
+      const r = await run;
+      expect(r.code).toBe(1);
+      expect(Date.now() - begun).toBeGreaterThanOrEqual(900); // it waited out the grace period
+      expect(Date.now() - begun).toBeLessThan(10_000);
+      expect(await alive(pid)).toBe(false);
+    }
   });
 });
 

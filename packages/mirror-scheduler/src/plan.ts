@@ -222,7 +222,7 @@ export async function* readConfig(
 export async function loadConfig(
   sources: readonly ConfigSource[],
   host: ConfigHost,
-  options: LoadConfigOptions,
+  options: LoadConfigOptions & Pick<ReadConfigOptions, 'signal' | 'killGraceMs'>,
 ): Promise<MirrorPlan> {
   const diagnostics: Diagnostic[] = [];
   const steps: Step[] = [];

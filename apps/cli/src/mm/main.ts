@@ -185,7 +185,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!args.status && !args.dryRun && args.why === undefined) return run({ sources, only }, args);
 
-  const plan = await loadConfig(sources, nodeConfigHost, { home: process.cwd(), extraArgs: args.mirrorArgs });
+  // Even here a cmdin= command runs: a signal stops it (with --grace) rather than leaving it behind.
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    err(`mm: ${signal}: stopping\n`);
+    controller.abort();
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  let plan: MirrorPlan;
+  try {
+    plan = await loadConfig(sources, nodeConfigHost, {
+      home: process.cwd(),
+      extraArgs: args.mirrorArgs,
+      signal: controller.signal,
+      killGraceMs: args.graceSeconds * 1000,
+    });
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+  if (controller.signal.aborted) return 1;
   for (const d of plan.diagnostics) {
     if (d.severity !== 'info' || args.verbose) err(`mm: ${formatDiagnostic(d)}\n`);
   }
