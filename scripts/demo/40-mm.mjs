@@ -33,13 +33,14 @@ export default async function mm({ dir, tool, log }) {
   await writeFile(join(home, 'mm.conf'), config);
   log('$ cat mm.conf');
   log(config.trimEnd());
-  await tool('mm', ['--quiet', 'mm.conf'], { cwd: home });
+  await tool('mm', ['--verbose', 'mm.conf'], { cwd: home });
   log(
     `mirrored: ${(await readFile(join(home, 'mirror', 'ftp.example.org', 'gnu tools', 'hello.c'), 'utf8')).trim()}`,
   );
   await tool('mm', ['--status', 'mm.conf'], { cwd: home });
-  // A second run: every job ran a moment ago, so their retry timers hold them back; --why says so.
-  await tool('mm', ['--quiet', 'mm.conf'], { cwd: home });
+  // A second run: every job ran a moment ago, so their retry timers hold them back ("Not trying ...: N seconds
+  // to go" on stderr, as mm.pl says it); --why says why.
+  await tool('mm', ['mm.conf'], { cwd: home });
   await tool('mm', ['--why', 'mirror.test:docs', 'mm.conf'], { cwd: home });
   log('$ cat mm.status');
   log((await readFile(join(home, 'mm.status'), 'utf8')).trimEnd());

@@ -14,7 +14,12 @@ export interface ConfigHost {
   readCommandOutput(command: string, cwd: string, options?: CommandOptions): Promise<string>;
 }
 
-/** How a `cmdin=` command may be stopped. */
+/**
+ * How a `cmdin=` command may be stopped, and where its warnings go.
+ * @example
+ * const text = await nodeConfigHost.readCommandOutput('pkgs_to_mmin packages/*', home, {
+ *   signal: controller.signal, killGraceMs: 10_000, onWarning: (w) => console.error(w) });
+ */
 export interface CommandOptions {
   readonly signal?: AbortSignal;
   /** Ms between SIGTERM and SIGKILL once `signal` aborts. @default 10000 */
@@ -39,7 +44,12 @@ export interface LoadConfigOptions {
   readonly hourMs?: number;
 }
 
-/** How to read mm configuration while it runs ({@link readConfig}). */
+/**
+ * How to read mm configuration while it runs ({@link readConfig}).
+ * @example
+ * const options: ReadConfigOptions = { home: process.cwd(), signal: controller.signal,
+ *   onDiagnostic: (d) => console.error(formatDiagnostic(d)) };
+ */
 export interface ReadConfigOptions extends LoadConfigOptions {
   /** Each warning and error, as it is found. */
   readonly onDiagnostic?: (diagnostic: Diagnostic) => void;
@@ -76,9 +86,6 @@ export interface MirrorPlan {
 
 const MAX_CMDIN_DEPTH = 8;
 
-// Hours beyond this are "never": the time would not fit a date.
-const NEVER_HOURS = 2_000_000_000;
-
 /**
  * Reads mm configuration in order, as the original obeys it, yielding each step when it is reached: `home=`
  * is resolved, and a `cmdin=` command run, only when the steps before them have been taken from the iterator.
@@ -104,7 +111,6 @@ export async function* readConfig(
   let mirror = DEFAULT_MIRROR_COMMAND;
   let stopped = false;
   const aborted = () => options.signal?.aborted === true;
-  const ms = (hours: number) => (hours >= NEVER_HOURS ? Number.POSITIVE_INFINITY : hours * hourMs);
 
   async function* read(source: ConfigSource, depth: number): AsyncGenerator<Step, void, undefined> {
     const parsed = parseConfig(source.text, source.name);
@@ -186,8 +192,10 @@ export async function* readConfig(
             cwd: home,
             okHours,
             notOkHours,
-            retryAfterSuccess: ms(okHours),
-            retryAfterFailure: ms(notOkHours),
+            // Hours too large for a date (9999999999, meant as "never") stay numbers: the times they give are
+            // compared, never turned into dates.
+            retryAfterSuccess: okHours * hourMs,
+            retryAfterFailure: notOkHours * hourMs,
             at: s.at,
           };
           yield skips.has(name.id) ? { kind: 'job', job, skip: true } : { kind: 'job', job };
@@ -214,7 +222,7 @@ export async function* readConfig(
 export async function loadConfig(
   sources: readonly ConfigSource[],
   host: ConfigHost,
-  options: LoadConfigOptions,
+  options: LoadConfigOptions & Pick<ReadConfigOptions, 'signal' | 'killGraceMs'>,
 ): Promise<MirrorPlan> {
   const diagnostics: Diagnostic[] = [];
   const steps: Step[] = [];

@@ -7,6 +7,7 @@ import {
   type MirrorJob,
   parseConfig,
   parseJobName,
+  readConfig,
 } from '../src/index.js';
 
 describe('parseConfig', () => {
@@ -135,5 +136,70 @@ describe('loadConfig', () => {
       'f:2: error: cmdin=nope: exited with status 127',
       'f:3: error: home=missing: no such directory: /missing; nothing after it is read',
     ]);
+  });
+
+  describe('mm.pl statement syntax', () => {
+    it("reads each statement as mm.pl's regular expression does: white space around =, home='s first word, max='s leading digits, cmd= alone", () => {
+      const text = [
+        'home = /srv/m  trailing words',
+        'max = 2   # two at a time',
+        'mirror   =   echo $site',
+        'skip =  a:b  ',
+        'cmd=',
+        'cmdin = ls',
+      ].join('\n');
+      const { statements, diagnostics } = parseConfig(text, 'f');
+      expect(diagnostics).toEqual([]);
+      expect(statements).toMatchObject([
+        { kind: 'home', dir: '/srv/m' },
+        { kind: 'max', max: 2 },
+        { kind: 'mirror', command: 'echo $site' },
+        { kind: 'skip', id: 'a:b' },
+        { kind: 'cmd', command: '' },
+        { kind: 'cmdin', command: 'ls' },
+      ]);
+      const bad = parseConfig('max=0\nmax=-1\nhome=\n', 'f').diagnostics.map(formatDiagnostic);
+      expect(bad).toEqual([
+        'f:1: error: max=0: at least one job must be able to run',
+        'f:2: error: max=-1: not a whole number',
+        'f:3: error: home= needs a directory',
+      ]);
+    });
+  });
+
+  describe('readConfig (the configuration read as it runs)', () => {
+    it('resolves home= and runs cmdin= only when the steps before them have been taken, as mm.pl obeys statements in order', async () => {
+      const log: string[] = [];
+      const host: ConfigHost = {
+        resolveHome: async (_current, dir) => {
+          log.push(`home ${dir}`);
+          return `/${dir}`;
+        },
+        readCommandOutput: async (command) => {
+          log.push(`cmdin ${command}`);
+          return 'c:1 0 0\n';
+        },
+      };
+      const text = 'a:1 0 0\ncmd=mkdir x\nhome=x\nb:1 0 0\ncmdin=gen\nskip=b:1\nb:1 0 0\nskip=c:2\n';
+      for await (const step of readConfig([{ name: 'f', text }], host, { home: '/' })) {
+        log.push(
+          step.kind === 'max'
+            ? 'max'
+            : `${step.kind} ${step.job.id}${'skip' in step && step.skip ? ' (skip)' : ''}`,
+        );
+      }
+      expect(log).toEqual(['job a:1', 'barrier cmd=mkdir x', 'home x', 'job b:1', 'cmdin gen', 'job c:1']);
+    });
+
+    it('applies skip= to the job lines after it only, as mm.pl does', async () => {
+      const host: ConfigHost = { resolveHome: async () => '/', readCommandOutput: async () => '' };
+      const plan = await loadConfig([{ name: 'f', text: 'a:1 0 0\nskip=a:1\nskip=b:1\nb:1 0 0\n' }], host, {
+        home: '/',
+      });
+      expect(plan.steps.map((s) => (s.kind === 'job' ? [s.job.id, s.skip === true] : s.kind))).toEqual([
+        ['a:1', false],
+        ['b:1', true],
+      ]);
+    });
   });
 });

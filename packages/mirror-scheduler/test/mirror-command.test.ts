@@ -25,4 +25,15 @@ describe('mirrorCommand', () => {
     const name = parseJobName('s:p');
     expect(mirrorCommand('echo \\$site $sites $HOME', name, []).script).toBe('echo \\$site $sites $HOME');
   });
+
+  it("pastes a job line's arguments in as shell text before the extra flags, and still turns $site in them into a variable, as mm.pl substitutes $args first", () => {
+    const cmd = mirrorCommand(
+      './mirror $args -p"$package"',
+      parseJobName('a;b:p'),
+      ['-n'],
+      `-k'x=a b' -s$site $HOME`,
+    );
+    expect(cmd.script).toBe(`./mirror -k'x=a b' -s"$MM_SITE" $HOME "$@" -p"$MM_PACKAGE"`);
+    expect(cmd.args).toEqual(['-n']);
+  });
 });

@@ -264,3 +264,68 @@ describe('the fork server under churn', () => {
     expect(summary).toMatchObject({ started: 300, succeeded: 150, failed: 150 });
   });
 });
+
+describe('statusFileStore refusing what it cannot keep', () => {
+  it('with a missing home, refuses every job before it starts (no job runs unrecorded)', async () => {
+    const home = join(dir, 'no', 'such');
+    const store = statusFileStore({ home });
+    const events: SchedulerEvent[] = [];
+    const summary = await runJobs(
+      [
+        { id: 'a:1', command: 'touch ran' },
+        { id: 'a:2', command: 'touch ran' },
+      ],
+      {
+        store,
+        executor: shellExecutor({ output: 'ignore' }),
+        onEvent: (e) => events.push(e),
+        ignoreTimers: true,
+      },
+    ).summary;
+    expect(summary).toMatchObject({ started: 0, failed: 2 });
+    expect(events.filter((e) => e.type === 'error').map((e) => (e as { message: string }).message)).toEqual([
+      `cannot use ${join(home, 'mm.status')}: no such directory: ${home}`,
+      `cannot use ${join(home, 'mm.status')}: no such directory: ${home}`,
+    ]);
+  });
+
+  it('names an mm.status that is a directory instead of failing with a bare EISDIR', async () => {
+    await mkdir(join(dir, 'mm.status'));
+    await expect(statusFileStore().read({ id: 'a:1', cwd: dir })).rejects.toThrow(
+      `cannot read ${join(dir, 'mm.status')}: it is a directory`,
+    );
+  });
+});
+
+describe('nodeConfigHost running cmdin=', () => {
+  it('reads the output whatever the exit status (as mm.pl does) and warns about the status', async () => {
+    const warnings: string[] = [];
+    const out = await nodeConfigHost.readCommandOutput('echo a:1 0 0; exit 3', dir, {
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(out).toBe('a:1 0 0\n');
+    expect(warnings).toEqual(['exited with status 3; its output is read all the same, as mm.pl does']);
+  });
+
+  it('stops a command that ignores SIGTERM with SIGKILL after the grace period when the signal aborts', async () => {
+    const controller = new AbortController();
+    const reading = nodeConfigHost.readCommandOutput(
+      `echo $$ > ${join(dir, 'pid')}; trap '' TERM; sleep 30`,
+      dir,
+      { signal: controller.signal, killGraceMs: 300 },
+    );
+    const outcome = reading.then(
+      () => 'read',
+      (e: Error) => e.message,
+    );
+    let pid = 0;
+    while (!pid) {
+      pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    expect(await outcome).toMatch(/^stopped \(SIGKILL\)/);
+    expect(await alive(pid)).toBe(false);
+  });
+});

@@ -361,4 +361,52 @@ describe('runJobs when a port fails', () => {
     await expect(run.summary).rejects.toThrow('callback bug');
     expect(fake.log.filter((e) => e.end !== undefined)).toHaveLength(3);
   });
+
+  it('every job that ran gets its finished event, even when its status cannot be stored', async () => {
+    const store = createMemoryStatusStore();
+    store.write = async () => {
+      throw new Error('ENOENT: no such file or directory');
+    };
+    const events = await collect(runJobs(jobs(2), { executor: fakeExecutor().executor, store }));
+    expect(events.filter((e) => e.type === 'finished').map((e) => e.job.id)).toEqual(['site:p0', 'site:p1']);
+    expect(events.filter((e) => e.type === 'error')).toHaveLength(2);
+  });
+});
+
+describe('timers as mm.pl counts them, and their edges', () => {
+  it('counts the retry interval from the end of the last run, as mm.pl does', async () => {
+    const clock = manualClock(10_000);
+    const store = createMemoryStatusStore([
+      { id: 'site:p0', lastStarted: 0, lastEnded: 9_000, lastOk: true, consecutiveFailures: 0 },
+    ]);
+    const [verdict] = await explain(jobs(1, { retryAfterSuccess: 5_000 }), { store, clock });
+    expect(verdict).toMatchObject({ wouldRun: false, reason: 'timer', nextEligible: 14_000 });
+  });
+
+  it('a last run recorded in the future (the clock was stepped back) does not hold a job back', async () => {
+    const clock = manualClock(1_000);
+    const store = createMemoryStatusStore([
+      { id: 'site:p0', lastStarted: 5e11, lastEnded: 5e11, lastOk: true, consecutiveFailures: 0 },
+    ]);
+    const [verdict] = await explain(jobs(1, { retryAfterSuccess: 3_600_000 }), { store, clock });
+    expect(verdict).toMatchObject({ wouldRun: true });
+  });
+
+  it('retry times too large for a date mean "not again", and explaining them does not throw', async () => {
+    const store = createMemoryStatusStore([
+      { id: 'site:p0', lastStarted: 0, lastEnded: 0, lastOk: true, consecutiveFailures: 0 },
+    ]);
+    const [verdict] = await explain(jobs(1, { retryAfterSuccess: 9_999_999_999 * 3_600_000 }), {
+      store,
+      clock: manualClock(1),
+    });
+    expect(verdict).toMatchObject({ wouldRun: false, reason: 'timer' });
+    expect(verdict!.detail).toContain('not again within any time that matters');
+  });
+
+  it('only: a regular expression selects the jobs whose id it matches (mm -oPATTERN)', async () => {
+    const fake = fakeExecutor();
+    await runJobs(jobs(12), { executor: fake.executor, only: /p1\d?$/ }).summary;
+    expect(fake.log.map((e) => e.id).sort()).toEqual(['site:p1', 'site:p10', 'site:p11']);
+  });
 });

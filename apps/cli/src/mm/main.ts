@@ -10,10 +10,8 @@ import {
   type MirrorPlan,
   nodeConfigHost,
   parseConfig,
-  type RunSummary,
   readConfig,
   runJobs,
-  type SchedulerEvent,
   type Step,
   shellExecutor,
   statusFileStore,
@@ -22,6 +20,7 @@ import {
 import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
+import { RunOutput } from './run-output.js';
 import { formatStatusTable, formatVerdicts, statusRow } from './status-table.js';
 
 const out = (text: string) => process.stdout.write(text);
@@ -42,48 +41,6 @@ async function readSources(files: readonly string[]): Promise<ConfigSource[]> {
   return sources;
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
-
-function describeEnd(e: Extract<SchedulerEvent, { type: 'finished' }>): string {
-  if (e.error) return `could not start: ${e.error}`;
-  if (e.timedOut) return `timed out (${e.signal ?? `exit ${e.exitCode}`})`;
-  return e.signal ? `killed by ${e.signal}` : `exit ${e.exitCode}`;
-}
-
-/** The plain log line for an event, or nothing at this debug level. */
-function logLine(e: SchedulerEvent, debug: number): string | undefined {
-  switch (e.type) {
-    case 'queued':
-      return debug > 0 ? `${e.job.id}: queued` : undefined;
-    case 'skipped':
-      return e.reason === 'not-selected' && debug === 0
-        ? undefined
-        : `${e.job.id}: skipped (${e.reason}): ${e.detail}`;
-    case 'would-run':
-      return `${e.job.id}: would run: ${e.detail}`;
-    case 'started':
-      return `${e.job.id}: started${e.pid === undefined ? '' : `, pid ${e.pid}`}`;
-    case 'barrier':
-      return `${e.job.id}: every job before it has ended; running`;
-    case 'finished':
-      return e.ok
-        ? `${e.job.id}: done in ${seconds(e.durationMs)}`
-        : `${e.job.id}: FAILED: ${describeEnd(e)} after ${seconds(e.durationMs)}`;
-    case 'error':
-      return `${e.job.id}: FAILED: ${e.message}`;
-    case 'done':
-      return undefined;
-  }
-}
-
-function summaryLine(s: RunSummary): string {
-  const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0);
-  const total = skipped.reduce((sum, [, n]) => sum + n, 0);
-  const detail = skipped.length ? ` (${skipped.map(([r, n]) => `${r} ${n}`).join(', ')})` : '';
-  const stopped = s.aborted ? '; stopped by a signal' : '';
-  return `mm: ${s.started} ran, ${s.succeeded} succeeded, ${s.failed} failed, ${total} skipped${detail} in ${seconds(s.durationMs)}${stopped}\n`;
-}
-
 async function printStatus(plan: MirrorPlan, args: MmArgs): Promise<number> {
   const store = statusFileStore({ fileLock: lockfileFileLock });
   const locks = lockfileJobLocks(process.cwd());
@@ -98,23 +55,6 @@ async function printStatus(plan: MirrorPlan, args: MmArgs): Promise<number> {
   }
   out(args.json ? `${JSON.stringify(rows, null, 2)}\n` : formatStatusTable(rows, now));
   return 0;
-}
-
-/** The original's warning for a job held back, or nothing for the skips it was silent about. */
-function heldBackLine(e: Extract<SchedulerEvent, { type: 'skipped' }>): string | undefined {
-  if (e.reason === 'timer') {
-    const next = e.nextEligible ?? Number.POSITIVE_INFINITY;
-    const togo = Math.round((next - e.at) / 1000);
-    return Number.isFinite(next) && togo < 1e21
-      ? `Not trying ${e.job.id}: ${togo} seconds to go`
-      : `Not trying ${e.job.id}: not again within any time that matters`;
-  }
-  if (e.reason === 'locked') {
-    // mm.pl names the mirror's pid (its status line's); the lock knows it as the adopted process.
-    const pid = e.holder?.pids?.[0] ?? e.holder?.pid;
-    return `Not trying ${e.job.id}: locked by ${pid ?? 'another run'}`;
-  }
-  return undefined;
 }
 
 /** Creates logs/ under each home as the first job there comes (the default command writes there). */
@@ -165,7 +105,7 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   const live = process.stdout.isTTY && !args.quiet && !verbose ? new LiveView(0, process.stdout) : undefined;
-  const warn = (line: string) => (live ? live.above(line, process.stderr) : err(`${line}\n`));
+  const output = new RunOutput({ verbose, debug: args.debug }, live);
   let configErrors = false;
   try {
     const steps = readConfig(sources, nodeConfigHost, {
@@ -175,7 +115,7 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
       killGraceMs: args.graceSeconds * 1000,
       onDiagnostic: (d) => {
         if (d.severity === 'error') configErrors = true;
-        if (d.severity !== 'info' || verbose) warn(`mm: ${formatDiagnostic(d)}`);
+        output.diagnostic(d);
       },
     });
     const jobRun = runJobs(withLogDirs(steps), {
@@ -186,28 +126,10 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
       ...(only ? { only } : {}),
       signal: controller.signal,
       killGraceMs: args.graceSeconds * 1000,
-      onEvent: (e) => {
-        if (args.debug > 1 && e.type === 'queued' && 'cwd' in e.job) {
-          err(`mm: plan: job ${e.job.id} in ${e.job.cwd}: ${e.job.command}\n`);
-        }
-        if (e.type === 'skipped') {
-          const held = heldBackLine(e);
-          if (held !== undefined) warn(held);
-        }
-        if (live) return live.event(e);
-        if (verbose) {
-          const line = logLine(e, args.debug);
-          if (line !== undefined) out(`mm: ${line}\n`);
-        } else if (e.type === 'finished' && !e.ok) {
-          err(`mm: ${e.job.id}: FAILED: ${describeEnd(e)}\n`);
-        } else if (e.type === 'error') {
-          err(`mm: ${e.job.id}: FAILED: ${e.message}\n`);
-        }
-      },
+      onEvent: (e) => output.event(e),
     });
     const summary = await jobRun.summary;
-    live?.stop();
-    if (verbose || live) out(summaryLine(summary));
+    output.done(summary);
     if (internal !== undefined) return 70;
     if (configErrors) return 2;
     return summary.failed > 0 || summary.barriersFailed > 0 || summary.aborted || stoppedBy ? 1 : 0;
@@ -263,7 +185,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!args.status && !args.dryRun && args.why === undefined) return run({ sources, only }, args);
 
-  const plan = await loadConfig(sources, nodeConfigHost, { home: process.cwd(), extraArgs: args.mirrorArgs });
+  // Even here a cmdin= command runs: a signal stops it (with --grace) rather than leaving it behind.
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    err(`mm: ${signal}: stopping\n`);
+    controller.abort();
+  };
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  let plan: MirrorPlan;
+  try {
+    plan = await loadConfig(sources, nodeConfigHost, {
+      home: process.cwd(),
+      extraArgs: args.mirrorArgs,
+      signal: controller.signal,
+      killGraceMs: args.graceSeconds * 1000,
+    });
+  } finally {
+    for (const s of signals) process.off(s, onSignal);
+  }
+  if (controller.signal.aborted) return 1;
   for (const d of plan.diagnostics) {
     if (d.severity !== 'info' || args.verbose) err(`mm: ${formatDiagnostic(d)}\n`);
   }
