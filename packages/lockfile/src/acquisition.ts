@@ -5,7 +5,10 @@ import { LockError } from './lock-error.js';
 import { encodeOwner, type LockOwner } from './owner.js';
 import type { LockPorts } from './ports.js';
 
-/** A lock we hold: the spare renamed into place as `${path}.lock`, with its heartbeat. */
+/**
+ * A lock we hold: the spare renamed into place as `${path}.lock`, with its heartbeat. The owner record's mtime
+ * says when the lock was taken; the heartbeat is the lock directory's mtime (which proper-lockfile reads too).
+ */
 export class Acquisition implements HeldLock {
   readonly path: string;
   readonly lockPath: string;
@@ -21,6 +24,8 @@ export class Acquisition implements HeldLock {
   #owner: LockOwner;
   #adopted = false;
   #released = false;
+  /** The adoption under way, which release waits for. */
+  #adopting: Promise<unknown> = Promise.resolve();
 
   constructor(
     ports: LockPorts,
@@ -43,35 +48,26 @@ export class Acquisition implements HeldLock {
     this.#onCompromised = options.onCompromised;
     const update = options.update ?? stale / 2;
     // Timers take at most 2^31-1 ms; an hourly beat is plenty when `stale` is huge.
-    this.#stopHeartbeat = ports.clock.every(Math.min(Math.max(1, update), 3_600_000), () => this.#beat());
-    this.#forget = ports.held?.hold(() => this.#releaseAtExit()) ?? (() => {});
-  }
-
-  /**
-   * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
-   * process keeps it alive, and the next contender takes it over once it has ended too); any other is released.
-   */
-  #releaseAtExit(): void {
-    const adopted = this.#owner.adopted ?? [];
-    if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) {
-      this.#released = true;
-      this.#stopHeartbeat();
-      this.#forget();
-      return;
-    }
-    this.releaseNow();
+    this.#stopHeartbeat = ports.clock.every(
+      Math.min(Math.max(1, update), 3_600_000),
+      () => void this.#beat(),
+    );
+    this.#forget = ports.held?.hold(() => this.releaseAtExit()) ?? (() => {});
   }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
-  #beat(): void {
+  async #beat(): Promise<void> {
+    const { fs } = this.#ports;
     try {
-      this.#ports.fs.utimes(this.#record, this.#ports.clock.now());
+      await fs.stat(this.#record); // still ours
+      if (this.#released) return;
+      await fs.utimes(this.lockPath, this.#ports.clock.now());
     } catch (error) {
       const code = errnoOf(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (!this.#released && (code === 'ENOENT' || code === 'ENOTDIR')) {
         this.#compromise('its owner record was removed (was it judged stale?)');
       }
       // Other failures (a full or flaky disk) are retried at the next beat.
@@ -93,7 +89,13 @@ export class Acquisition implements HeldLock {
   }
 
   // Arrow functions, so that a handle's methods work detached: `const { release } = await acquire(p)`.
-  readonly adopt = async (pid: number): Promise<void> => {
+  readonly adopt = (pid: number): Promise<void> => {
+    const adoption = this.#adopting.then(() => this.#adopt(pid));
+    this.#adopting = adoption.catch(() => {});
+    return adoption;
+  };
+
+  async #adopt(pid: number): Promise<void> {
     if (!Number.isSafeInteger(pid) || pid <= 0)
       throw new TypeError(`lockfile: adopt() needs a pid, got ${pid}`);
     if (this.#released) {
@@ -108,15 +110,16 @@ export class Acquisition implements HeldLock {
     };
     const { fs } = this.#ports;
     const temp = `${spareName(this.lockPath, owner.token)}.adopt`;
-    fs.writeFile(temp, encodeOwner(owner));
+    await fs.writeFile(temp, encodeOwner(owner));
     this.#adopted = true;
     try {
-      fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
-      fs.rename(temp, this.#record);
-      fs.utimes(this.lockPath, owner.created); // the rename touched the directory, whose mtime is `created`
+      await fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
+      await fs.rename(temp, this.#record);
+      // The record's mtime says when the lock was taken; the rename touched the directory: a heartbeat.
+      await fs.utimes(this.#record, owner.created);
     } catch (error) {
       try {
-        fs.unlink(temp);
+        await fs.unlink(temp);
       } catch {}
       if (errnoOf(error) === 'ENOENT') {
         this.#compromise('its owner record was removed');
@@ -125,16 +128,32 @@ export class Acquisition implements HeldLock {
       throw error;
     }
     this.#owner = owner;
-  };
+  }
 
-  readonly releaseNow = (): void => {
+  /**
+   * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
+   * process keeps it alive, and the next contender takes it over once it has ended too); any other is removed
+   * (our record by its name, then the directory if that left it empty).
+   */
+  readonly releaseAtExit = (): void => {
     if (this.#released) return;
     this.#released = true;
     this.#stopHeartbeat();
     this.#forget();
+    const adopted = this.#owner.adopted ?? [];
+    if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) return;
+    this.#dir.destroyAtExit(this.lockPath, this.#record);
+  };
+
+  readonly release = async (): Promise<void> => {
+    if (this.#released) return;
+    this.#released = true;
+    this.#stopHeartbeat();
+    this.#forget();
+    await this.#adopting;
     const { fs } = this.#ports;
     try {
-      fs.stat(this.#record);
+      await fs.stat(this.#record);
     } catch (error) {
       const code = errnoOf(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -147,9 +166,9 @@ export class Acquisition implements HeldLock {
       // Our record is there, so the directory is ours: move it back to be the spare for the next lock.
       let moved = false;
       try {
-        fs.rename(this.lockPath, this.#spare.dir);
+        await fs.rename(this.lockPath, this.#spare.dir);
         moved = true;
-        fs.stat(this.#spare.record);
+        await fs.stat(this.#spare.record);
         this.#returnSpare(this.#spare);
         return;
       } catch {
@@ -157,21 +176,15 @@ export class Acquisition implements HeldLock {
           // Between our check and the rename another host judged our lock stale and replaced it: we moved its
           // lock, not ours. Put it back (it can only fail if yet another took the place; its owner will see).
           try {
-            fs.rename(this.#spare.dir, this.lockPath);
+            await fs.rename(this.#spare.dir, this.lockPath);
           } catch {}
           this.#compromise('it was taken over as we released it');
           return;
         }
       }
     }
-    this.#dir.destroy(this.lockPath, this.#record);
+    await this.#dir.destroy(this.lockPath, this.#record);
   };
 
-  readonly release = async (): Promise<void> => {
-    this.releaseNow();
-  };
-
-  readonly [Symbol.asyncDispose] = async (): Promise<void> => {
-    this.releaseNow();
-  };
+  readonly [Symbol.asyncDispose] = (): Promise<void> => this.release();
 }

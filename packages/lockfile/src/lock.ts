@@ -1,5 +1,5 @@
 import { Acquisition } from './acquisition.js';
-import { type Backoff, backoffDelay } from './backoff.js';
+import { type Backoff, type RetryOptions, retryPolicy } from './backoff.js';
 import { errnoOf, LockDir, type Spare } from './lock-dir.js';
 import { describeOwner, LockError } from './lock-error.js';
 import { encodeOwner, type LockOwner, ownToken } from './owner.js';
@@ -26,8 +26,18 @@ export interface AcquireOptions {
    * @default 0
    */
   readonly timeout?: number;
-  /** Instead of `timeout`: how many more tries after the first, with exponential backoff and jitter. */
-  readonly retries?: number;
+  /**
+   * Instead of `timeout`: how many more tries after the first, with exponential backoff and jitter (`backoff`);
+   * or proper-lockfile's form, the options of the `retry` package: `{ retries, factor, minTimeout, maxTimeout,
+   * randomize, forever, maxRetryTime }`, with that package's defaults (10 retries, factor 2, from 1000 ms).
+   */
+  readonly retries?: number | RetryOptions;
+  /**
+   * Resolve symbolic links in `path` (of `path` itself when it exists, else of its directory), so that a path
+   * and a symbolic link to it are one lock, as in proper-lockfile.
+   * @default true
+   */
+  readonly realpath?: boolean;
   /** Bounds of the waits between tries. @default { min: 1, max: 100 } */
   readonly backoff?: Backoff;
   /** Aborts the wait (rejects with `EABORTED`); it does not release a lock already held. */
@@ -67,6 +77,8 @@ export interface LockHandle {
 export interface IsLockedOptions {
   /** As {@link AcquireOptions.stale}. @default 10000 */
   readonly stale?: number;
+  /** As {@link AcquireOptions.realpath}. @default true */
+  readonly realpath?: boolean;
 }
 
 const DEFAULT_STALE = 10_000;
@@ -80,10 +92,10 @@ function checkNonNegative(name: string, value: number | undefined): void {
   }
 }
 
-/** The part of a held lock the package itself uses (pid files, exit handlers). */
+/** What the package itself uses of a held lock (pid files). */
 export interface HeldLock extends LockHandle {
-  /** Releases synchronously (from an exit or signal handler). */
-  releaseNow(): void;
+  /** Releases synchronously, from an exit or signal handler. */
+  releaseAtExit(): void;
 }
 
 /**
@@ -95,7 +107,7 @@ export interface Locker {
   acquire(path: string, options?: AcquireOptions): Promise<HeldLock>;
   withLock<T>(path: string, fn: (lock: LockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
   isLocked(path: string, options?: IsLockedOptions): Promise<boolean>;
-  readOwner(path: string): Promise<LockOwner | undefined>;
+  readOwner(path: string, options?: Pick<IsLockedOptions, 'realpath'>): Promise<LockOwner | undefined>;
 }
 
 /**
@@ -135,20 +147,20 @@ export function createLocker(ports: LockPorts): Locker {
     };
   }
 
-  function takeSpare(lockPath: string, staleness: Staleness, stale: number): Spare {
+  async function takeSpare(lockPath: string, staleness: Staleness, stale: number): Promise<Spare> {
     const idle = spares.get(lockPath);
     if (idle !== undefined) {
       idle.cancel();
       spares.delete(lockPath);
       return idle.spare;
     }
-    dir.sweep(lockPath, staleness, stale);
+    await dir.sweep(lockPath, staleness, stale);
     if (!sparesHeld) {
       // Idle spares go when the process does.
       sparesHeld = true;
       ports.held?.hold(() => {
         exiting = true;
-        for (const { spare } of spares.values()) dir.destroy(spare.dir, spare.record);
+        for (const { spare } of spares.values()) dir.destroyAtExit(spare.dir, spare.record);
         spares.clear();
       });
     }
@@ -158,13 +170,13 @@ export function createLocker(ports: LockPorts): Locker {
 
   function returnSpare(lockPath: string, spare: Spare): void {
     if (exiting || spares.has(lockPath)) {
-      dir.destroy(spare.dir, spare.record);
+      void dir.destroy(spare.dir, spare.record);
       return;
     }
     const cancel = ports.clock.after(SPARE_LINGER, () => {
       if (spares.get(lockPath)?.spare !== spare) return;
       spares.delete(lockPath);
-      dir.destroy(spare.dir, spare.record);
+      void dir.destroy(spare.dir, spare.record);
     });
     spares.set(lockPath, { spare, cancel });
   }
@@ -173,58 +185,124 @@ export function createLocker(ports: LockPorts): Locker {
     return entries.find((entry) => entry.owner !== undefined)?.owner;
   }
 
-  /** One try: a held lock, or the holder (undefined when unknown or when we lost a race and should retry). */
-  function attempt(
+  /** Whether anything is at `lockPath` (what is there is for `inspect` to say). */
+  async function occupied(lockPath: string): Promise<boolean> {
+    try {
+      await fs.stat(lockPath);
+      return true;
+    } catch (error) {
+      return errnoOf(error) !== 'ENOENT';
+    }
+  }
+
+  /**
+   * One try: a held lock, or who holds it (`holder` undefined when unknown or when we lost a race and should
+   * retry; `empty` when an empty lock directory younger than `stale` holds it, as proper-lockfile makes).
+   */
+  async function attempt(
     path: string,
     options: AcquireOptions,
     stale: number,
     staleness: Staleness,
-  ): Acquisition | { holder: LockOwner | undefined } {
+  ): Promise<Acquisition | { holder: LockOwner | undefined; empty?: boolean }> {
     const lockPath = `${path}.lock`;
     let spare: Spare | undefined;
     let placed = false;
+    // Right after we emptied the lock directory ourselves (a takeover) we rename onto it without looking.
+    let emptied = false;
+    let empty = false;
+    let now = 0;
     try {
       for (let round = 0; round < 4; round++) {
-        spare ??= takeSpare(lockPath, staleness, stale);
+        spare ??= await takeSpare(lockPath, staleness, stale);
+        // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
+        // directory's mtime says when this acquisition happened (the record may be reused from a previous one).
+        // We rename only onto nothing: a rename would also replace an empty directory, which is proper-lockfile's
+        // live lock while its mtime is fresh.
+        let busy = false;
         try {
-          // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
-          // directory's mtime says when this acquisition happened (the record may be reused from a previous one).
-          const now = ports.clock.now();
-          fs.utimes(spare.record, now);
-          fs.utimes(spare.dir, now);
-          fs.rename(spare.dir, lockPath);
-          const held = new Acquisition(ports, dir, path, spare, now, options, stale, (back) =>
-            returnSpare(lockPath, back),
-          );
-          placed = true;
-          return held;
+          // Right after a takeover the spare was touched in the round before: rename at once, as the others
+          // wait while they find the directory empty.
+          if (!emptied) {
+            now = ports.clock.now();
+            [busy] = await Promise.all([
+              occupied(lockPath),
+              fs.utimes(spare.record, now),
+              fs.utimes(spare.dir, now),
+            ]);
+          }
         } catch (error) {
-          const code = errnoOf(error);
-          if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
-          if (code === 'ENOENT') {
-            // Our spare was removed (another host's sweep, a cleanup): build another one.
-            dir.destroy(spare.dir, spare.record);
-            spare = undefined;
+          if (errnoOf(error) !== 'ENOENT') throw dir.failure(error, lockPath, 'create');
+          // Our spare was removed (another host's sweep, a cleanup): build another one.
+          await dir.destroy(spare.dir, spare.record);
+          spare = undefined;
+          continue;
+        }
+        emptied = false;
+        if (!busy) {
+          try {
+            await fs.rename(spare.dir, lockPath);
+            const held = new Acquisition(ports, dir, path, spare, now, options, stale, (back) =>
+              returnSpare(lockPath, back),
+            );
+            placed = true;
+            return held;
+          } catch (error) {
+            const code = errnoOf(error);
+            if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+            if (code === 'ENOENT') {
+              // Our spare was removed (another host's sweep, a cleanup): build another one.
+              await dir.destroy(spare.dir, spare.record);
+              spare = undefined;
+              continue;
+            }
+            if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
+          }
+        }
+        const found = await dir.inspect(lockPath);
+        if (found.kind === 'absent') continue;
+        if (found.entries.length > 0) empty = false;
+        if (found.entries.length === 0) {
+          // An empty directory: proper-lockfile's lock (it keeps the mtime fresh), or a takeover under way (whose
+          // record the next look finds).
+          if (ports.clock.now() - found.mtimeMs <= stale) {
+            empty = true;
+            await ports.clock.sleep(2 ** round, options.signal).catch(() => {});
             continue;
           }
-          if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
-        }
-        const found = dir.inspect(lockPath);
-        if (found.kind === 'absent') continue;
-        if (found.entries.length === 0) {
-          // An empty directory is a free lock; where rename cannot replace it, remove it first.
           try {
-            fs.rmdir(lockPath);
+            await fs.rmdir(lockPath);
           } catch {}
           continue;
         }
         const live = found.entries.filter((entry) => !staleness.isStale(entry));
         if (live.length > 0) return { holder: ownerOf(live) };
-        for (const entry of found.entries) dir.remove(lockPath, entry);
+        empty = false;
+        for (const entry of found.entries) await dir.remove(lockPath, entry);
+        emptied = true;
       }
-      return { holder: undefined };
+      return { holder: undefined, empty };
     } finally {
       if (!placed && spare !== undefined) returnSpare(lockPath, spare);
+    }
+  }
+
+  /** The path the lock is named after: with `realpath`, symbolic links resolved as far as the path exists. */
+  async function canonical(path: string, realpath: boolean | undefined): Promise<string> {
+    if (realpath === false) return path;
+    try {
+      return await fs.realpath(path);
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') return path;
+    }
+    // The path need not exist, only its directory (a dangling symbolic link is left as it is).
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) return path;
+    try {
+      const parent = await fs.realpath(slash === 0 ? '/' : path.slice(0, slash));
+      return `${parent === '/' ? '' : parent}/${path.slice(slash + 1)}`;
+    } catch {
+      return path;
     }
   }
 
@@ -232,10 +310,12 @@ export function createLocker(ports: LockPorts): Locker {
     checkNonNegative('stale', options.stale);
     checkNonNegative('update', options.update);
     checkNonNegative('timeout', options.timeout);
-    checkNonNegative('retries', options.retries);
+    const policy = retryPolicy(options.retries, options.backoff);
+    const counted = options.retries !== undefined;
     const stale = options.stale ?? DEFAULT_STALE;
     const timeout = options.timeout ?? 0;
-    const lockPath = `${path}.lock`;
+    const target = await canonical(path, options.realpath);
+    const lockPath = `${target}.lock`;
     const staleness = new Staleness(ports, stale);
     const started = ports.clock.monotonic();
     const aborted = () =>
@@ -245,13 +325,17 @@ export function createLocker(ports: LockPorts): Locker {
       });
     for (let tries = 0; ; tries++) {
       if (options.signal?.aborted) throw aborted();
-      const result = attempt(path, options, stale, staleness);
+      const result = await attempt(target, options, stale, staleness);
       if (result instanceof Acquisition) return result;
       const holder = result.holder;
-      const held = `lock ${lockPath} is held by ${describeOwner(holder, ports.host.hostname)}`;
+      const by = result.empty
+        ? 'another program (an empty lock directory, as proper-lockfile makes, younger than `stale`)'
+        : describeOwner(holder, ports.host.hostname);
+      const held = `lock ${lockPath} is held by ${by}`;
       const waited = ports.clock.monotonic() - started;
-      if (options.retries !== undefined ? tries >= options.retries : waited >= timeout) {
-        if (options.retries === undefined && timeout > 0) {
+      const giveUp = counted ? tries >= policy.retries || waited >= policy.maxTime : waited >= timeout;
+      if (giveUp) {
+        if (!counted && timeout > 0) {
           throw new LockError('ETIMEOUT', `timed out after ${timeout} ms: ${held}`, {
             lockPath,
             owner: holder,
@@ -259,8 +343,8 @@ export function createLocker(ports: LockPorts): Locker {
         }
         throw new LockError('ELOCKED', held, { lockPath, owner: holder });
       }
-      let delay = backoffDelay(tries, options.backoff, ports.random.fraction());
-      if (options.retries === undefined) delay = Math.min(delay, Math.max(0, timeout - waited));
+      let delay = policy.delay(tries, ports.random.fraction());
+      if (!counted) delay = Math.min(delay, Math.max(0, timeout - waited));
       try {
         await ports.clock.sleep(delay, options.signal);
       } catch {
@@ -278,20 +362,25 @@ export function createLocker(ports: LockPorts): Locker {
     try {
       return await fn(lock);
     } finally {
-      lock.releaseNow();
+      await lock.release();
     }
   }
 
   async function isLocked(path: string, options: IsLockedOptions = {}): Promise<boolean> {
     checkNonNegative('stale', options.stale);
-    const found = dir.inspect(`${path}.lock`);
+    const stale = options.stale ?? DEFAULT_STALE;
+    const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
     if (found.kind === 'absent') return false;
-    const staleness = new Staleness(ports, options.stale ?? DEFAULT_STALE);
+    if (found.entries.length === 0) return ports.clock.now() - found.mtimeMs <= stale;
+    const staleness = new Staleness(ports, stale);
     return found.entries.some((entry) => !staleness.isStale(entry));
   }
 
-  async function readOwner(path: string): Promise<LockOwner | undefined> {
-    const found = dir.inspect(`${path}.lock`);
+  async function readOwner(
+    path: string,
+    options: Pick<IsLockedOptions, 'realpath'> = {},
+  ): Promise<LockOwner | undefined> {
+    const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
     return found.kind === 'absent' ? undefined : ownerOf(found.entries);
   }
 

@@ -21,6 +21,11 @@ async function rejection(promise: Promise<unknown>): Promise<LockError> {
   return error as LockError;
 }
 
+/** Lets the asynchronous work started by timers (heartbeats, spare removal) run to its end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Drives the manual clock until `promise` settles. */
 async function drive<T>(world: ReturnType<typeof fakeWorld>, promise: Promise<T>, step = 1): Promise<T> {
   let settled = false;
@@ -187,6 +192,7 @@ describe('across hosts', () => {
     const [record] = world.fs.readdir('/locks/job.lock');
     world.fs.unlink(`/locks/job.lock/${record}`);
     world.clock.advance(600); // the next heartbeat finds it gone
+    await settle();
     expect(seen).toEqual(['ECOMPROMISED']);
     expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
     world.clock.advance(5_000);
@@ -210,7 +216,7 @@ describe('waiting', () => {
   it('gets the lock when it is released during the wait', async () => {
     const { world, a, b } = setup();
     const lock = await a.acquire('/locks/job');
-    world.clock.after(300, () => lock.releaseNow());
+    world.clock.after(300, () => void lock.release());
     await drive(world, b.acquire('/locks/job', { timeout: 10_000 }));
     expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
   });
@@ -219,10 +225,10 @@ describe('waiting', () => {
     const { world, a, b, portsB } = setup();
     await a.acquire('/locks/job');
     let tries = 0;
-    const rename = portsB.fs.rename.bind(portsB.fs);
-    world.fs.rename = (from, to) => {
-      if (to === '/locks/job.lock') tries++;
-      rename(from, to);
+    const readdir = world.fs.readdir.bind(world.fs);
+    world.fs.readdir = (path) => {
+      if (path === '/locks/job.lock') tries++; // one look at the holder per try
+      return readdir(path);
     };
     expect((await rejection(drive(world, b.acquire('/locks/job', { retries: 3 })))).code).toBe('ELOCKED');
     expect(tries).toBe(4);
@@ -276,10 +282,18 @@ describe('bad input', () => {
     await (await b.acquire('/locks/job', { stale: 1_000 })).release();
   });
 
-  it('an empty lock directory is a free lock', async () => {
+  it("an empty lock directory (proper-lockfile's lock) is held while younger than stale, then free", async () => {
     const { world, b } = setup();
     world.fs.mkdir('/locks/job.lock');
-    await (await b.acquire('/locks/job')).release();
+    const error = await rejection(drive(world, b.acquire('/locks/job', { stale: 5_000 })));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toBe(
+      'lock /locks/job.lock is held by another program (an empty lock directory, as proper-lockfile makes, younger than `stale`)',
+    );
+    expect(await b.isLocked('/locks/job', { stale: 5_000 })).toBe(true);
+    world.clock.advance(5_001);
+    expect(await b.isLocked('/locks/job', { stale: 5_000 })).toBe(false);
+    await (await b.acquire('/locks/job', { stale: 5_000 })).release();
   });
 
   it('refuses a lock path that is a file (ENOTDIR) and a missing directory (ENOENT), touching nothing', async () => {
@@ -306,6 +320,7 @@ describe('the reusable lock directory', () => {
     await (await b.acquire('/locks/job')).release();
     expect(world.fs.readdir('/locks')).toEqual([spare]);
     world.clock.advance(2_001);
+    await settle();
     expect(world.fs.readdir('/locks')).toEqual([]);
   });
 

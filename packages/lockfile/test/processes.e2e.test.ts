@@ -186,7 +186,7 @@ describe('stale locks on this host', () => {
       const loser = [a, b].find((reply) => !reply!.won)!;
       expect(loser.code).toBe('ELOCKED');
       const winner = racers[a!.won ? 0 : 1]!;
-      expect(loser.owner).toBe(winner.pid);
+      expect(loser.owner, JSON.stringify(loser)).toBe(winner.pid);
       if (a!.start < b!.end && b!.start < a!.end) overlapping++;
       const released = next(winner);
       winner.send('release');
