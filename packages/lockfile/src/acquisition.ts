@@ -2,20 +2,35 @@ import type { AcquireOptions, HeldLock } from './lock.js';
 import type { LockDir, Spare } from './lock-dir.js';
 import { errnoOf, spareName } from './lock-dir.js';
 import { LockError } from './lock-error.js';
-import { encodeOwner, type LockOwner } from './owner.js';
+import { encodeOwner, type LockOwner, type RecordKind } from './owner.js';
 import type { LockPorts } from './ports.js';
 
 /**
- * A lock we hold: the spare renamed into place as `${path}.lock`, with its heartbeat. The owner record's mtime
- * says when the lock was taken; the heartbeat is the lock directory's mtime (which proper-lockfile reads too).
+ * Where our record is: in our spare, renamed into place as `${path}.lock` (an exclusive lock taken on a free path);
+ * or put into a lock directory that was already there (a shared lock, or an exclusive one after the shared holders
+ * left), in which case there is no spare to give back.
+ */
+export interface Placement {
+  readonly record: string;
+  readonly owner: LockOwner;
+  readonly kind: RecordKind;
+  readonly spare?: Spare | undefined;
+}
+
+/**
+ * A lock we hold, with its heartbeat. The heartbeat of an exclusive lock is the lock directory's mtime (which
+ * proper-lockfile reads too; the record's mtime says when the lock was taken); a shared holder beats its own record
+ * and the directory.
  */
 export class Acquisition implements HeldLock {
   readonly path: string;
   readonly lockPath: string;
   readonly #ports: LockPorts;
   readonly #dir: LockDir;
-  readonly #spare: Spare;
+  readonly #spare: Spare | undefined;
   readonly #record: string;
+  /** Whether this is one of the shared holders. */
+  readonly shared: boolean;
   readonly #controller = new AbortController();
   readonly #onCompromised: ((error: LockError) => void) | undefined;
   readonly #stopHeartbeat: () => void;
@@ -31,7 +46,7 @@ export class Acquisition implements HeldLock {
     ports: LockPorts,
     dir: LockDir,
     path: string,
-    spare: Spare,
+    placement: Placement,
     acquired: number,
     options: AcquireOptions,
     stale: number,
@@ -41,9 +56,10 @@ export class Acquisition implements HeldLock {
     this.#dir = dir;
     this.path = path;
     this.lockPath = `${path}.lock`;
-    this.#spare = spare;
-    this.#owner = { ...spare.owner, created: acquired };
-    this.#record = `${this.lockPath}/${spare.record.slice(spare.dir.length + 1)}`;
+    this.#spare = placement.spare;
+    this.#owner = { ...placement.owner, created: acquired };
+    this.#record = placement.record;
+    this.shared = placement.kind === 'shared';
     this.#returnSpare = returnSpare;
     this.#onCompromised = options.onCompromised;
     const update = options.update ?? stale / 2;
@@ -64,7 +80,9 @@ export class Acquisition implements HeldLock {
     try {
       await fs.stat(this.#record); // still ours
       if (this.#released) return;
-      await fs.utimes(this.lockPath, this.#ports.clock.now());
+      const now = this.#ports.clock.now();
+      if (this.shared) await fs.utimes(this.#record, now);
+      await fs.utimes(this.lockPath, now);
     } catch (error) {
       const code = errnoOf(error);
       if (!this.#released && (code === 'ENOENT' || code === 'ENOTDIR')) {
@@ -115,8 +133,9 @@ export class Acquisition implements HeldLock {
     try {
       await fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
       await fs.rename(temp, this.#record);
-      // The record's mtime says when the lock was taken; the rename touched the directory: a heartbeat.
-      await fs.utimes(this.#record, owner.created);
+      // An exclusive record's mtime says when the lock was taken (the rename touched the directory: a
+      // heartbeat); a shared record's mtime is its heartbeat, which the rename refreshed.
+      if (!this.shared) await fs.utimes(this.#record, owner.created);
     } catch (error) {
       try {
         await fs.unlink(temp);
@@ -162,27 +181,29 @@ export class Acquisition implements HeldLock {
       }
       throw this.#dir.failure(error, this.lockPath, 'release');
     }
-    if (!this.#adopted) {
+    const spare = this.#spare;
+    if (!this.#adopted && spare !== undefined) {
       // Our record is there, so the directory is ours: move it back to be the spare for the next lock.
       let moved = false;
       try {
-        await fs.rename(this.lockPath, this.#spare.dir);
+        await fs.rename(this.lockPath, spare.dir);
         moved = true;
-        await fs.stat(this.#spare.record);
-        this.#returnSpare(this.#spare);
+        await fs.stat(spare.record);
+        this.#returnSpare(spare);
         return;
       } catch {
         if (moved) {
           // Between our check and the rename another host judged our lock stale and replaced it: we moved its
           // lock, not ours. Put it back (it can only fail if yet another took the place; its owner will see).
           try {
-            await fs.rename(this.#spare.dir, this.lockPath);
+            await fs.rename(spare.dir, this.lockPath);
           } catch {}
           this.#compromise('it was taken over as we released it');
           return;
         }
       }
     }
+    // Our record, then the directory if that left it empty (other shared holders may still be in it).
     await this.#dir.destroy(this.lockPath, this.#record);
   };
 

@@ -5,7 +5,8 @@ import {
   hostTag,
   type LockOwner,
   ownerFileName,
-  tokenOfFileName,
+  parseRecordName,
+  type RecordKind,
 } from './owner.js';
 import type { LockPorts } from './ports.js';
 import type { LockEntry, Staleness } from './staleness.js';
@@ -110,15 +111,17 @@ export class LockDir {
     const entries: LockEntry[] = [];
     for (const name of names) {
       const file = `${lockPath}/${name}`;
-      const token = tokenOfFileName(name);
+      const parsed = parseRecordName(name);
+      const token = parsed?.token;
       try {
         const { mtimeMs } = await fs.stat(file);
         const record = token === undefined ? undefined : decodeOwner(await fs.readFile(file), token);
         // An exclusive lock's record: its mtime says when the lock was taken (the record may be reused from an
         // earlier acquisition), and its heartbeat is the directory's mtime.
-        const sole = record !== undefined && names.length === 1;
+        const sole = record !== undefined && parsed?.kind === 'exclusive';
         const owner = sole ? { ...record, created: mtimeMs } : record;
-        entries.push({ name, token, owner, mtimeMs: sole ? Math.max(mtimeMs, dirMtime) : mtimeMs });
+        const heartbeat = sole ? Math.max(mtimeMs, dirMtime) : mtimeMs;
+        entries.push({ name, token, kind: parsed?.kind, owner, mtimeMs: heartbeat });
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') throw this.failure(error, lockPath, 'inspect');
       }
@@ -149,10 +152,15 @@ export class LockDir {
   }
 
   /** Builds a spare lock directory for `owner` beside `lockPath`. */
-  async createSpare(lockPath: string, owner: LockOwner, encoded: string): Promise<Spare> {
+  async createSpare(
+    lockPath: string,
+    owner: LockOwner,
+    encoded: string,
+    kind: RecordKind = 'exclusive',
+  ): Promise<Spare> {
     const { fs } = this.#ports;
     const dir = spareName(lockPath, owner.token);
-    const record = `${dir}/${ownerFileName(owner.token)}`;
+    const record = `${dir}/${ownerFileName(owner.token, kind)}`;
     try {
       await fs.mkdir(dir);
     } catch (error) {
@@ -207,7 +215,7 @@ export class LockDir {
       this.#creatorDead(token) || this.#ports.clock.now() - (await fs.stat(path)).mtimeMs > stale;
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
-      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid)?$/.exec(name.slice(prefix.length));
+      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid|\.want|\.shared)?$/.exec(name.slice(prefix.length));
       if (match === null) continue;
       const [, token, suffix] = match as unknown as [string, string, string | undefined];
       const path = `${parent}/${name}`;

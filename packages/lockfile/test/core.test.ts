@@ -441,3 +441,82 @@ describe('pid files', () => {
     expect(() => world.fs.readFile('/locks/d.pid')).toThrow();
   });
 });
+
+describe('shared locks', () => {
+  function three() {
+    const world = fakeWorld();
+    const [a, b, c] = [100, 200, 300].map((pid) => createLocker(fakePorts(world, { pid, ...here })));
+    return { world, a: a!, b: b!, c: c! };
+  }
+
+  it('are held by many at once, and keep an exclusive holder out until the last has released', async () => {
+    const { a, b, c } = three();
+    const first = await a.acquire('/locks/job', { shared: true });
+    const second = await b.acquire('/locks/job', { shared: true });
+    const refused = await rejection(c.acquire('/locks/job'));
+    expect(refused.code).toBe('ELOCKED');
+    expect([100, 200]).toContain(refused.owner?.pid);
+    await first.release();
+    expect((await rejection(c.acquire('/locks/job'))).code).toBe('ELOCKED');
+    await second.release();
+    await (await c.acquire('/locks/job')).release();
+  });
+
+  it('are refused while an exclusive holder holds the lock', async () => {
+    const { a, b } = three();
+    const writer = await a.acquire('/locks/job');
+    const error = await rejection(b.acquire('/locks/job', { shared: true }));
+    expect(error).toMatchObject({ code: 'ELOCKED', owner: { pid: 100 } });
+    await writer.release();
+    await (await b.acquire('/locks/job', { shared: true })).release();
+  });
+
+  it('a waiting writer keeps new shared holders out, and gets the lock when the present ones leave', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    const writer = c.acquire('/locks/job', { timeout: 10_000 });
+    await drive(world, new Promise((resolve) => world.clock.after(50, () => resolve(undefined))));
+    expect(world.fs.readdir('/locks/job.lock').some((name) => name.startsWith('want.'))).toBe(true);
+    const late = await rejection(b.acquire('/locks/job', { shared: true }));
+    expect(late).toMatchObject({ code: 'ELOCKED', owner: { pid: 300 } });
+    await reader.release();
+    const held = await drive(world, writer);
+    expect(await c.readOwner('/locks/job')).toMatchObject({ pid: 300 });
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([expect.stringMatching(/^owner\./)]);
+    await held.release();
+    expect(world.fs.readdir('/locks')).not.toContain('job.lock');
+  });
+
+  it('a writer that gives up takes its place in line back, and shared holders come in again', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    expect((await rejection(drive(world, c.acquire('/locks/job', { timeout: 200 })))).code).toBe('ETIMEOUT');
+    expect(world.fs.readdir('/locks/job.lock').filter((name) => !name.startsWith('shared.'))).toEqual([]);
+    await (await b.acquire('/locks/job', { shared: true })).release();
+    await reader.release();
+  });
+
+  it('the record of a dead shared holder does not keep a writer out', async () => {
+    const { world, a, c } = three();
+    await a.acquire('/locks/job', { shared: true });
+    world.processes.table.delete(100);
+    const writer = await c.acquire('/locks/job');
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([expect.stringMatching(/^owner\./)]);
+    await writer.release();
+  });
+
+  it('of two waiting writers one goes first, the other after it, and no shared holder in between', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    const order: number[] = [];
+    const writers = [b, c].map(async (locker, i) => {
+      const lock = await locker.acquire('/locks/job', { timeout: 60_000 });
+      order.push(i);
+      world.clock.after(100, () => void lock.release());
+    });
+    await drive(world, new Promise((resolve) => world.clock.after(50, () => resolve(undefined))));
+    await reader.release();
+    await drive(world, Promise.all(writers));
+    expect(order.sort()).toEqual([0, 1]);
+  });
+});
