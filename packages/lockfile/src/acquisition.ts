@@ -2,17 +2,35 @@ import type { AcquireOptions, HeldLock } from './lock.js';
 import type { LockDir, Spare } from './lock-dir.js';
 import { errnoOf, spareName } from './lock-dir.js';
 import { LockError } from './lock-error.js';
-import { encodeOwner, type LockOwner } from './owner.js';
+import { encodeOwner, type LockOwner, type RecordKind } from './owner.js';
 import type { LockPorts } from './ports.js';
 
-/** A lock we hold: the spare renamed into place as `${path}.lock`, with its heartbeat. */
+/**
+ * Where our record is: in our spare, renamed into place as `${path}.lock` (an exclusive lock taken on a free path);
+ * or put into a lock directory that was already there (a shared lock, or an exclusive one after the shared holders
+ * left), in which case there is no spare to give back.
+ */
+export interface Placement {
+  readonly record: string;
+  readonly owner: LockOwner;
+  readonly kind: RecordKind;
+  readonly spare?: Spare | undefined;
+}
+
+/**
+ * A lock we hold, with its heartbeat. The heartbeat of an exclusive lock is the lock directory's mtime (which
+ * proper-lockfile reads too; the record's mtime says when the lock was taken); a shared holder beats its own record
+ * and the directory.
+ */
 export class Acquisition implements HeldLock {
   readonly path: string;
   readonly lockPath: string;
   readonly #ports: LockPorts;
   readonly #dir: LockDir;
-  readonly #spare: Spare;
+  readonly #spare: Spare | undefined;
   readonly #record: string;
+  /** Whether this is one of the shared holders. */
+  readonly shared: boolean;
   readonly #controller = new AbortController();
   readonly #onCompromised: ((error: LockError) => void) | undefined;
   readonly #stopHeartbeat: () => void;
@@ -21,12 +39,14 @@ export class Acquisition implements HeldLock {
   #owner: LockOwner;
   #adopted = false;
   #released = false;
+  /** The adoption under way, which release waits for. */
+  #adopting: Promise<unknown> = Promise.resolve();
 
   constructor(
     ports: LockPorts,
     dir: LockDir,
     path: string,
-    spare: Spare,
+    placement: Placement,
     acquired: number,
     options: AcquireOptions,
     stale: number,
@@ -36,42 +56,36 @@ export class Acquisition implements HeldLock {
     this.#dir = dir;
     this.path = path;
     this.lockPath = `${path}.lock`;
-    this.#spare = spare;
-    this.#owner = { ...spare.owner, created: acquired };
-    this.#record = `${this.lockPath}/${spare.record.slice(spare.dir.length + 1)}`;
+    this.#spare = placement.spare;
+    this.#owner = { ...placement.owner, created: acquired };
+    this.#record = placement.record;
+    this.shared = placement.kind === 'shared';
     this.#returnSpare = returnSpare;
     this.#onCompromised = options.onCompromised;
     const update = options.update ?? stale / 2;
     // Timers take at most 2^31-1 ms; an hourly beat is plenty when `stale` is huge.
-    this.#stopHeartbeat = ports.clock.every(Math.min(Math.max(1, update), 3_600_000), () => this.#beat());
-    this.#forget = ports.held?.hold(() => this.#releaseAtExit()) ?? (() => {});
-  }
-
-  /**
-   * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
-   * process keeps it alive, and the next contender takes it over once it has ended too); any other is released.
-   */
-  #releaseAtExit(): void {
-    const adopted = this.#owner.adopted ?? [];
-    if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) {
-      this.#released = true;
-      this.#stopHeartbeat();
-      this.#forget();
-      return;
-    }
-    this.releaseNow();
+    this.#stopHeartbeat = ports.clock.every(
+      Math.min(Math.max(1, update), 3_600_000),
+      () => void this.#beat(),
+    );
+    this.#forget = ports.held?.hold(() => this.releaseAtExit()) ?? (() => {});
   }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
-  #beat(): void {
+  async #beat(): Promise<void> {
+    const { fs } = this.#ports;
     try {
-      this.#ports.fs.utimes(this.#record, this.#ports.clock.now());
+      await fs.stat(this.#record); // still ours
+      if (this.#released) return;
+      const now = this.#ports.clock.now();
+      if (this.shared) await fs.utimes(this.#record, now);
+      await fs.utimes(this.lockPath, now);
     } catch (error) {
       const code = errnoOf(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') {
+      if (!this.#released && (code === 'ENOENT' || code === 'ENOTDIR')) {
         this.#compromise('its owner record was removed (was it judged stale?)');
       }
       // Other failures (a full or flaky disk) are retried at the next beat.
@@ -93,7 +107,13 @@ export class Acquisition implements HeldLock {
   }
 
   // Arrow functions, so that a handle's methods work detached: `const { release } = await acquire(p)`.
-  readonly adopt = async (pid: number): Promise<void> => {
+  readonly adopt = (pid: number): Promise<void> => {
+    const adoption = this.#adopting.then(() => this.#adopt(pid));
+    this.#adopting = adoption.catch(() => {});
+    return adoption;
+  };
+
+  async #adopt(pid: number): Promise<void> {
     if (!Number.isSafeInteger(pid) || pid <= 0)
       throw new TypeError(`lockfile: adopt() needs a pid, got ${pid}`);
     if (this.#released) {
@@ -108,15 +128,17 @@ export class Acquisition implements HeldLock {
     };
     const { fs } = this.#ports;
     const temp = `${spareName(this.lockPath, owner.token)}.adopt`;
-    fs.writeFile(temp, encodeOwner(owner));
+    await fs.writeFile(temp, encodeOwner(owner));
     this.#adopted = true;
     try {
-      fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
-      fs.rename(temp, this.#record);
-      fs.utimes(this.lockPath, owner.created); // the rename touched the directory, whose mtime is `created`
+      await fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
+      await fs.rename(temp, this.#record);
+      // An exclusive record's mtime says when the lock was taken (the rename touched the directory: a
+      // heartbeat); a shared record's mtime is its heartbeat, which the rename refreshed.
+      if (!this.shared) await fs.utimes(this.#record, owner.created);
     } catch (error) {
       try {
-        fs.unlink(temp);
+        await fs.unlink(temp);
       } catch {}
       if (errnoOf(error) === 'ENOENT') {
         this.#compromise('its owner record was removed');
@@ -125,16 +147,32 @@ export class Acquisition implements HeldLock {
       throw error;
     }
     this.#owner = owner;
-  };
+  }
 
-  readonly releaseNow = (): void => {
+  /**
+   * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
+   * process keeps it alive, and the next contender takes it over once it has ended too); any other is removed
+   * (our record by its name, then the directory if that left it empty).
+   */
+  readonly releaseAtExit = (): void => {
     if (this.#released) return;
     this.#released = true;
     this.#stopHeartbeat();
     this.#forget();
+    const adopted = this.#owner.adopted ?? [];
+    if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) return;
+    this.#dir.destroyAtExit(this.lockPath, this.#record);
+  };
+
+  readonly release = async (): Promise<void> => {
+    if (this.#released) return;
+    this.#released = true;
+    this.#stopHeartbeat();
+    this.#forget();
+    await this.#adopting;
     const { fs } = this.#ports;
     try {
-      fs.stat(this.#record);
+      await fs.stat(this.#record);
     } catch (error) {
       const code = errnoOf(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -143,35 +181,31 @@ export class Acquisition implements HeldLock {
       }
       throw this.#dir.failure(error, this.lockPath, 'release');
     }
-    if (!this.#adopted) {
+    const spare = this.#spare;
+    if (!this.#adopted && spare !== undefined) {
       // Our record is there, so the directory is ours: move it back to be the spare for the next lock.
       let moved = false;
       try {
-        fs.rename(this.lockPath, this.#spare.dir);
+        await fs.rename(this.lockPath, spare.dir);
         moved = true;
-        fs.stat(this.#spare.record);
-        this.#returnSpare(this.#spare);
+        await fs.stat(spare.record);
+        this.#returnSpare(spare);
         return;
       } catch {
         if (moved) {
           // Between our check and the rename another host judged our lock stale and replaced it: we moved its
           // lock, not ours. Put it back (it can only fail if yet another took the place; its owner will see).
           try {
-            fs.rename(this.#spare.dir, this.lockPath);
+            await fs.rename(spare.dir, this.lockPath);
           } catch {}
           this.#compromise('it was taken over as we released it');
           return;
         }
       }
     }
-    this.#dir.destroy(this.lockPath, this.#record);
+    // Our record, then the directory if that left it empty (other shared holders may still be in it).
+    await this.#dir.destroy(this.lockPath, this.#record);
   };
 
-  readonly release = async (): Promise<void> => {
-    this.releaseNow();
-  };
-
-  readonly [Symbol.asyncDispose] = async (): Promise<void> => {
-    this.releaseNow();
-  };
+  readonly [Symbol.asyncDispose] = (): Promise<void> => this.release();
 }

@@ -22,6 +22,7 @@ export {
   parsePid,
 } from './pid-file.js';
 export type {
+  ExitFileSystem,
   HeldLocks,
   LockClock,
   LockFileSystem,

@@ -5,7 +5,8 @@ import {
   hostTag,
   type LockOwner,
   ownerFileName,
-  tokenOfFileName,
+  parseRecordName,
+  type RecordKind,
 } from './owner.js';
 import type { LockPorts } from './ports.js';
 import type { LockEntry, Staleness } from './staleness.js';
@@ -31,7 +32,14 @@ export function spareName(lockPath: string, token: string): string {
 }
 
 /** What a lock directory holds right now. */
-export type Inspection = { kind: 'absent' } | { kind: 'entries'; entries: LockEntry[] };
+export type Inspection =
+  | { kind: 'absent' }
+  | {
+      kind: 'entries';
+      entries: LockEntry[];
+      /** The lock directory's mtime: when it was made or last changed (proper-lockfile's heartbeat). */
+      mtimeMs: number;
+    };
 
 /**
  * A lock directory whose owner record is ready, waiting beside the lock under its own hidden name
@@ -82,20 +90,20 @@ export class LockDir {
   }
 
   /** The entries of the lock directory with their owner records; a record that vanished meanwhile is left out. */
-  inspect(lockPath: string): Inspection {
+  async inspect(lockPath: string): Promise<Inspection> {
     const { fs } = this.#ports;
     let names: string[];
     try {
-      names = fs.readdir(lockPath);
+      names = await fs.readdir(lockPath);
     } catch (error) {
       const code = errnoOf(error);
       if (code === 'ENOENT') return { kind: 'absent' };
       if (code === 'ENOTDIR') throw this.notADirectory(lockPath);
       throw this.failure(error, lockPath, 'inspect');
     }
-    let acquired: number;
+    let dirMtime: number;
     try {
-      acquired = fs.stat(lockPath).mtimeMs;
+      dirMtime = (await fs.stat(lockPath)).mtimeMs;
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return { kind: 'absent' };
       throw this.failure(error, lockPath, 'inspect');
@@ -103,35 +111,39 @@ export class LockDir {
     const entries: LockEntry[] = [];
     for (const name of names) {
       const file = `${lockPath}/${name}`;
-      const token = tokenOfFileName(name);
+      const parsed = parseRecordName(name);
+      const token = parsed?.token;
       try {
-        const { mtimeMs } = fs.stat(file);
-        const record = token === undefined ? undefined : decodeOwner(fs.readFile(file), token);
-        // The directory's mtime is when the lock was taken (a record may be reused from an earlier acquisition).
-        const owner = record === undefined || names.length > 1 ? record : { ...record, created: acquired };
-        entries.push({ name, token, owner, mtimeMs });
+        const { mtimeMs } = await fs.stat(file);
+        const record = token === undefined ? undefined : decodeOwner(await fs.readFile(file), token);
+        // An exclusive lock's record: its mtime says when the lock was taken (the record may be reused from an
+        // earlier acquisition), and its heartbeat is the directory's mtime.
+        const sole = record !== undefined && parsed?.kind === 'exclusive';
+        const owner = sole ? { ...record, created: mtimeMs } : record;
+        const heartbeat = sole ? Math.max(mtimeMs, dirMtime) : mtimeMs;
+        entries.push({ name, token, kind: parsed?.kind, owner, mtimeMs: heartbeat });
       } catch (error) {
         if (errnoOf(error) !== 'ENOENT') throw this.failure(error, lockPath, 'inspect');
       }
     }
-    return { kind: 'entries', entries };
+    return { kind: 'entries', entries, mtimeMs: dirMtime };
   }
 
   /**
    * Removes one entry judged stale. Removing a record by its token-bearing name is what makes takeover safe:
    * of two contenders only one can, and a newer lock that replaced the stale one has another name.
    */
-  remove(lockPath: string, entry: LockEntry): void {
+  async remove(lockPath: string, entry: LockEntry): Promise<void> {
     const { fs } = this.#ports;
     const file = `${lockPath}/${entry.name}`;
     try {
-      fs.unlink(file);
+      await fs.unlink(file);
     } catch (error) {
       const code = errnoOf(error);
       if (code === 'ENOENT') return;
       if (code === 'EISDIR' || code === 'EPERM') {
         try {
-          fs.rmdir(file);
+          await fs.rmdir(file);
         } catch {}
         return;
       }
@@ -140,31 +152,46 @@ export class LockDir {
   }
 
   /** Builds a spare lock directory for `owner` beside `lockPath`. */
-  createSpare(lockPath: string, owner: LockOwner, encoded: string): Spare {
+  async createSpare(
+    lockPath: string,
+    owner: LockOwner,
+    encoded: string,
+    kind: RecordKind = 'exclusive',
+  ): Promise<Spare> {
     const { fs } = this.#ports;
     const dir = spareName(lockPath, owner.token);
-    const record = `${dir}/${ownerFileName(owner.token)}`;
+    const record = `${dir}/${ownerFileName(owner.token, kind)}`;
     try {
-      fs.mkdir(dir);
+      await fs.mkdir(dir);
     } catch (error) {
       throw this.failure(error, lockPath, 'create');
     }
     try {
-      fs.writeFile(record, encoded);
+      await fs.writeFile(record, encoded);
     } catch (error) {
-      this.destroy(dir, record);
+      await this.destroy(dir, record);
       throw this.failure(error, lockPath, 'create');
     }
     return { dir, record, owner };
   }
 
   /** Removes a lock directory we own (or our spare): its record, then the directory if it is empty. */
-  destroy(dir: string, record: string): void {
+  async destroy(dir: string, record: string): Promise<void> {
     try {
-      this.#ports.fs.unlink(record);
+      await this.#ports.fs.unlink(record);
     } catch {}
     try {
-      this.#ports.fs.rmdir(dir);
+      await this.#ports.fs.rmdir(dir);
+    } catch {}
+  }
+
+  /** {@link destroy}, synchronously, from an exit or signal handler. */
+  destroyAtExit(dir: string, record: string): void {
+    try {
+      this.#ports.fs.atExit.unlink(record);
+    } catch {}
+    try {
+      this.#ports.fs.atExit.rmdir(dir);
     } catch {}
   }
 
@@ -174,45 +201,45 @@ export class LockDir {
    * files, once the process their token names is dead on this host, or once older than `stale` ms (no live
    * process leaves them that long). Runs when a process makes its first spare for a path.
    */
-  sweep(lockPath: string, staleness: Staleness, stale: number): void {
+  async sweep(lockPath: string, staleness: Staleness, stale: number): Promise<void> {
     const { fs } = this.#ports;
     const parent = parentOf(lockPath);
     const prefix = `.${baseOf(lockPath)}.`;
     let names: string[];
     try {
-      names = fs.readdir(parent);
+      names = await fs.readdir(parent);
     } catch {
       return;
     }
-    const litter = (path: string, token: string) =>
-      this.#creatorDead(token) || this.#ports.clock.now() - fs.stat(path).mtimeMs > stale;
+    const litter = async (path: string, token: string) =>
+      this.#creatorDead(token) || this.#ports.clock.now() - (await fs.stat(path)).mtimeMs > stale;
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
-      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid)?$/.exec(name.slice(prefix.length));
+      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid|\.want|\.shared)?$/.exec(name.slice(prefix.length));
       if (match === null) continue;
       const [, token, suffix] = match as unknown as [string, string, string | undefined];
       const path = `${parent}/${name}`;
       try {
         if (suffix !== undefined) {
-          if (litter(path, token)) fs.unlink(path);
+          if (await litter(path, token)) await fs.unlink(path);
           continue;
         }
         const record = `${path}/${ownerFileName(token)}`;
         let mtimeMs: number;
         try {
-          mtimeMs = fs.stat(record).mtimeMs;
+          mtimeMs = (await fs.stat(record)).mtimeMs;
         } catch (error) {
-          if (errnoOf(error) === 'ENOENT' && litter(path, token)) fs.rmdir(path); // only ever removes an empty directory
+          if (errnoOf(error) === 'ENOENT' && (await litter(path, token))) await fs.rmdir(path); // only ever removes an empty directory
           continue;
         }
-        const owner = decodeOwner(fs.readFile(record), token);
+        const owner = decodeOwner(await fs.readFile(record), token);
         if (owner === undefined) {
-          if (litter(path, token)) this.destroy(path, record); // a record cut short by a kill
+          if (await litter(path, token)) await this.destroy(path, record); // a record cut short by a kill
           continue;
         }
         // Only a recognisable record of this host, judged by liveness: never guess about other hosts.
         if (owner.hostname !== this.#ports.host.hostname) continue;
-        if (staleness.isStale({ name, token, owner, mtimeMs })) this.destroy(path, record);
+        if (staleness.isStale({ name, token, owner, mtimeMs })) await this.destroy(path, record);
       } catch {}
     }
   }

@@ -1,8 +1,8 @@
 import { Acquisition } from './acquisition.js';
-import { type Backoff, backoffDelay } from './backoff.js';
-import { errnoOf, LockDir, type Spare } from './lock-dir.js';
+import { type Backoff, type RetryOptions, retryPolicy } from './backoff.js';
+import { errnoOf, LockDir, type Spare, spareName } from './lock-dir.js';
 import { describeOwner, LockError } from './lock-error.js';
-import { encodeOwner, type LockOwner, ownToken } from './owner.js';
+import { encodeOwner, type LockOwner, ownerFileName, ownToken, parseRecordName } from './owner.js';
 import type { LockPorts } from './ports.js';
 import { type LockEntry, Staleness } from './staleness.js';
 
@@ -26,10 +26,27 @@ export interface AcquireOptions {
    * @default 0
    */
   readonly timeout?: number;
-  /** Instead of `timeout`: how many more tries after the first, with exponential backoff and jitter. */
-  readonly retries?: number;
+  /**
+   * Instead of `timeout`: how many more tries after the first, with exponential backoff and jitter (`backoff`);
+   * or proper-lockfile's form, the options of the `retry` package: `{ retries, factor, minTimeout, maxTimeout,
+   * randomize, forever, maxRetryTime }`, with that package's defaults (10 retries, factor 2, from 1000 ms).
+   */
+  readonly retries?: number | RetryOptions;
+  /**
+   * Resolve symbolic links in `path` (of `path` itself when it exists, else of its directory), so that a path
+   * and a symbolic link to it are one lock, as in proper-lockfile.
+   * @default true
+   */
+  readonly realpath?: boolean;
   /** Bounds of the waits between tries. @default { min: 1, max: 100 } */
   readonly backoff?: Backoff;
+  /**
+   * A shared lock: any number of shared holders at once, or one exclusive holder. An exclusive `acquire` that
+   * finds shared holders puts a `want` record in the lock: new shared holders wait behind it, so a writer gets the
+   * lock once the shared holders present have released theirs, however many more keep coming.
+   * @default false
+   */
+  readonly shared?: boolean;
   /** Aborts the wait (rejects with `EABORTED`); it does not release a lock already held. */
   readonly signal?: AbortSignal;
   /** Called (once) if the lock is removed or replaced behind our back; the handle's `signal` aborts too. */
@@ -67,9 +84,21 @@ export interface LockHandle {
 export interface IsLockedOptions {
   /** As {@link AcquireOptions.stale}. @default 10000 */
   readonly stale?: number;
+  /** As {@link AcquireOptions.realpath}. @default true */
+  readonly realpath?: boolean;
 }
 
 const DEFAULT_STALE = 10_000;
+
+/** What one acquire call keeps across its tries. */
+interface Pending {
+  /** The owner we write (shared records and `want` records; an exclusive lock on a free path uses its spare's). */
+  owner?: LockOwner;
+  /** Our `want` record inside the lock directory, while we wait for shared holders to leave. */
+  want?: string | undefined;
+  /** Our shared record's temporary beside the lock, until it is moved in. */
+  temp?: string | undefined;
+}
 /** How long a released lock's directory is kept for reuse before it is removed. */
 const SPARE_LINGER = 2_000;
 const CONTENDED = new Set(['ENOTEMPTY', 'EEXIST']);
@@ -80,10 +109,10 @@ function checkNonNegative(name: string, value: number | undefined): void {
   }
 }
 
-/** The part of a held lock the package itself uses (pid files, exit handlers). */
+/** What the package itself uses of a held lock (pid files). */
 export interface HeldLock extends LockHandle {
-  /** Releases synchronously (from an exit or signal handler). */
-  releaseNow(): void;
+  /** Releases synchronously, from an exit or signal handler. */
+  releaseAtExit(): void;
 }
 
 /**
@@ -95,7 +124,7 @@ export interface Locker {
   acquire(path: string, options?: AcquireOptions): Promise<HeldLock>;
   withLock<T>(path: string, fn: (lock: LockHandle) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
   isLocked(path: string, options?: IsLockedOptions): Promise<boolean>;
-  readOwner(path: string): Promise<LockOwner | undefined>;
+  readOwner(path: string, options?: Pick<IsLockedOptions, 'realpath'>): Promise<LockOwner | undefined>;
 }
 
 /**
@@ -135,20 +164,20 @@ export function createLocker(ports: LockPorts): Locker {
     };
   }
 
-  function takeSpare(lockPath: string, staleness: Staleness, stale: number): Spare {
+  async function takeSpare(lockPath: string, staleness: Staleness, stale: number): Promise<Spare> {
     const idle = spares.get(lockPath);
     if (idle !== undefined) {
       idle.cancel();
       spares.delete(lockPath);
       return idle.spare;
     }
-    dir.sweep(lockPath, staleness, stale);
+    await dir.sweep(lockPath, staleness, stale);
     if (!sparesHeld) {
       // Idle spares go when the process does.
       sparesHeld = true;
       ports.held?.hold(() => {
         exiting = true;
-        for (const { spare } of spares.values()) dir.destroy(spare.dir, spare.record);
+        for (const { spare } of spares.values()) dir.destroyAtExit(spare.dir, spare.record);
         spares.clear();
       });
     }
@@ -158,13 +187,13 @@ export function createLocker(ports: LockPorts): Locker {
 
   function returnSpare(lockPath: string, spare: Spare): void {
     if (exiting || spares.has(lockPath)) {
-      dir.destroy(spare.dir, spare.record);
+      void dir.destroy(spare.dir, spare.record);
       return;
     }
     const cancel = ports.clock.after(SPARE_LINGER, () => {
       if (spares.get(lockPath)?.spare !== spare) return;
       spares.delete(lockPath);
-      dir.destroy(spare.dir, spare.record);
+      void dir.destroy(spare.dir, spare.record);
     });
     spares.set(lockPath, { spare, cancel });
   }
@@ -173,58 +202,382 @@ export function createLocker(ports: LockPorts): Locker {
     return entries.find((entry) => entry.owner !== undefined)?.owner;
   }
 
-  /** One try: a held lock, or the holder (undefined when unknown or when we lost a race and should retry). */
-  function attempt(
+  /** Whether anything is at `lockPath` (what is there is for `inspect` to say). */
+  async function occupied(lockPath: string): Promise<boolean> {
+    try {
+      await fs.stat(lockPath);
+      return true;
+    } catch (error) {
+      return errnoOf(error) !== 'ENOENT';
+    }
+  }
+
+  /** What one try found instead of a lock: who holds it, if known; `empty` for proper-lockfile's kind of lock. */
+  type Refusal = { holder: LockOwner | undefined; empty?: boolean };
+
+  /** A refusal, after waiting a little when the directory was empty (a takeover under way shows its record soon). */
+  async function emptyDirectory(round: number, signal: AbortSignal | undefined): Promise<void> {
+    await ports.clock.sleep(2 ** round, signal).catch(() => {});
+  }
+
+  /**
+   * One try for an exclusive lock: a held lock, or who holds it (`holder` undefined when unknown or when we lost a
+   * race and should retry; `empty` when an empty lock directory younger than `stale` holds it, as proper-lockfile
+   * makes). Shared holders are waited for behind a `want` record that keeps new shared holders out.
+   */
+  async function attempt(
     path: string,
     options: AcquireOptions,
     stale: number,
     staleness: Staleness,
-  ): Acquisition | { holder: LockOwner | undefined } {
+    pending: Pending,
+  ): Promise<Acquisition | Refusal> {
     const lockPath = `${path}.lock`;
     let spare: Spare | undefined;
     let placed = false;
+    // Right after we emptied the lock directory ourselves (a takeover) we rename onto it without looking.
+    let emptied = false;
+    let empty = false;
+    let now = 0;
     try {
       for (let round = 0; round < 4; round++) {
-        spare ??= takeSpare(lockPath, staleness, stale);
-        try {
+        if (pending.want === undefined) {
+          spare ??= await takeSpare(lockPath, staleness, stale);
           // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
-          // directory's mtime says when this acquisition happened (the record may be reused from a previous one).
-          const now = ports.clock.now();
-          fs.utimes(spare.record, now);
-          fs.utimes(spare.dir, now);
-          fs.rename(spare.dir, lockPath);
-          const held = new Acquisition(ports, dir, path, spare, now, options, stale, (back) =>
-            returnSpare(lockPath, back),
-          );
-          placed = true;
-          return held;
-        } catch (error) {
-          const code = errnoOf(error);
-          if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
-          if (code === 'ENOENT') {
+          // record's mtime says when this acquisition happened (the record may be reused from a previous one).
+          // We rename only onto nothing: a rename would also replace an empty directory, which is
+          // proper-lockfile's live lock while its mtime is fresh.
+          let busy = false;
+          try {
+            // Right after a takeover the spare was touched in the round before: rename at once, as the others
+            // wait while they find the directory empty.
+            if (!emptied) {
+              now = ports.clock.now();
+              [busy] = await Promise.all([
+                occupied(lockPath),
+                fs.utimes(spare.record, now),
+                fs.utimes(spare.dir, now),
+              ]);
+            }
+          } catch (error) {
+            if (errnoOf(error) !== 'ENOENT') throw dir.failure(error, lockPath, 'create');
             // Our spare was removed (another host's sweep, a cleanup): build another one.
-            dir.destroy(spare.dir, spare.record);
+            await dir.destroy(spare.dir, spare.record);
             spare = undefined;
             continue;
           }
-          if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
+          emptied = false;
+          if (!busy) {
+            try {
+              await fs.rename(spare.dir, lockPath);
+              const record = `${lockPath}/${spare.record.slice(spare.dir.length + 1)}`;
+              const placement = { record, owner: spare.owner, kind: 'exclusive', spare } as const;
+              const held = new Acquisition(ports, dir, path, placement, now, options, stale, (back) =>
+                returnSpare(lockPath, back),
+              );
+              placed = true;
+              return held;
+            } catch (error) {
+              const code = errnoOf(error);
+              if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+              if (code === 'ENOENT') {
+                // Our spare was removed (another host's sweep, a cleanup): build another one.
+                await dir.destroy(spare.dir, spare.record);
+                spare = undefined;
+                continue;
+              }
+              if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
+            }
+          }
         }
-        const found = dir.inspect(lockPath);
-        if (found.kind === 'absent') continue;
+        const found = await dir.inspect(lockPath);
+        if (found.kind === 'absent') {
+          pending.want = undefined; // cannot be: our want keeps the directory; it was removed behind our back
+          continue;
+        }
         if (found.entries.length === 0) {
-          // An empty directory is a free lock; where rename cannot replace it, remove it first.
+          // An empty directory: proper-lockfile's lock (it keeps the mtime fresh), or a takeover under way (whose
+          // record the next look finds).
+          pending.want = undefined;
+          if (ports.clock.now() - found.mtimeMs <= stale) {
+            empty = true;
+            await emptyDirectory(round, options.signal);
+            continue;
+          }
           try {
-            fs.rmdir(lockPath);
+            await fs.rmdir(lockPath);
           } catch {}
           continue;
         }
-        const live = found.entries.filter((entry) => !staleness.isStale(entry));
-        if (live.length > 0) return { holder: ownerOf(live) };
-        for (const entry of found.entries) dir.remove(lockPath, entry);
+        empty = false;
+        const { blocking, readers } = await sortEntries(lockPath, found.entries, staleness, pending);
+        if (blocking.length > 0) return { holder: ownerOf(blocking) ?? ownerOf(readers) };
+        if (readers.length > 0) {
+          if (!(await standInLine(lockPath, pending))) continue;
+          return { holder: ownerOf(readers) };
+        }
+        if (pending.want !== undefined) {
+          const held = await convertWant(path, pending, options, stale);
+          if (held !== undefined) return held;
+          continue;
+        }
+        emptied = true;
       }
-      return { holder: undefined };
+      return { holder: undefined, empty };
     } finally {
       if (!placed && spare !== undefined) returnSpare(lockPath, spare);
+    }
+  }
+
+  /**
+   * The live entries of a lock directory, as what keeps us out (an exclusive holder, a writer ahead of us in line,
+   * anything unknown) and the shared holders; stale entries are removed on the way.
+   */
+  async function sortEntries(
+    lockPath: string,
+    entries: readonly LockEntry[],
+    staleness: Staleness,
+    pending: Pending,
+  ): Promise<{ blocking: LockEntry[]; readers: LockEntry[] }> {
+    const blocking: LockEntry[] = [];
+    const readers: LockEntry[] = [];
+    for (const entry of entries) {
+      if (pending.want !== undefined && entry.token === pending.owner?.token) continue; // our own want
+      if (staleness.isStale(entry)) {
+        await dir.remove(lockPath, entry);
+        continue;
+      }
+      if (entry.kind === 'shared') readers.push(entry);
+      // Of two writers in line, the lower token goes first (both registered while only readers held the lock).
+      else if (entry.kind === 'want' && pending.want !== undefined && entry.token! > pending.owner!.token)
+        continue;
+      else blocking.push(entry);
+    }
+    return { blocking, readers };
+  }
+
+  /**
+   * Puts our `want` record into the lock directory (or refreshes its heartbeat): new shared holders stay out
+   * while it is there. False when the directory went away meanwhile.
+   */
+  async function standInLine(lockPath: string, pending: Pending): Promise<boolean> {
+    pending.owner ??= newOwner();
+    const owner = pending.owner;
+    if (pending.want !== undefined) {
+      try {
+        await fs.utimes(pending.want, ports.clock.now());
+        return true;
+      } catch {
+        pending.want = undefined;
+        return false;
+      }
+    }
+    const temp = `${spareName(lockPath, owner.token)}.want`;
+    const want = `${lockPath}/${ownerFileName(owner.token, 'want')}`;
+    try {
+      await fs.writeFile(temp, encodeOwner(owner));
+      await fs.rename(temp, want);
+    } catch (error) {
+      await fs.unlink(temp).catch(() => {});
+      if (errnoOf(error) === 'ENOENT') return false;
+      throw dir.failure(error, lockPath, 'create');
+    }
+    pending.want = want;
+    return true;
+  }
+
+  /**
+   * Once the shared holders have left: our `want` becomes the exclusive record. A shared holder that joined in the
+   * meantime (it looked before our want was there) makes us turn back and wait for it.
+   */
+  async function convertWant(
+    path: string,
+    pending: Pending,
+    options: AcquireOptions,
+    stale: number,
+  ): Promise<Acquisition | undefined> {
+    const lockPath = `${path}.lock`;
+    const want = pending.want!;
+    const owner = pending.owner!;
+    const record = `${lockPath}/${ownerFileName(owner.token)}`;
+    try {
+      await fs.rename(want, record);
+    } catch {
+      pending.want = undefined; // removed behind our back (judged stale?): start again
+      return undefined;
+    }
+    const names = await fs.readdir(lockPath).catch(() => [] as string[]);
+    if (names.some((name) => parseRecordName(name)?.kind === 'shared')) {
+      try {
+        await fs.rename(record, want);
+      } catch {
+        pending.want = undefined;
+      }
+      return undefined;
+    }
+    pending.want = undefined;
+    const now = ports.clock.now();
+    await fs.utimes(record, now).catch(() => {});
+    return new Acquisition(
+      ports,
+      dir,
+      path,
+      { record, owner, kind: 'exclusive' },
+      now,
+      options,
+      stale,
+      () => {},
+    );
+  }
+
+  /**
+   * One try for a shared lock: join the shared holders in the lock directory (or make it, with our record in it)
+   * unless an exclusive holder or a waiting writer is there.
+   */
+  async function attemptShared(
+    path: string,
+    options: AcquireOptions,
+    stale: number,
+    staleness: Staleness,
+    pending: Pending,
+  ): Promise<Acquisition | Refusal> {
+    const lockPath = `${path}.lock`;
+    pending.owner ??= newOwner();
+    const owner = pending.owner;
+    const temp = `${spareName(lockPath, owner.token)}.shared`;
+    const record = `${lockPath}/${ownerFileName(owner.token, 'shared')}`;
+    if (pending.temp === undefined) {
+      try {
+        await fs.writeFile(temp, encodeOwner(owner));
+      } catch (error) {
+        throw dir.failure(error, lockPath, 'create');
+      }
+      pending.temp = temp;
+    }
+    let empty = false;
+    let emptied = false;
+    for (let round = 0; round < 4; round++) {
+      const now = ports.clock.now();
+      await fs.utimes(temp, now).catch(() => {});
+      const found = await dir.inspect(lockPath);
+      if (found.kind === 'absent') {
+        const made = await makeSharedDir(lockPath, owner.token, temp, record);
+        if (made) return sharedHeld(path, pending, record, owner, now, options, stale);
+        continue;
+      }
+      if (found.entries.length === 0 && !emptied) {
+        if (ports.clock.now() - found.mtimeMs <= stale) {
+          empty = true;
+          await emptyDirectory(round, options.signal);
+          continue;
+        }
+        try {
+          await fs.rmdir(lockPath);
+        } catch {}
+        continue;
+      }
+      empty = false;
+      emptied = false;
+      const { blocking, readers } = await sortEntries(lockPath, found.entries, staleness, pending);
+      if (blocking.length > 0) return { holder: ownerOf(blocking) };
+      if (readers.length === 0 && found.entries.length > 0) emptied = true; // all were stale: join the empty one
+      try {
+        await fs.rename(temp, record);
+      } catch (error) {
+        if (errnoOf(error) === 'ENOENT') continue; // the directory went away meanwhile
+        throw dir.failure(error, lockPath, 'create');
+      }
+      // A writer whose exclusive record appeared as we joined goes first: step back and wait.
+      const names = await fs.readdir(lockPath).catch(() => [] as string[]);
+      const writer = names.find((name) => parseRecordName(name)?.kind === 'exclusive');
+      if (writer !== undefined) {
+        await fs.rename(record, temp).catch(() => {});
+        return { holder: undefined };
+      }
+      return sharedHeld(path, pending, record, owner, now, options, stale);
+    }
+    return { holder: undefined, empty };
+  }
+
+  function sharedHeld(
+    path: string,
+    pending: Pending,
+    record: string,
+    owner: LockOwner,
+    now: number,
+    options: AcquireOptions,
+    stale: number,
+  ): Acquisition {
+    pending.temp = undefined;
+    return new Acquisition(
+      ports,
+      dir,
+      path,
+      { record, owner, kind: 'shared' },
+      now,
+      options,
+      stale,
+      () => {},
+    );
+  }
+
+  /** Makes the lock directory with our shared record in it (false if another was quicker). */
+  async function makeSharedDir(
+    lockPath: string,
+    token: string,
+    temp: string,
+    record: string,
+  ): Promise<boolean> {
+    const made = spareName(lockPath, token);
+    const inside = `${made}/${record.slice(lockPath.length + 1)}`;
+    try {
+      await fs.mkdir(made);
+    } catch (error) {
+      throw dir.failure(error, lockPath, 'create');
+    }
+    try {
+      await fs.rename(temp, inside);
+      await fs.rename(made, lockPath);
+      return true;
+    } catch (error) {
+      const code = errnoOf(error);
+      await fs.rename(inside, temp).catch(() => {});
+      await fs.rmdir(made).catch(() => {});
+      if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+      if (code !== undefined && CONTENDED.has(code)) return false;
+      throw dir.failure(error, lockPath, 'create');
+    }
+  }
+
+  /** Takes back what a try that gave up left: our `want` record, our shared record's temporary. */
+  async function withdraw(lockPath: string, pending: Pending): Promise<void> {
+    if (pending.want !== undefined) {
+      await fs.unlink(pending.want).catch(() => {});
+      await fs.rmdir(lockPath).catch(() => {});
+      pending.want = undefined;
+    }
+    if (pending.temp !== undefined) {
+      await fs.unlink(pending.temp).catch(() => {});
+      pending.temp = undefined;
+    }
+  }
+
+  /** The path the lock is named after: with `realpath`, symbolic links resolved as far as the path exists. */
+  async function canonical(path: string, realpath: boolean | undefined): Promise<string> {
+    if (realpath === false) return path;
+    try {
+      return await fs.realpath(path);
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') return path;
+    }
+    // The path need not exist, only its directory (a dangling symbolic link is left as it is).
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) return path;
+    try {
+      const parent = await fs.realpath(slash === 0 ? '/' : path.slice(0, slash));
+      return `${parent === '/' ? '' : parent}/${path.slice(slash + 1)}`;
+    } catch {
+      return path;
     }
   }
 
@@ -232,10 +585,12 @@ export function createLocker(ports: LockPorts): Locker {
     checkNonNegative('stale', options.stale);
     checkNonNegative('update', options.update);
     checkNonNegative('timeout', options.timeout);
-    checkNonNegative('retries', options.retries);
+    const policy = retryPolicy(options.retries, options.backoff);
+    const counted = options.retries !== undefined;
     const stale = options.stale ?? DEFAULT_STALE;
     const timeout = options.timeout ?? 0;
-    const lockPath = `${path}.lock`;
+    const target = await canonical(path, options.realpath);
+    const lockPath = `${target}.lock`;
     const staleness = new Staleness(ports, stale);
     const started = ports.clock.monotonic();
     const aborted = () =>
@@ -243,28 +598,42 @@ export function createLocker(ports: LockPorts): Locker {
         lockPath,
         cause: options.signal?.reason,
       });
-    for (let tries = 0; ; tries++) {
-      if (options.signal?.aborted) throw aborted();
-      const result = attempt(path, options, stale, staleness);
-      if (result instanceof Acquisition) return result;
-      const holder = result.holder;
-      const held = `lock ${lockPath} is held by ${describeOwner(holder, ports.host.hostname)}`;
-      const waited = ports.clock.monotonic() - started;
-      if (options.retries !== undefined ? tries >= options.retries : waited >= timeout) {
-        if (options.retries === undefined && timeout > 0) {
-          throw new LockError('ETIMEOUT', `timed out after ${timeout} ms: ${held}`, {
-            lockPath,
-            owner: holder,
-          });
+    const pending: Pending = {};
+    const once = options.shared ? attemptShared : attempt;
+    try {
+      return await acquireLoop(() => once(target, options, stale, staleness, pending));
+    } finally {
+      await withdraw(lockPath, pending);
+    }
+
+    async function acquireLoop(tryOnce: () => Promise<Acquisition | Refusal>): Promise<Acquisition> {
+      for (let tries = 0; ; tries++) {
+        if (options.signal?.aborted) throw aborted();
+        const result = await tryOnce();
+        if (result instanceof Acquisition) return result;
+        const holder = result.holder;
+        const by = result.empty
+          ? 'another program (an empty lock directory, as proper-lockfile makes, younger than `stale`)'
+          : describeOwner(holder, ports.host.hostname);
+        const held = `lock ${lockPath} is held by ${by}`;
+        const waited = ports.clock.monotonic() - started;
+        const giveUp = counted ? tries >= policy.retries || waited >= policy.maxTime : waited >= timeout;
+        if (giveUp) {
+          if (!counted && timeout > 0) {
+            throw new LockError('ETIMEOUT', `timed out after ${timeout} ms: ${held}`, {
+              lockPath,
+              owner: holder,
+            });
+          }
+          throw new LockError('ELOCKED', held, { lockPath, owner: holder });
         }
-        throw new LockError('ELOCKED', held, { lockPath, owner: holder });
-      }
-      let delay = backoffDelay(tries, options.backoff, ports.random.fraction());
-      if (options.retries === undefined) delay = Math.min(delay, Math.max(0, timeout - waited));
-      try {
-        await ports.clock.sleep(delay, options.signal);
-      } catch {
-        throw aborted();
+        let delay = policy.delay(tries, ports.random.fraction());
+        if (!counted) delay = Math.min(delay, Math.max(0, timeout - waited));
+        try {
+          await ports.clock.sleep(delay, options.signal);
+        } catch {
+          throw aborted();
+        }
       }
     }
   }
@@ -278,20 +647,25 @@ export function createLocker(ports: LockPorts): Locker {
     try {
       return await fn(lock);
     } finally {
-      lock.releaseNow();
+      await lock.release();
     }
   }
 
   async function isLocked(path: string, options: IsLockedOptions = {}): Promise<boolean> {
     checkNonNegative('stale', options.stale);
-    const found = dir.inspect(`${path}.lock`);
+    const stale = options.stale ?? DEFAULT_STALE;
+    const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
     if (found.kind === 'absent') return false;
-    const staleness = new Staleness(ports, options.stale ?? DEFAULT_STALE);
+    if (found.entries.length === 0) return ports.clock.now() - found.mtimeMs <= stale;
+    const staleness = new Staleness(ports, stale);
     return found.entries.some((entry) => !staleness.isStale(entry));
   }
 
-  async function readOwner(path: string): Promise<LockOwner | undefined> {
-    const found = dir.inspect(`${path}.lock`);
+  async function readOwner(
+    path: string,
+    options: Pick<IsLockedOptions, 'realpath'> = {},
+  ): Promise<LockOwner | undefined> {
+    const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
     return found.kind === 'absent' ? undefined : ownerOf(found.entries);
   }
 

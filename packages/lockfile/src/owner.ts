@@ -32,19 +32,34 @@ export interface LockOwner {
   readonly adopted?: readonly ProcessRef[] | undefined;
 }
 
-const OWNER_PREFIX = 'owner.';
-const OWNER_SUFFIX = '.json';
+/**
+ * What a record in a lock directory stands for: the exclusive holder (`owner.<token>.json`), one of the shared
+ * holders (`shared.<token>.json`), or a writer waiting for the shared holders to leave (`want.<token>.json`).
+ */
+export type RecordKind = 'exclusive' | 'shared' | 'want';
 
-/** The file name of the owner record of the acquisition `token` inside a lock directory. */
-export function ownerFileName(token: string): string {
-  return `${OWNER_PREFIX}${token}${OWNER_SUFFIX}`;
+const PREFIXES: Record<RecordKind, string> = { exclusive: 'owner.', shared: 'shared.', want: 'want.' };
+const RECORD_SUFFIX = '.json';
+
+/** The file name of the record of the acquisition `token` inside a lock directory. */
+export function ownerFileName(token: string, kind: RecordKind = 'exclusive'): string {
+  return `${PREFIXES[kind]}${token}${RECORD_SUFFIX}`;
 }
 
-/** The token named by an owner record's file name, or undefined when the name is not an owner record's. */
+/** The token and kind named by a record's file name, or undefined when the name is not a record's. */
+export function parseRecordName(name: string): { token: string; kind: RecordKind } | undefined {
+  if (!name.endsWith(RECORD_SUFFIX)) return undefined;
+  for (const [kind, prefix] of Object.entries(PREFIXES) as [RecordKind, string][]) {
+    if (!name.startsWith(prefix)) continue;
+    const token = name.slice(prefix.length, -RECORD_SUFFIX.length);
+    return /^[A-Za-z0-9_-]+$/.test(token) ? { token, kind } : undefined;
+  }
+  return undefined;
+}
+
+/** The token named by a record's file name, or undefined when the name is not a record's. */
 export function tokenOfFileName(name: string): string | undefined {
-  if (!name.startsWith(OWNER_PREFIX) || !name.endsWith(OWNER_SUFFIX)) return undefined;
-  const token = name.slice(OWNER_PREFIX.length, -OWNER_SUFFIX.length);
-  return /^[A-Za-z0-9_-]+$/.test(token) ? token : undefined;
+  return parseRecordName(name)?.token;
 }
 
 /** A short tag of a host name (FNV-1a, 7 base-36 digits) that a token carries. */

@@ -102,7 +102,7 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
     } catch (error) {
       if (!(error instanceof LockError)) throw error;
       if (error.code === 'ELOCKED') {
-        const running = readPid(path) ?? error.owner?.pid;
+        const running = (await readPid(path)) ?? error.owner?.pid;
         throw new PidFileError(
           'ERUNNING',
           `${path} is held by running process ${running ?? '(unknown)'}`,
@@ -117,13 +117,13 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
     const temp = `${spareName(lock.lockPath, ownToken(ports, ports.probe.startTime(ports.host.pid)))}.pid`;
     try {
       if (pid !== ports.host.pid) await lock.adopt(pid);
-      ports.fs.writeFile(temp, text);
-      ports.fs.rename(temp, path);
+      await ports.fs.writeFile(temp, text);
+      await ports.fs.rename(temp, path);
     } catch (error) {
       try {
-        ports.fs.unlink(temp);
+        await ports.fs.unlink(temp);
       } catch {}
-      lock.releaseNow();
+      await lock.release();
       throw new PidFileError(
         'EIO',
         `cannot write ${path}: ${(error as Error).message}`,
@@ -133,40 +133,40 @@ export function createPidFileFactory(ports: LockPorts, locker: Pick<Locker, 'acq
       );
     }
     let released = false;
-    const releaseNow = () => {
+    const release = async () => {
       if (released) return;
       released = true;
       forget();
       // Remove the file only while it still names us: a successor may already have written its own.
-      if (readPid(path) === pid) {
-        try {
-          ports.fs.unlink(path);
-        } catch {}
-      }
-      lock.releaseNow();
+      try {
+        if (parsePid(await ports.fs.readFile(path)) === pid) await ports.fs.unlink(path);
+      } catch {}
+      await lock.release();
     };
-    // At exit, a pid file written for another live process (a daemon's child) stays, with its lock: it names that
-    // process, which still runs.
+    // At exit, a pid file written for another live process (a daemon's child) stays, with its lock: it names
+    // that process, which still runs.
     const releaseAtExit = () => {
-      if (pid !== ports.host.pid && ports.probe.isAlive(pid)) {
-        released = true;
-        forget();
-        return;
-      }
-      releaseNow();
+      if (released) return;
+      released = true;
+      forget();
+      if (pid !== ports.host.pid && ports.probe.isAlive(pid)) return;
+      try {
+        if (parsePid(ports.fs.atExit.readFile(path)) === pid) ports.fs.atExit.unlink(path);
+      } catch {}
+      lock.releaseAtExit();
     };
     const forget = ports.held?.hold(releaseAtExit) ?? (() => {});
     return {
       path,
       pid,
-      release: async () => releaseNow(),
-      [Symbol.asyncDispose]: async () => releaseNow(),
+      release,
+      [Symbol.asyncDispose]: release,
     };
   };
 
-  function readPid(path: string): number | undefined {
+  async function readPid(path: string): Promise<number | undefined> {
     try {
-      return parsePid(ports.fs.readFile(path));
+      return parsePid(await ports.fs.readFile(path));
     } catch {
       return undefined;
     }

@@ -1,27 +1,42 @@
 /**
- * The file system a lock needs: a handful of metadata calls, synchronous because each is one short system call
- * (which is also what lets locks be released from an exit handler). Failures throw an error whose `code` is the
- * errno name (`EEXIST`, `ENOENT`, `ENOTEMPTY`, `ENOTDIR`, `EACCES`...), as Node's fs does.
+ * The file system a lock needs: a handful of metadata calls, all asynchronous, so that a hung network file system
+ * stalls only the lock operation that waits on it, never the event loop (nor the heartbeats of other locks).
+ * Failures reject with an error whose `code` is the errno name (`EEXIST`, `ENOENT`, `ENOTEMPTY`, `ENOTDIR`,
+ * `EACCES`...), as Node's fs does.
  */
 export interface LockFileSystem {
   /** Creates one directory (not recursive); `EEXIST` if something is there. */
-  mkdir(path: string): void;
+  mkdir(path: string): Promise<void>;
   /** Renames `from` to `to`; a directory may replace an empty directory, never a non-empty one. */
-  rename(from: string, to: string): void;
+  rename(from: string, to: string): Promise<void>;
   /** The names in a directory. */
-  readdir(path: string): string[];
+  readdir(path: string): Promise<string[]>;
   /** A whole file as UTF-8 text. */
-  readFile(path: string): string;
+  readFile(path: string): Promise<string>;
   /** Creates or truncates a file with `data`. */
-  writeFile(path: string, data: string): void;
+  writeFile(path: string, data: string): Promise<void>;
   /** Removes a file. */
-  unlink(path: string): void;
+  unlink(path: string): Promise<void>;
   /** Removes an empty directory. */
-  rmdir(path: string): void;
+  rmdir(path: string): Promise<void>;
   /** Modification time and kind of an entry. */
-  stat(path: string): { readonly mtimeMs: number; readonly isDirectory: boolean };
-  /** Sets the modification time of a file (the heartbeat). */
-  utimes(path: string, mtimeMs: number): void;
+  stat(path: string): Promise<{ readonly mtimeMs: number; readonly isDirectory: boolean }>;
+  /** Sets the modification time of a file or directory (the heartbeat). */
+  utimes(path: string, mtimeMs: number): Promise<void>;
+  /** The canonical path of an existing entry (symbolic links resolved); `ENOENT` when it does not exist. */
+  realpath(path: string): Promise<string>;
+  /** The calls made while the process exits, when nothing asynchronous runs any more. */
+  readonly atExit: ExitFileSystem;
+}
+
+/**
+ * The few synchronous calls that release locks from an exit or signal handler (each removes one name; they run
+ * once, as the process ends).
+ */
+export interface ExitFileSystem {
+  readFile(path: string): string;
+  unlink(path: string): void;
+  rmdir(path: string): void;
 }
 
 /** Tells whether a process lives. */

@@ -1,4 +1,4 @@
-import type { LockOwner, ProcessRef } from './owner.js';
+import type { LockOwner, ProcessRef, RecordKind } from './owner.js';
 import type { LockPorts } from './ports.js';
 
 /** One entry found inside a lock directory. */
@@ -6,6 +6,8 @@ export interface LockEntry {
   readonly name: string;
   /** The token of an owner record's file name; undefined for anything else found there. */
   readonly token: string | undefined;
+  /** What the record stands for (undefined for anything else found there). */
+  readonly kind?: RecordKind | undefined;
   /** The parsed record; undefined when the record is empty or corrupt, or the entry is not a record. */
   readonly owner: LockOwner | undefined;
   /** Its modification time: the heartbeat. */

@@ -21,6 +21,11 @@ async function rejection(promise: Promise<unknown>): Promise<LockError> {
   return error as LockError;
 }
 
+/** Lets the asynchronous work started by timers (heartbeats, spare removal) run to its end. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Drives the manual clock until `promise` settles. */
 async function drive<T>(world: ReturnType<typeof fakeWorld>, promise: Promise<T>, step = 1): Promise<T> {
   let settled = false;
@@ -187,6 +192,7 @@ describe('across hosts', () => {
     const [record] = world.fs.readdir('/locks/job.lock');
     world.fs.unlink(`/locks/job.lock/${record}`);
     world.clock.advance(600); // the next heartbeat finds it gone
+    await settle();
     expect(seen).toEqual(['ECOMPROMISED']);
     expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
     world.clock.advance(5_000);
@@ -210,7 +216,7 @@ describe('waiting', () => {
   it('gets the lock when it is released during the wait', async () => {
     const { world, a, b } = setup();
     const lock = await a.acquire('/locks/job');
-    world.clock.after(300, () => lock.releaseNow());
+    world.clock.after(300, () => void lock.release());
     await drive(world, b.acquire('/locks/job', { timeout: 10_000 }));
     expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
   });
@@ -219,10 +225,10 @@ describe('waiting', () => {
     const { world, a, b, portsB } = setup();
     await a.acquire('/locks/job');
     let tries = 0;
-    const rename = portsB.fs.rename.bind(portsB.fs);
-    world.fs.rename = (from, to) => {
-      if (to === '/locks/job.lock') tries++;
-      rename(from, to);
+    const readdir = world.fs.readdir.bind(world.fs);
+    world.fs.readdir = (path) => {
+      if (path === '/locks/job.lock') tries++; // one look at the holder per try
+      return readdir(path);
     };
     expect((await rejection(drive(world, b.acquire('/locks/job', { retries: 3 })))).code).toBe('ELOCKED');
     expect(tries).toBe(4);
@@ -276,10 +282,18 @@ describe('bad input', () => {
     await (await b.acquire('/locks/job', { stale: 1_000 })).release();
   });
 
-  it('an empty lock directory is a free lock', async () => {
+  it("an empty lock directory (proper-lockfile's lock) is held while younger than stale, then free", async () => {
     const { world, b } = setup();
     world.fs.mkdir('/locks/job.lock');
-    await (await b.acquire('/locks/job')).release();
+    const error = await rejection(drive(world, b.acquire('/locks/job', { stale: 5_000 })));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toBe(
+      'lock /locks/job.lock is held by another program (an empty lock directory, as proper-lockfile makes, younger than `stale`)',
+    );
+    expect(await b.isLocked('/locks/job', { stale: 5_000 })).toBe(true);
+    world.clock.advance(5_001);
+    expect(await b.isLocked('/locks/job', { stale: 5_000 })).toBe(false);
+    await (await b.acquire('/locks/job', { stale: 5_000 })).release();
   });
 
   it('refuses a lock path that is a file (ENOTDIR) and a missing directory (ENOENT), touching nothing', async () => {
@@ -306,6 +320,7 @@ describe('the reusable lock directory', () => {
     await (await b.acquire('/locks/job')).release();
     expect(world.fs.readdir('/locks')).toEqual([spare]);
     world.clock.advance(2_001);
+    await settle();
     expect(world.fs.readdir('/locks')).toEqual([]);
   });
 
@@ -424,5 +439,84 @@ describe('pid files', () => {
     expect(world.fs.readFile('/locks/d.pid')).toBe('200\n');
     await mine.release();
     expect(() => world.fs.readFile('/locks/d.pid')).toThrow();
+  });
+});
+
+describe('shared locks', () => {
+  function three() {
+    const world = fakeWorld();
+    const [a, b, c] = [100, 200, 300].map((pid) => createLocker(fakePorts(world, { pid, ...here })));
+    return { world, a: a!, b: b!, c: c! };
+  }
+
+  it('are held by many at once, and keep an exclusive holder out until the last has released', async () => {
+    const { a, b, c } = three();
+    const first = await a.acquire('/locks/job', { shared: true });
+    const second = await b.acquire('/locks/job', { shared: true });
+    const refused = await rejection(c.acquire('/locks/job'));
+    expect(refused.code).toBe('ELOCKED');
+    expect([100, 200]).toContain(refused.owner?.pid);
+    await first.release();
+    expect((await rejection(c.acquire('/locks/job'))).code).toBe('ELOCKED');
+    await second.release();
+    await (await c.acquire('/locks/job')).release();
+  });
+
+  it('are refused while an exclusive holder holds the lock', async () => {
+    const { a, b } = three();
+    const writer = await a.acquire('/locks/job');
+    const error = await rejection(b.acquire('/locks/job', { shared: true }));
+    expect(error).toMatchObject({ code: 'ELOCKED', owner: { pid: 100 } });
+    await writer.release();
+    await (await b.acquire('/locks/job', { shared: true })).release();
+  });
+
+  it('a waiting writer keeps new shared holders out, and gets the lock when the present ones leave', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    const writer = c.acquire('/locks/job', { timeout: 10_000 });
+    await drive(world, new Promise((resolve) => world.clock.after(50, () => resolve(undefined))));
+    expect(world.fs.readdir('/locks/job.lock').some((name) => name.startsWith('want.'))).toBe(true);
+    const late = await rejection(b.acquire('/locks/job', { shared: true }));
+    expect(late).toMatchObject({ code: 'ELOCKED', owner: { pid: 300 } });
+    await reader.release();
+    const held = await drive(world, writer);
+    expect(await c.readOwner('/locks/job')).toMatchObject({ pid: 300 });
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([expect.stringMatching(/^owner\./)]);
+    await held.release();
+    expect(world.fs.readdir('/locks')).not.toContain('job.lock');
+  });
+
+  it('a writer that gives up takes its place in line back, and shared holders come in again', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    expect((await rejection(drive(world, c.acquire('/locks/job', { timeout: 200 })))).code).toBe('ETIMEOUT');
+    expect(world.fs.readdir('/locks/job.lock').filter((name) => !name.startsWith('shared.'))).toEqual([]);
+    await (await b.acquire('/locks/job', { shared: true })).release();
+    await reader.release();
+  });
+
+  it('the record of a dead shared holder does not keep a writer out', async () => {
+    const { world, a, c } = three();
+    await a.acquire('/locks/job', { shared: true });
+    world.processes.table.delete(100);
+    const writer = await c.acquire('/locks/job');
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([expect.stringMatching(/^owner\./)]);
+    await writer.release();
+  });
+
+  it('of two waiting writers one goes first, the other after it, and no shared holder in between', async () => {
+    const { world, a, b, c } = three();
+    const reader = await a.acquire('/locks/job', { shared: true });
+    const order: number[] = [];
+    const writers = [b, c].map(async (locker, i) => {
+      const lock = await locker.acquire('/locks/job', { timeout: 60_000 });
+      order.push(i);
+      world.clock.after(100, () => void lock.release());
+    });
+    await drive(world, new Promise((resolve) => world.clock.after(50, () => resolve(undefined))));
+    await reader.release();
+    await drive(world, Promise.all(writers));
+    expect(order.sort()).toEqual([0, 1]);
   });
 });

@@ -6,8 +6,11 @@ function errno(code: string, path: string): Error {
 
 type Node = { kind: 'dir'; mtimeMs: number } | { kind: 'file'; data: string; mtimeMs: number };
 
-/** An in-memory file system with POSIX rename semantics (a directory may replace only an empty one). */
-export class MemoryFileSystem implements LockFileSystem {
+/**
+ * An in-memory file system with POSIX rename semantics (a directory may replace only an empty one), synchronous so
+ * that tests can set the scene; {@link asPort} is the asynchronous port the locker sees.
+ */
+export class MemoryFileSystem {
   readonly nodes = new Map<string, Node>([['/', { kind: 'dir', mtimeMs: 0 }]]);
   constructor(readonly clock: { now(): number }) {}
 
@@ -92,6 +95,33 @@ export class MemoryFileSystem implements LockFileSystem {
   }
 }
 
+/**
+ * The port over `fs`, looking each method up at call time (so that a test can replace one, e.g. to count renames).
+ * Its realpath resolves nothing (the memory file system has no symbolic links).
+ */
+export function asPort(fs: MemoryFileSystem): LockFileSystem {
+  return {
+    mkdir: async (path) => fs.mkdir(path),
+    rename: async (from, to) => fs.rename(from, to),
+    readdir: async (path) => fs.readdir(path),
+    readFile: async (path) => fs.readFile(path),
+    writeFile: async (path, data) => fs.writeFile(path, data),
+    unlink: async (path) => fs.unlink(path),
+    rmdir: async (path) => fs.rmdir(path),
+    stat: async (path) => fs.stat(path),
+    utimes: async (path, mtimeMs) => fs.utimes(path, mtimeMs),
+    realpath: async (path) => {
+      fs.stat(path);
+      return path;
+    },
+    atExit: {
+      readFile: (path) => fs.readFile(path),
+      unlink: (path) => fs.unlink(path),
+      rmdir: (path) => fs.rmdir(path),
+    },
+  };
+}
+
 /** A clock moved by hand; timers fire when `advance` passes them. */
 export class ManualClock implements LockClock {
   wall = 1_700_000_000_000;
@@ -165,7 +195,7 @@ export function fakePorts(
   let counter = 0;
   world.processes.table.set(host.pid, 1_000 + host.pid);
   return {
-    fs: world.fs,
+    fs: asPort(world.fs),
     clock: world.clock,
     probe: world.processes,
     host,

@@ -165,8 +165,11 @@ describe('bad input', () => {
     expect(await visible(dir)).toEqual(['data.lock']);
   });
 
-  it('treats an empty lock directory as free', async () => {
+  it('treats an empty lock directory as held while its mtime is younger than stale, and free after', async () => {
     await mkdir(join(dir, 'data.lock'));
+    expect(await acquire(join(dir, 'data')).catch((error: LockError) => error.code)).toBe('ELOCKED');
+    const old = (Date.now() - 11_000) / 1000;
+    await utimes(join(dir, 'data.lock'), old, old);
     const lock = await acquire(join(dir, 'data'));
     await lock.release();
     expect(await visible(dir)).toEqual([]);
@@ -245,9 +248,56 @@ describe('a handle taken apart', () => {
     await release();
     expect(await isLocked(path)).toBe(false);
     await dispose();
-    const again = await acquire(path);
-    const { releaseNow } = again as unknown as { releaseNow: () => void };
-    releaseNow();
+    const { signal, release: releaseAgain } = await acquire(path);
+    expect(signal.aborted).toBe(false);
+    await releaseAgain();
     expect(await isLocked(path)).toBe(false);
+  });
+});
+
+describe("proper-lockfile's options", () => {
+  it("takes `retries` as the retry package's object and waits as it says before ELOCKED", async () => {
+    const path = join(dir, 'data');
+    const held = await acquire(path);
+    const started = performance.now();
+    const error = await acquire(path, {
+      retries: { retries: 3, factor: 2, minTimeout: 40, maxTimeout: 80 },
+    }).catch((e: LockError) => e);
+    expect((error as LockError).code).toBe('ELOCKED');
+    // Waits of 40, 80 and 80 ms (factor 2, capped at maxTimeout).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(195);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    const waiting = acquire(path, { retries: { retries: 50, minTimeout: 10, factor: 1 } });
+    await held.release();
+    await (await waiting).release();
+  });
+
+  it('says what `retries` must be, in tries, not ms', async () => {
+    const path = join(dir, 'data');
+    await expect(acquire(path, { retries: -1 })).rejects.toThrow(
+      'lockfile: option retries must be a whole number of tries (0 or more) or { retries, factor, minTimeout, maxTimeout }, got -1',
+    );
+    await expect(acquire(path, { retries: { retries: 2, tries: 3 } as never })).rejects.toThrow(
+      /option retries\.tries is not known/,
+    );
+  });
+
+  it('treats a path and a symbolic link to it as one lock (realpath), also when the path does not exist', async () => {
+    const { symlink } = await import('node:fs/promises');
+    await writeFile(join(dir, 'target'), '');
+    await symlink(join(dir, 'target'), join(dir, 'link'));
+    await mkdir(join(dir, 'real'));
+    await symlink(join(dir, 'real'), join(dir, 'alias'));
+    const lock = await acquire(join(dir, 'link'));
+    expect(lock.lockPath).toBe(join(dir, 'target.lock'));
+    expect(await acquire(join(dir, 'target')).catch((e: LockError) => e.code)).toBe('ELOCKED');
+    expect(await isLocked(join(dir, 'link'))).toBe(true);
+    const inAlias = await acquire(join(dir, 'alias', 'missing'));
+    expect(inAlias.lockPath).toBe(join(dir, 'real', 'missing.lock'));
+    expect(await acquire(join(dir, 'real', 'missing')).catch((e: LockError) => e.code)).toBe('ELOCKED');
+    // Without realpath, the link names a lock of its own.
+    const separate = await acquire(join(dir, 'link'), { realpath: false });
+    expect(separate.lockPath).toBe(join(dir, 'link.lock'));
+    await Promise.all([lock.release(), inAlias.release(), separate.release()]);
   });
 });

@@ -186,7 +186,7 @@ describe('stale locks on this host', () => {
       const loser = [a, b].find((reply) => !reply!.won)!;
       expect(loser.code).toBe('ELOCKED');
       const winner = racers[a!.won ? 0 : 1]!;
-      expect(loser.owner).toBe(winner.pid);
+      expect(loser.owner, JSON.stringify(loser)).toBe(winner.pid);
       if (a!.start < b!.end && b!.start < a!.end) overlapping++;
       const released = next(winner);
       winner.send('release');
@@ -196,6 +196,59 @@ describe('stale locks on this host', () => {
     await Promise.all(racers.map(exited));
     // The two tries ran at the same time in many rounds: the race was real, not two turns.
     expect(overlapping).toBeGreaterThan(100);
+  });
+});
+
+describe('shared locks across real processes', () => {
+  it('a shared holder killed with SIGKILL is recovered at once: a writer gets the lock', async () => {
+    const path = join(dir, 'data');
+    const reader = await holder(path, 'shared');
+    const other = await holder(path, 'shared'); // two shared holders at once
+    expect(await acquire(path).catch((error: { code: string }) => error.code)).toBe('ELOCKED');
+    reader.kill('SIGKILL');
+    await exited(reader);
+    expect(await acquire(path).catch((error: { owner?: { pid: number } }) => error.owner?.pid)).toBe(
+      other.pid,
+    );
+    other.kill('SIGKILL');
+    await exited(other);
+    const lock = await acquire(path);
+    expect(await readOwner(path)).toMatchObject({ pid: process.pid });
+    await lock.release();
+  });
+
+  // The bound: a writer waits for the shared holders present when it arrives (each holds 40 ms here), plus its
+  // polling (backoff up to 100 ms): well under a second, however many shared holders keep coming.
+  it('a writer behind a stream of overlapping shared holders gets the lock within a second, and alone', async () => {
+    const path = join(dir, 'data');
+    const log = join(dir, 'log');
+    await writeFile(log, '');
+    const readers = Array.from({ length: 4 }, () => start(['reader', path, log, '40']));
+    // Wait until the stream runs: the lock is held by some reader at every moment from here on.
+    for (let i = 0; i < 400 && (await readFile(log, 'utf8')).split('+').length < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const active = async () => {
+      const text = await readFile(log, 'utf8');
+      return text.split('+').length - text.split('-').length;
+    };
+    const samples: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      samples.push(await active());
+      await new Promise((resolve) => setTimeout(resolve, 7));
+    }
+    expect(Math.min(...samples)).toBeGreaterThan(0); // the readers overlap: never a free moment
+    const started = performance.now();
+    const lock = await acquire(path, { timeout: 30_000 });
+    const waited = performance.now() - started;
+    const during = await active();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await active()).toBe(during); // no reader came in while the writer held the lock
+    await lock.release();
+    for (const reader of readers) reader.kill('SIGKILL');
+    await Promise.all(readers.map(exited));
+    expect(during).toBe(0);
+    expect(waited).toBeLessThan(1_000);
   });
 });
 

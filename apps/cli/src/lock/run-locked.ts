@@ -4,6 +4,28 @@ import type { LockHandle } from '@suite/lockfile/node';
 
 /** EX_UNAVAILABLE, what flock(1) exits with when the command cannot be executed. */
 export const EXIT_CANNOT_EXECUTE = 69;
+/** EX_OSERR, flock's status when the command cannot be executed for want of memory. */
+const EX_OSERR = 71;
+
+/** glibc's strerror(3) text of the errors execvp(3) reports, as flock prints them. */
+const EXEC_ERRORS: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ENAMETOOLONG: 'File name too long',
+  ENOEXEC: 'Exec format error',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  E2BIG: 'Argument list too long',
+  ENOMEM: 'Cannot allocate memory',
+  ETXTBSY: 'Text file busy',
+  EISDIR: 'Is a directory',
+  EAGAIN: 'Resource temporarily unavailable',
+};
+
+function strerror(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : EXEC_ERRORS[code];
+}
 
 /** The status a shell reports for a child that exited with `code` or was killed by `signal`. */
 export function statusOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -28,6 +50,7 @@ export async function runLocked(
   lock: LockHandle,
   argv: readonly string[],
   report: (line: string) => void,
+  { adopt = true }: { adopt?: boolean } = {},
 ): Promise<number> {
   const [file, ...args] = argv as [string, ...string[]];
   const ignore = () => {};
@@ -41,18 +64,27 @@ export async function runLocked(
   } as const;
   for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
   try {
-    child = spawn(file, args, { stdio: 'inherit' });
-    const exit = new Promise<number>((resolve) =>
-      child!.once('exit', (code, signal) => resolve(statusOf(code, signal))),
-    );
-    const failure = await started(child);
-    if (failure !== undefined) {
-      const reason =
-        (failure as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : failure.message;
-      report(`failed to execute ${file}: ${reason}`);
-      return EXIT_CANNOT_EXECUTE;
+    let failure: Error | undefined;
+    let exit: Promise<number> = Promise.resolve(EXIT_CANNOT_EXECUTE);
+    try {
+      // Node refuses an empty name before trying; execvp(3) says ENOENT, as flock reports it.
+      if (file === '') throw Object.assign(new Error('empty file name'), { code: 'ENOENT' });
+      child = spawn(file, args, { stdio: 'inherit' });
+      const running = child;
+      exit = new Promise<number>((resolve) =>
+        running.once('exit', (code, signal) => resolve(statusOf(code, signal))),
+      );
+      failure = await started(running);
+    } catch (error) {
+      failure = error as Error; // thrown at once for some errors (ENAMETOOLONG)
     }
-    await lock.adopt(child.pid!).catch((error: unknown) => {
+    if (failure !== undefined) {
+      const code = (failure as NodeJS.ErrnoException).code;
+      report(`failed to execute ${file}: ${strerror(code) ?? failure.message}`);
+      return code === 'ENOMEM' ? EX_OSERR : EXIT_CANNOT_EXECUTE;
+    }
+    if (!adopt) return await exit;
+    await lock.adopt(child!.pid!).catch((error: unknown) => {
       // A compromised lock has already been reported through onCompromised.
       if ((error as { code?: string }).code === 'ECOMPROMISED') return;
       report(`warning: the lock could not record ${file}'s pid: ${(error as Error).message}`);

@@ -41,11 +41,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       say(parsed.message);
       process.stderr.write("Try 'lock --help' for more information.\n");
       return EX_USAGE;
+    case 'error':
+      say(parsed.message);
+      return parsed.status;
   }
   const started = performance.now();
   let lock: LockHandle;
   try {
     lock = await acquire(parsed.path, {
+      shared: parsed.shared,
       timeout: parsed.timeout * 1000,
       onCompromised: (error) => say(`warning: ${error.message}`),
       ...(parsed.stale === undefined ? {} : { stale: parsed.stale * 1000 }),
@@ -55,14 +59,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error.code === 'ELOCKED' || error.code === 'ETIMEOUT') {
       const waited = error.code === 'ETIMEOUT' ? ` (gave up after ${parsed.timeout} s)` : '';
       say(`${parsed.path} is locked by ${describeHolder(error.owner)}${waited}`);
+      if (parsed.verbose)
+        say(error.code === 'ETIMEOUT' ? 'timeout while waiting to get lock' : 'failed to get lock');
       return parsed.conflictExitCode;
     }
     say(error.message);
     return EX_NOINPUT;
   }
   if (parsed.verbose) {
-    say(`getting lock took ${((performance.now() - started) / 1000).toFixed(6)} seconds`);
-    say(`executing ${parsed.argv[0]}`);
+    // On stdout, as flock prints them.
+    const took = ((performance.now() - started) / 1000).toFixed(6);
+    process.stdout.write(`lock: getting lock took ${took} seconds\nlock: executing ${parsed.argv[0]}\n`);
   }
-  return runLocked(lock, parsed.argv, say);
+  return runLocked(lock, parsed.argv, say, { adopt: !parsed.close });
 }
