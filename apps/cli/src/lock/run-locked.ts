@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { LockHandle } from '@suite/lockfile/node';
+import { errnoMessage } from '../io-boundary.js';
 
 /** EX_UNAVAILABLE, what flock(1) exits with when the command cannot be executed. */
 export const EXIT_CANNOT_EXECUTE = 69;
@@ -41,15 +42,19 @@ export async function runLocked(
   } as const;
   for (const [signal, handler] of Object.entries(handlers)) process.on(signal, handler);
   try {
-    child = spawn(file, args, { stdio: 'inherit' });
+    try {
+      child = spawn(file, args, { stdio: 'inherit' });
+    } catch (error) {
+      // Refused before any exec: an empty name (what execvp calls ENOENT), a name longer than the system takes.
+      report(`failed to execute ${file}: ${errnoMessage(file === '' ? { code: 'ENOENT' } : error)}`);
+      return EXIT_CANNOT_EXECUTE;
+    }
     const exit = new Promise<number>((resolve) =>
       child!.once('exit', (code, signal) => resolve(statusOf(code, signal))),
     );
     const failure = await started(child);
     if (failure !== undefined) {
-      const reason =
-        (failure as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : failure.message;
-      report(`failed to execute ${file}: ${reason}`);
+      report(`failed to execute ${file}: ${errnoMessage(failure)}`);
       return EXIT_CANNOT_EXECUTE;
     }
     await lock.adopt(child.pid!).catch((error: unknown) => {

@@ -21,13 +21,23 @@ export interface MmArgs {
   /** `--grace SECONDS` between SIGTERM and SIGKILL when stopping jobs. */
   readonly graceSeconds: number;
   readonly help: boolean;
+  /** `--version`. */
+  readonly version: boolean;
 }
 
 /** A command-line mistake: mm prints it with the usage and exits 2. */
 export class UsageError extends Error {}
 
 const LONG_WITH_VALUE = new Set(['--why', '--grace']);
-const LONG = new Set(['--status', '--json', '--quiet', '--dry-run', '--help', ...LONG_WITH_VALUE]);
+const LONG = new Set([
+  '--status',
+  '--json',
+  '--quiet',
+  '--dry-run',
+  '--help',
+  '--version',
+  ...LONG_WITH_VALUE,
+]);
 
 /**
  * Parses mm's arguments. Single-dash flags mm does not know go to mirror (as in the original); mm's own options
@@ -84,6 +94,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     why: long.get('--why'),
     graceSeconds: grace,
     help: long.has('--help'),
+    version: long.has('--version'),
   };
 }
 
@@ -103,6 +114,7 @@ Runs the mirror jobs of the config files (standard input if none) in parallel.
   --why site:package  say why that job would or would not run now
   --quiet             plain log lines, no live view on a terminal
   --grace SECONDS     wait between SIGTERM and SIGKILL when stopping jobs (default 10)
+  --help, --version   print this help, or the version, and exit
 
 Exit status: 0 every job that ran succeeded, 1 a job (or cmd=) failed or mm was stopped, 2 configuration error.
 `;
