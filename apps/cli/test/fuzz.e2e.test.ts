@@ -77,6 +77,7 @@ const VOCABULARY: Record<string, string[]> = {
     '-V',
     '--',
   ],
+  // No -T: every uuidd of the fuzz keeps the idle timeout argvFor gives it, so none outlives its run.
   uuidd: [
     '-t',
     '-r',
@@ -90,7 +91,6 @@ const VOCABULARY: Record<string, string[]> = {
     '-q',
     '-P',
     '-F',
-    '-T',
     '0',
     '1',
     'x',
@@ -372,12 +372,14 @@ function runOnce(tool: string, argv: string[], input: Buffer, cwd: string): Prom
     });
     child.on('close', () => {
       clearTimeout(timer);
-      // A uuidd that detached is stopped here whatever it was asked to do.
-      try {
-        const pid = Number(readFileSync(join(cwd, 'pid'), 'utf8'));
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // no daemon
+      // A uuidd that detached is stopped here whatever it was asked to do (its pid file is `pid` or `pid2`).
+      for (const name of ['pid', 'pid2']) {
+        try {
+          const pid = Number(readFileSync(join(cwd, name), 'utf8'));
+          if (pid > 0) process.kill(pid, 'SIGKILL');
+        } catch {
+          // no daemon
+        }
       }
       resolve({ tool, argv, output, timedOut });
     });
