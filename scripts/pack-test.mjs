@@ -2,10 +2,12 @@
 // prepack builds it), check that each tarball holds every file its package.json points at, install the tarballs
 // into an empty project, and use them there the way users will: ESM imports of each entry, require() from
 // CommonJS, the CLI through npx. publint and @arethetypeswrong/cli (ESM-only profile) check metadata and types.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { extractExamples, sandboxPaths } from './readme-examples.mjs';
 
 const checkout = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'suite-pack-'));
@@ -103,6 +105,36 @@ try {
         `const m = require('${name}'); if (Object.keys(m).length === 0) throw new Error('empty module');\n`,
       );
       run(process.execPath, ['check.cjs'], { cwd: project });
+    });
+  }
+
+  // Every README code example, as written, against the installed tarballs (scripts/readme-examples.mjs says how).
+  const esbuild = createRequire(join(root, 'package.json'))('esbuild');
+  const readmes = [join(root, 'README.md'), ...packageDirs.map((dir) => join(dir, 'README.md'))];
+  for (const block of readmes.flatMap((f) => extractExamples(f))) {
+    const where = `${relative(root, block.file)}:${block.line}`;
+    if (block.problem) {
+      step(`${where}: ${block.problem}`, () => {
+        throw new Error(block.problem);
+      });
+      continue;
+    }
+    if (!block.run) continue;
+    step(`${where}: the ${block.lang} example runs`, () => {
+      const sandbox = mkdtempSync(join(work, 'example-'));
+      const { code } = sandboxPaths(`${block.given}\n${block.code}`, sandbox);
+      for (const path of code.match(new RegExp(`${sandbox}/[^'"\`]*`, 'g')) ?? []) {
+        mkdirSync(dirname(path), { recursive: true });
+      }
+      const js = esbuild.transformSync(code, { loader: 'ts', format: 'esm', target: 'node20' }).code;
+      const file = join(project, `example-${block.line}-${basename(dirname(block.file))}.mjs`);
+      writeFileSync(file, js);
+      // An example may end with a status of its own (a mirror it cannot reach fails its job): that is running as
+      // written. A crash (an uncaught error's stack trace), a signal or a timeout is not.
+      const r = spawnSync(process.execPath, [file], { cwd: sandbox, timeout: 60_000, encoding: 'utf8' });
+      if (r.error || r.signal || /^\s+at .+\)?$/m.test(r.stderr)) {
+        throw new Error(`${where}: ${r.error?.message ?? r.signal ?? ''}\n${r.stderr}`);
+      }
     });
   }
 

@@ -1,3 +1,4 @@
+import { guardStdout } from './io-boundary.js';
 import { isToolName, type ToolName, tools } from './tools.js';
 
 /**
@@ -8,9 +9,11 @@ export async function run(
   tool: ToolName | 'suite',
   argv: readonly string[] = process.argv.slice(2),
 ): Promise<void> {
+  const stdout = guardStdout(tool);
   try {
     const mod = tool === 'suite' ? await import('./suite.js') : await tools[tool].load();
-    process.exitCode = await mod.main(argv);
+    const status = await mod.main(argv);
+    process.exitCode = stdout.failed ? 1 : status;
   } catch (error) {
     // A tool reports its own errors; reaching here is a bug, so show everything.
     process.stderr.write(

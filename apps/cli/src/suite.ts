@@ -1,4 +1,5 @@
 import { isToolName, tools } from './tools.js';
+import { versionText } from './version.js';
 
 function usage(): string {
   const width = Math.max(...Object.keys(tools).map((name) => name.length));
@@ -17,6 +18,10 @@ function usage(): string {
 /** `suite <tool> args...` runs a tool; `suite --help` lists them. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(versionText('suite'));
+    return 0;
+  }
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     (first === undefined ? process.stderr : process.stdout).write(usage());
     return first === undefined ? 2 : 0;

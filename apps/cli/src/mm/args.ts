@@ -26,6 +26,8 @@ export interface MmArgs {
   /** `--grace SECONDS` between SIGTERM and SIGKILL when stopping jobs. */
   readonly graceSeconds: number;
   readonly help: boolean;
+  /** `--version`. */
+  readonly version: boolean;
 }
 
 /** A command-line mistake: mm prints it with the usage and exits 2. */
@@ -39,6 +41,7 @@ const LONG = new Set([
   '--verbose',
   '--dry-run',
   '--help',
+  '--version',
   ...LONG_WITH_VALUE,
 ]);
 
@@ -98,6 +101,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     why: long.get('--why'),
     graceSeconds: grace,
     help: long.has('--help'),
+    version: long.has('--version'),
   };
 }
 
@@ -120,6 +124,7 @@ Runs the mirror jobs of the config files (standard input if none) in parallel.
                       (mm's own options are long: -v and the like go to mirror)
   --quiet             no live view on a terminal: as quiet as under cron
   --grace SECONDS     wait between SIGTERM and SIGKILL when stopping jobs (default 10)
+  --help, --version   print this help, or the version, and exit
 
 Exit status: 0 every job that ran succeeded, 1 a job (or cmd=) failed or mm was stopped, 2 configuration error.
 `;

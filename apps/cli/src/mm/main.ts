@@ -17,6 +17,7 @@ import {
   statusFileStore,
   statusLineOf,
 } from '@suite/mirror-scheduler/node';
+import { versionText } from '../version.js';
 import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
@@ -165,6 +166,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (args.help) {
     out(MM_USAGE);
+    return 0;
+  }
+  if (args.version) {
+    out(versionText('mm'));
     return 0;
   }
   let sources: ConfigSource[];

@@ -12,6 +12,7 @@ import {
 import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
+import { versionText } from '../version.js';
 
 const USAGE = [
   'usage: ctm [-cFklquv] [-b basedir] [-B backup-file] [-t tar-command] [-e regex] [-x regex] [-V level] [file ...]',
@@ -28,6 +29,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   // ctm(1) has no -h: a modern --help costs the original's option letters nothing.
   if (argv[0] === '--help' || argv[0] === '-h') {
     process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // -V is ctm's verbosity (-V n); the version is long-only.
+  if (argv[0] === '--version') {
+    process.stdout.write(versionText('ctm'));
     return 0;
   }
   const o = parseCtmOptions(argv);

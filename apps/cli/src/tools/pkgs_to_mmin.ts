@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatDiagnostic, packageFileToJobLines } from '@suite/mirror-scheduler';
+import { versionText } from '../version.js';
 
 const USAGE = `Usage: pkgs_to_mmin [-y ok-hours] [-n notok-hours] packagefile...
 Prints an mm job line "FILE:package OK NOTOK" for each package of each mirror package file (defaults 8 8).
@@ -25,6 +26,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const arg = argv[i]!;
       if (arg === '--help') {
         process.stdout.write(USAGE);
+        return 0;
+      }
+      if (arg === '--version') {
+        process.stdout.write(versionText('pkgs_to_mmin'));
         return 0;
       }
       if (arg === '--') {

@@ -2,7 +2,7 @@ import { killDaemon, requestUuids, UuiddExit } from '../uuidd/client-mode.js';
 import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from '../uuidd/daemon.js';
 import { parseUuiddArgs } from '../uuidd/options.js';
 import { workerIndex } from '../uuidd/workers.js';
-import { cliVersion } from '../version.js';
+import { versionText } from '../version.js';
 
 const stdout = (text: string) => void process.stdout.write(text);
 
@@ -11,7 +11,7 @@ const stdout = (text: string) => void process.stdout.write(text);
  * Without -d, -F or -S the daemon detaches (a re-spawned child) and this process exits once it serves.
  */
 export async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseUuiddArgs(argv, cliVersion());
+  const parsed = parseUuiddArgs(argv, versionText('uuidd'));
   if ('exit' in parsed) {
     if (parsed.stdout) process.stdout.write(parsed.stdout);
     if (parsed.stderr) process.stderr.write(parsed.stderr);

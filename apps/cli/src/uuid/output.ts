@@ -1,3 +1,5 @@
+import { versionText } from '../version.js';
+
 const guarded = new WeakSet<NodeJS.WritableStream>();
 
 /**
@@ -25,7 +27,7 @@ export function usageError(program: string, message: string): number {
   return 1;
 }
 
-/** The `-V` line. */
+/** The `-V` line: util-linux's, with our version after it. */
 export function versionLine(program: string): string {
-  return `${program} from @suite/cli (util-linux 2.42 compatible)\n`;
+  return versionText(program);
 }

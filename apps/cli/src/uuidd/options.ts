@@ -182,6 +182,7 @@ function* scan(argv: readonly string[]): Generator<{ spec: Spec; value: string |
 /**
  * Parses uuidd's arguments. Defaults are util-linux's: socket /run/uuidd/request, pid file /run/uuidd/uuidd.pid.
  */
+/** `version` is what `-V` prints (the whole text). */
 export function parseUuiddArgs(argv: readonly string[], version: string): Parsed {
   const options: UuiddOptions = {
     pidPath: undefined,
@@ -262,7 +263,7 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
           options.workers = Math.max(1, parseUnsigned(value!, 64, 'failed to parse --workers'));
           break;
         case 'version':
-          return { exit: 0, stdout: `uuidd from @suite/cli ${version} (util-linux 2.42 compatible)\n` };
+          return { exit: 0, stdout: version };
         case 'help':
           return { exit: 0, stdout: USAGE };
       }

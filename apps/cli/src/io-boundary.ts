@@ -1,0 +1,109 @@
+// The one input/output boundary of every command: what happens when standard output goes away or fails, and how
+// a system error is worded. run.ts installs it before any tool runs.
+
+/** strerror(3)'s words for the errors a command meets at its edges (glibc's wording). */
+const STRERROR: Readonly<Record<string, string>> = {
+  E2BIG: 'Argument list too long',
+  EACCES: 'Permission denied',
+  EAGAIN: 'Resource temporarily unavailable',
+  EBADF: 'Bad file descriptor',
+  EDQUOT: 'Disk quota exceeded',
+  EEXIST: 'File exists',
+  EFBIG: 'File too large',
+  EINVAL: 'Invalid argument',
+  EIO: 'Input/output error',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  ENOENT: 'No such file or directory',
+  ENOEXEC: 'Exec format error',
+  ENOMEM: 'Cannot allocate memory',
+  ENOSPC: 'No space left on device',
+  ENOTDIR: 'Not a directory',
+  ENXIO: 'No such device or address',
+  EPERM: 'Operation not permitted',
+  EPIPE: 'Broken pipe',
+  EROFS: 'Read-only file system',
+  ETXTBSY: 'Text file busy',
+};
+
+/**
+ * The C library's message for a Node system error (`ENOSPC` → `No space left on device`), as the originals print
+ * it; the error's own message when its code is not a known errno.
+ * @example
+ * errnoMessage(Object.assign(new Error('x'), { code: 'ENOENT' })); // 'No such file or directory'
+ */
+export function errnoMessage(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && Object.hasOwn(STRERROR, code)) return STRERROR[code]!;
+  return error instanceof Error ? error.message : String(error);
+}
+
+type WriteCallback = (error?: Error | null) => void;
+
+/** What the boundary saw of standard output. */
+export interface StdoutBoundary {
+  /** The reader went away (EPIPE): output stopped quietly; the command's status stands. */
+  readonly closed: boolean;
+  /** A write failed otherwise (ENOSPC, EIO...): reported once on stderr; the command must exit 1. */
+  readonly failed: boolean;
+}
+
+/**
+ * Guards `process.stdout` for the command `program`, as util-linux's close_stdout does for its tools: once the
+ * reader has gone (EPIPE) every later write is dropped quietly and the command runs on to its own end and status
+ * (mm keeps its jobs and their locks); a write error (`uuidgen > /dev/full`) prints `program: write error: No space
+ * left on device` once and makes the status 1 (run.ts applies it). A write that hit EPIPE still tells its callback
+ * so, so a producer can stop early; no write throws and no 'error' event goes unheard.
+ * @example
+ * const stdout = guardStdout('uuidgen');
+ * // ... run the tool ...
+ * if (stdout.failed) process.exitCode = 1;
+ */
+export function guardStdout(program: string, stream: NodeJS.WriteStream = process.stdout): StdoutBoundary {
+  const state = { closed: false, failed: false };
+  const epipe = () => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+  const fail = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
+      state.closed = true;
+      return;
+    }
+    if (state.failed) return;
+    state.failed = true;
+    state.closed = true;
+    process.stderr.write(`${program}: write error: ${errnoMessage(error)}\n`);
+  };
+  stream.on('error', fail);
+  // A failed write may be reported after the command has returned its status (the error comes on a later tick).
+  process.on('exit', () => {
+    if (state.failed) process.exitCode = 1;
+  });
+  const write = stream.write.bind(stream) as (
+    chunk: unknown,
+    encoding?: unknown,
+    cb?: WriteCallback,
+  ) => boolean;
+  const guarded = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+    const callback = (typeof encoding === 'function' ? encoding : cb) as WriteCallback | undefined;
+    const enc = typeof encoding === 'function' ? undefined : encoding;
+    if (state.closed) {
+      // A dropped write after EPIPE says EPIPE (a producer stops); after a write error it is just dropped.
+      if (callback) process.nextTick(callback, state.failed ? null : epipe());
+      return true;
+    }
+    try {
+      return write(chunk, enc, (error) => {
+        if (error) fail(error);
+        callback?.(error && state.failed ? null : error);
+      });
+    } catch (error) {
+      // A file or device as stdout (SyncWriteStream) throws from write() itself.
+      fail(error);
+      if (callback) process.nextTick(callback, state.failed ? null : epipe());
+      return true;
+    }
+  };
+  (stream as { write: typeof guarded }).write = guarded;
+  return state;
+}
