@@ -16,6 +16,7 @@ import {
   statusLineOf,
 } from '@suite/mirror-scheduler/node';
 import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
+import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
 import { formatStatusTable, formatVerdicts, statusRow } from './status-table.js';
@@ -141,6 +142,7 @@ async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
 
 /** `mm`: Mirror Master. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (isFleetCommand(argv)) return fleetMain(argv);
   let args: MmArgs;
   try {
     args = parseMmArgs(argv);

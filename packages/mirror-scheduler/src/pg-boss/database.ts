@@ -111,7 +111,7 @@ export class FleetDatabase {
     await this.transaction(async ({ query }) => {
       await query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`mm-fleet-install:${this.schema}`]);
       for (const statement of schemaStatements(this.schema)) await query(statement);
-    }, 10_000);
+    }, 3_000);
   }
 
   async close(): Promise<void> {
@@ -209,7 +209,7 @@ export async function connectFleet(options: FleetConnectionOptions): Promise<Fle
     });
     // pg-boss reports database trouble (a restart) as 'error' events; an unhandled one would end the process.
     boss.on('error', () => {});
-    await withPatience(() => boss!.start(), 10_000);
+    await withPatience(() => boss!.start(), 3_000);
     const existing = await boss.getQueue(queue);
     if (existing === null) {
       await boss
