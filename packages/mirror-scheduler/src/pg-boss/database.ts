@@ -140,7 +140,7 @@ export interface FleetConnectionOptions {
   readonly bossSchema?: string;
   /** The pg-boss queue the jobs go through. @default 'mm' */
   readonly queue?: string;
-  /** Connections in our pool (pg-boss keeps its own small pool). @default 4 */
+  /** Connections in our pool (pg-boss keeps its own small pool). @default 6 */
   readonly poolSize?: number;
 }
 
@@ -190,7 +190,7 @@ export async function connectFleet(options: FleetConnectionOptions): Promise<Fle
   const { PgBoss } = await peer('pg-boss', () => import('pg-boss'));
   const pool = new pg.default.Pool({
     connectionString: options.url,
-    max: options.poolSize ?? 4,
+    max: options.poolSize ?? 6,
     connectionTimeoutMillis: 5_000,
     application_name: 'mm-fleet',
   });
