@@ -111,6 +111,14 @@ describe.skipIf(skip !== undefined)(
         const again = await tool('mm', ['--fleet', pg.url, 'mm.conf'], { cwd: home });
         expect(again.stdout).toContain('mm: fleet: 0 queued, 0 already queued or running, 3 not due');
         expect(again.stdout).toContain('mm: mirror.test:docs: skipped (timer)');
+        const why = await tool('mm', ['--fleet', pg.url, '--why', 'mirror.test:docs', 'mm.conf'], {
+          cwd: home,
+        });
+        expect(why.code).toBe(0);
+        expect(why.stdout).toMatch(
+          /^mm: mirror\.test:docs: skipped \(timer\): last run succeeded at \S+; eligible again at /m,
+        );
+        expect(why.stdout).not.toContain('ftp.example.org');
       } finally {
         for (const w of workers) w.child.kill('SIGTERM');
       }

@@ -29,6 +29,7 @@ A fleet of mm workers on a PostgreSQL database (through pg-boss; needs Node >= 2
   --site-max N        planner: jobs of one site at once across the fleet (default: no limit)
   --lease SECONDS     worker: a run's lease; a dead worker's jobs are rerun after it (default 30)
   --cancel ID         stop that job wherever it runs, or take it off the queue
+  --dry-run, --why ID planner: say what would be queued (or why not), queue nothing
 `;
 
 /** Whether argv asks for the fleet: `mm worker ...` or any `--fleet`. */
@@ -80,7 +81,9 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
   const url = values.get('--fleet');
   if (url === undefined) throw new UsageError('mm worker needs --fleet URL');
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--fleet ${url}: not a postgres:// URL`);
-  const mm = parseMmArgs(rest);
+  const parsed = parseMmArgs(rest);
+  // --why ID with --fleet: the planner's dry run of that one job.
+  const mm: MmArgs = parsed.why === undefined ? parsed : { ...parsed, dryRun: true, only: [parsed.why] };
   if (worker && mm.files.length)
     throw new UsageError('mm worker takes no configuration files: the planner sends the jobs');
   const max = values.get('--max');

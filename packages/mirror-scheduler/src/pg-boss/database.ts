@@ -165,7 +165,11 @@ async function peer<T>(name: string, load: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The fewest queue settings that make the database the judge: one queued-or-active job per site:package. */
+/**
+ * The pg-boss queue policy of the fleet: one queued-or-active job per singleton key (`site:package`).
+ * @example
+ * (await fleet.boss.getQueue(fleet.queue))?.policy === QUEUE_POLICY; // true
+ */
 export const QUEUE_POLICY = 'exclusive';
 
 /**

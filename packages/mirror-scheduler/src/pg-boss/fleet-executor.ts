@@ -19,7 +19,11 @@ export interface FleetExecutorOptions {
   readonly setpriv?: string;
 }
 
-/** Whether jobs started by {@link fleetExecutor} die with their worker on this machine. */
+/**
+ * Whether jobs started by {@link fleetExecutor} die with their worker on this machine (Linux with setpriv).
+ * @example
+ * if (!deathSignalAvailable()) console.warn('jobs will outlive a killed worker here');
+ */
 export function deathSignalAvailable(setpriv = '/usr/bin/setpriv'): boolean {
   return process.platform === 'linux' && existsSync(setpriv);
 }

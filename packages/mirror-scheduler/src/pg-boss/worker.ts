@@ -130,6 +130,10 @@ class FleetWorker {
       [this.#name, hostname(), process.pid, this.#max, this.#leaseMs],
       10_000,
     );
+    // Workers long gone leave the status table after a day.
+    await this.fleet.db
+      .query(`DELETE FROM ${s}.workers WHERE heartbeat < clock_timestamp() - interval '1 day'`)
+      .catch(() => {});
     const onAbort = () => this.#stop.abort();
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.options.signal?.aborted) this.#stop.abort();
