@@ -108,6 +108,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
 export const MM_USAGE = `Usage: mm [-t] [-oPATTERN] [-debug]... [-s] [--verbose] [mirror-flags...] [config-file...]
        mm --status [--json] [config-file...]
        mm --dry-run [--json] | --why site:package [flags] [config-file...]
+       mm --fleet URL [flags] [config-file...] | mm worker --fleet URL [--max N]   (mm --fleet URL --help)
 
 Runs the mirror jobs of the config files (standard input if none) in parallel.
   -t                  ignore the retry timers (locks still apply)

@@ -19,6 +19,7 @@ import {
 } from '@suite/mirror-scheduler/node';
 import { versionText } from '../version.js';
 import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
+import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
 import { RunOutput } from './run-output.js';
@@ -154,6 +155,7 @@ function onlyPattern(pattern: string | undefined): RegExp | undefined {
 
 /** `mm`: Mirror Master. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (isFleetCommand(argv)) return fleetMain(argv);
   let args: MmArgs;
   let only: RegExp | undefined;
   try {

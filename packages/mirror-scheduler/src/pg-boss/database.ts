@@ -111,7 +111,7 @@ export class FleetDatabase {
     await this.transaction(async ({ query }) => {
       await query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`mm-fleet-install:${this.schema}`]);
       for (const statement of schemaStatements(this.schema)) await query(statement);
-    }, 10_000);
+    }, 3_000);
   }
 
   async close(): Promise<void> {
@@ -140,7 +140,7 @@ export interface FleetConnectionOptions {
   readonly bossSchema?: string;
   /** The pg-boss queue the jobs go through. @default 'mm' */
   readonly queue?: string;
-  /** Connections in our pool (pg-boss keeps its own small pool). @default 4 */
+  /** Connections in our pool (pg-boss keeps its own small pool). @default 6 */
   readonly poolSize?: number;
 }
 
@@ -165,7 +165,11 @@ async function peer<T>(name: string, load: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The fewest queue settings that make the database the judge: one queued-or-active job per site:package. */
+/**
+ * The pg-boss queue policy of the fleet: one queued-or-active job per singleton key (`site:package`).
+ * @example
+ * (await fleet.boss.getQueue(fleet.queue))?.policy === QUEUE_POLICY; // true
+ */
 export const QUEUE_POLICY = 'exclusive';
 
 /**
@@ -190,7 +194,7 @@ export async function connectFleet(options: FleetConnectionOptions): Promise<Fle
   const { PgBoss } = await peer('pg-boss', () => import('pg-boss'));
   const pool = new pg.default.Pool({
     connectionString: options.url,
-    max: options.poolSize ?? 4,
+    max: options.poolSize ?? 6,
     connectionTimeoutMillis: 5_000,
     application_name: 'mm-fleet',
   });
@@ -209,7 +213,7 @@ export async function connectFleet(options: FleetConnectionOptions): Promise<Fle
     });
     // pg-boss reports database trouble (a restart) as 'error' events; an unhandled one would end the process.
     boss.on('error', () => {});
-    await withPatience(() => boss!.start(), 10_000);
+    await withPatience(() => boss!.start(), 3_000);
     const existing = await boss.getQueue(queue);
     if (existing === null) {
       await boss

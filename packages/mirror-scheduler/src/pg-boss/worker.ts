@@ -94,7 +94,7 @@ class FleetWorker {
   readonly #executor: Executor;
   readonly #running = new Map<string, Running>();
   readonly #stop = new AbortController();
-  #wake: (() => void) | undefined;
+  readonly #wakers = new Set<() => void>();
   #started = 0;
   #succeeded = 0;
   #failed = 0;
@@ -130,6 +130,10 @@ class FleetWorker {
       [this.#name, hostname(), process.pid, this.#max, this.#leaseMs],
       10_000,
     );
+    // Workers long gone leave the status table after a day.
+    await this.fleet.db
+      .query(`DELETE FROM ${s}.workers WHERE heartbeat < clock_timestamp() - interval '1 day'`)
+      .catch(() => {});
     const onAbort = () => this.#stop.abort();
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     if (this.options.signal?.aborted) this.#stop.abort();
@@ -137,7 +141,8 @@ class FleetWorker {
     const heartbeat = setInterval(() => void this.#heartbeat(), heartbeatMs);
     try {
       await this.#heartbeat();
-      await this.#claimLoop();
+      // Two claims in flight hide a claim's round trips behind the other's (one is enough for max 1).
+      await Promise.all(Array.from({ length: Math.min(this.#max, 2) }, () => this.#claimLoop()));
       for (const r of this.#running.values()) this.#terminate(r);
       while (this.#active.size) await Promise.all(this.#active);
     } finally {
@@ -157,26 +162,37 @@ class FleetWorker {
     };
   }
 
+  #claiming = 0;
+
   async #claimLoop(): Promise<void> {
     const pollMs = this.options.pollMs ?? 500;
     while (!this.#stop.signal.aborted) {
-      if (this.#running.size >= this.#max) {
+      if (this.#running.size + this.#claiming >= this.#max) {
         await this.#nextWake(pollMs);
         continue;
       }
       let claimed: Awaited<ReturnType<Leases['claim']>>;
+      this.#claiming += 1;
       try {
         claimed = await this.#leases.claim(this.#name);
       } catch {
         await sleep(pollMs, this.#stop.signal); // the database is away: try again
         continue;
+      } finally {
+        this.#claiming -= 1;
       }
       if (typeof claimed === 'object') {
         this.#launch(claimed);
         continue;
       }
       if (claimed === 'done') continue;
-      if (claimed === 'empty' && this.options.exitWhenIdle && this.#running.size === 0) break;
+      if (
+        claimed === 'empty' &&
+        this.options.exitWhenIdle &&
+        this.#running.size === 0 &&
+        this.#claiming === 0
+      )
+        break;
       // 'busy' is a race for a slot lost to another worker: try again soon, not at once.
       await this.#nextWake(claimed === 'busy' ? Math.min(pollMs, 20 + Math.random() * 50) : pollMs);
     }
@@ -187,12 +203,12 @@ class FleetWorker {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
-        this.#wake = undefined;
+        this.#wakers.delete(done);
         this.#stop.signal.removeEventListener('abort', done);
         resolve();
       };
       const t = setTimeout(done, ms);
-      this.#wake = done;
+      this.#wakers.add(done);
       this.#stop.signal.addEventListener('abort', done, { once: true });
     });
   }
@@ -216,7 +232,7 @@ class FleetWorker {
     const active = this.#execute(running).finally(() => {
       this.#running.delete(spec.id);
       this.#active.delete(active);
-      this.#wake?.();
+      for (const wake of [...this.#wakers]) wake();
     });
     this.#active.add(active);
   }

@@ -217,6 +217,37 @@ describe.skipIf(skip !== undefined)(
       await fleet.close();
     }, 170_000);
 
+    it('kills a job when only its worker process dies (SIGKILL to the worker alone), forked by Node or the Perl helper', async () => {
+      const schema = 'orphans';
+      const fleet = await connectFleet({ url: pg.url, schema });
+      const events = join(dir, 'orphans.events');
+      try {
+        for (const forkHelper of [false, true]) {
+          const id = `orphan:${forkHelper ? 'perl' : 'node'}`;
+          const w = startWorker(pg.url, schema, id, { max: 1, leaseMs: 5000, events, forkHelper });
+          await enqueueDueJobs(fleet, [job(id, 'exec sleep 60')], { max: 4 });
+          const pid = await until(`${id} started`, async () => {
+            const [row] = await fleet.db.query<{ pid: number | null }>(
+              `SELECT pid FROM "${schema}".lease WHERE job_id = $1 AND running`,
+              [id],
+            );
+            return row?.pid ?? undefined;
+          });
+          expect(alive(pid)).toBe(true);
+          process.kill(w.pid, 'SIGKILL'); // the worker alone, not its process group
+          await w.exited;
+          await until(`${id}: pid ${pid} dead`, () => !alive(pid), 3000);
+          try {
+            process.kill(-w.pid, 'SIGKILL'); // whatever else was left in its group
+          } catch {
+            // nothing was
+          }
+        }
+      } finally {
+        await fleet.close();
+      }
+    });
+
     it('refuses the result of a worker stopped (SIGSTOP) past its lease, and kills its job when it continues', async () => {
       const schema = 'stops';
       const leaseMs = 1000;

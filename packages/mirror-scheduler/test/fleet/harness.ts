@@ -17,7 +17,7 @@ export function startWorker(
   url: string,
   schema: string,
   name: string,
-  opts: { max: number; leaseMs: number; events: string; endDelayMs?: number },
+  opts: { max: number; leaseMs: number; events: string; endDelayMs?: number; forkHelper?: boolean },
 ): WorkerProcess {
   const child = spawn(
     process.execPath,
@@ -31,7 +31,14 @@ export function startWorker(
       opts.events,
       String(opts.endDelayMs ?? 0),
     ],
-    { detached: true, stdio: ['ignore', 'ignore', 'inherit'] },
+    {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        ...(opts.forkHelper === undefined ? {} : { MM_TEST_FORK_HELPER: opts.forkHelper ? '1' : '0' }),
+      },
+    },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return { name, child, pid: child.pid!, exited };

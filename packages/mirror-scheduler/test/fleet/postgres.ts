@@ -55,12 +55,17 @@ async function freePort(): Promise<number> {
 /** A throwaway PostgreSQL cluster. */
 export class TestPostgres {
   #process: ChildProcess | undefined;
-  private constructor(
-    readonly bin: string,
-    readonly dir: string,
-    readonly port: number,
-    readonly asUser: readonly string[],
-  ) {}
+  readonly bin: string;
+  readonly dir: string;
+  readonly port: number;
+  readonly asUser: readonly string[];
+  // No parameter properties: the benchmark imports this file with Node's type stripping.
+  private constructor(bin: string, dir: string, port: number, asUser: readonly string[]) {
+    this.bin = bin;
+    this.dir = dir;
+    this.port = port;
+    this.asUser = asUser;
+  }
 
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;

@@ -14,7 +14,10 @@ const log = (e) =>
     events,
     `${JSON.stringify({ type: e.type, id: e.job?.id, pid: e.pid, ok: e.ok, message: e.message, worker: name, at: Date.now() })}\n`,
   );
-const executor = fleetExecutor({ output: 'ignore' });
+const executor = fleetExecutor({
+  output: 'ignore',
+  ...(process.env.MM_TEST_FORK_HELPER ? { forkHelper: process.env.MM_TEST_FORK_HELPER === '1' } : {}),
+});
 const delayed = {
   async start(job) {
     const p = await executor.start(job);
