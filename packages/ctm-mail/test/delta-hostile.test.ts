@@ -83,7 +83,10 @@ describe('readDelta with streamAbove', () => {
   it('applyDelta writes a streamed block whole (a 3 MiB FM record)', async () => {
     const data = 'abcdefgh'.repeat(3 * 131_072);
     const tree = new MemoryTree();
-    const result = await applyDelta(() => [handDelta(`CTMFM big 0 0 644 ${md5(data)} ${data.length}\n${data}\n`)], tree);
+    const result = await applyDelta(
+      () => [handDelta(`CTMFM big 0 0 644 ${md5(data)} ${data.length}\n${data}\n`)],
+      tree,
+    );
     expect(result.status).toBe(0);
     expect(tree.readFile('big').length).toBe(data.length);
   });
