@@ -4,6 +4,7 @@ export type CtmMailErrorCode =
   | 'EBADSIZE' // a maximum message size that is not a positive integer
   | 'EBADNAME' // a delta name that would escape its directory, or is too long, or holds control characters
   | 'EBADPIECE' // a piece with an impossible number
+  | 'ETOOMANY' // more pieces than ctm_rmail accepts (999,999)
   | 'EREAD'; // the delta ended before its announced size
 
 /**

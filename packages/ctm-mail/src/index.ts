@@ -14,7 +14,7 @@ export { type MaildropOptions, MaildropReader, type MailSegment } from './maildr
 export { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js';
 export type { HeldLock, LockPort, LogPort, MimeDecoder, PieceStore, PieceWriter } from './ports.js';
 export { type MaildropResult, readMaildrop } from './read-maildrop.js';
-export { MAX_PIECE_COUNT, PieceScanner, type ScanEvent } from './scanner.js';
+export { MAX_LINE, MAX_PIECE_COUNT, PieceScanner, type ScanEvent } from './scanner.js';
 export { DEFAULT_MAX_MESSAGE_SIZE, type PiecePlan, planPieces } from './sizing.js';
 export {
   type DeltaSource,

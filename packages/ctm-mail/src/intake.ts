@@ -1,4 +1,5 @@
 import { concatBytes, copyBytes } from './_bytes.js';
+import { type Md5, type Md5Factory, md5Hex, portableMd5 } from './delta/md5.js';
 import { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js';
 import type { HeldLock, LockPort, LogPort, PieceStore, PieceWriter } from './ports.js';
 import type { ScanEvent } from './scanner.js';
@@ -14,6 +15,8 @@ export interface IntakeOptions {
    * ends (and before the lock is released). @default 16 MiB
    */
   readonly memory?: number;
+  /** The digest that tells pieces apart (a duplicate has the same one). @default portableMd5 */
+  readonly md5?: Md5Factory;
 }
 
 /** The piece being received. */
@@ -21,6 +24,7 @@ interface Receiving {
   readonly piece: PieceId;
   parts: Uint8Array[];
   size: number;
+  hash: Md5;
   /** Set once the piece outgrows memory: it streams to a temporary file instead. */
   writer: PieceWriter | undefined;
   failed: boolean;
@@ -29,9 +33,14 @@ interface Receiving {
 /**
  * Stores the pieces a scanner finds and rebuilds each delta once all its pieces are there, as ctm_rmail does
  * (`NAME P/N stored`, `NAME complete`). Safe with any number of runs at once: every change happens under the
- * `build` lock, taken at the first piece and kept until {@link close}. A piece of a delta that was already
- * rebuilt (a duplicate delivery) is dropped with a message. The first run to take the lock also finishes what a
- * run that died left behind: temporaries removed, complete deltas rebuilt, duplicates dropped.
+ * `build` lock, taken at the first piece and kept until {@link close}.
+ *
+ * A duplicate is only a piece identical to one already used (same name, count, number and content): it is dropped
+ * with a message. Anything else is kept: a piece that does not match the pieces a delta was rebuilt from is stored
+ * (`... does not match the rebuilt NAME: kept`), and when its set is complete the delta is rebuilt again, so the
+ * delta completed last is the one in the delta directory, as the original's rename leaves it. A piece with the
+ * number of a stored piece but other content is kept beside it as `NAME+PPP-NNN.conflict.DIGEST` and reported; the
+ * first stays the one used. The first run to take the lock also finishes what a run that died left behind.
  * @example
  * const intake = new PieceIntake({ store, locks, log });
  * await intake.handle(scanner.feed(bytes));
@@ -43,11 +52,14 @@ export class PieceIntake {
   readonly #locks: LockPort;
   readonly #log: LogPort;
   readonly #memory: number;
+  readonly #md5: Md5Factory;
   #failures = 0;
+  #lost = 0;
   #lock: HeldLock | undefined;
-  /** Pieces present (on disk or pending), by `count name`: their numbers. */
-  #present = new Map<string, Set<number>>();
-  #rebuilt = new Map<string, boolean>();
+  /** Pieces present (on disk or pending), by `count name`: their digests by number (`undefined`: not read yet). */
+  #present = new Map<string, Map<number, string | undefined>>();
+  /** What each delta was rebuilt from (see {@link PieceStore.rebuiltFrom}); `null`: never rebuilt. */
+  #rebuilt = new Map<string, readonly string[] | null>();
   /** Piece files in the piece directory (the others present are pending). */
   #onDisk = new Set<string>();
   /** Stored pieces not yet written, by file name. */
@@ -60,12 +72,23 @@ export class PieceIntake {
     this.#locks = options.locks;
     this.#log = options.log;
     this.#memory = options.memory ?? 16 * 1024 * 1024;
+    this.#md5 = options.md5 ?? portableMd5;
   }
 
-  /** The number of pieces discarded or lost since the last call. */
+  /** The number of pieces discarded as bad mail since the last call. */
   takeFailures(): number {
     const n = this.#failures;
     this.#failures = 0;
+    return n;
+  }
+
+  /**
+   * The number of good pieces that could not be stored (a full disk, an I/O error) or deltas that could not be
+   * built, since the last call: local failures, worth a retry of the same mail.
+   */
+  takeLost(): number {
+    const n = this.#lost;
+    this.#lost = 0;
     return n;
   }
 
@@ -113,27 +136,29 @@ export class PieceIntake {
     for (const file of await this.#store.list()) {
       const piece = parsePieceFileName(file);
       if (piece) {
-        this.#note(piece);
+        this.#note(piece, undefined);
         this.#onDisk.add(file);
       }
     }
     // Finish whatever a run that died left behind.
     for (const key of [...this.#present.keys()]) {
       const [name, count] = splitKey(key);
-      if (await this.#isRebuilt(name)) await this.#removePieces(name, count, false);
-      else if (this.#present.get(key)?.size === count) await this.#build(name, count);
+      const used = await this.#rebuiltFrom(name);
+      if (used) await this.#dropDuplicates(name, count, used);
+      if (this.#present.get(key)?.size === count) await this.#build(name, count);
     }
   }
 
   async #begin(piece: PieceId): Promise<void> {
     await this.#dropReceiving();
     if (!this.#lock) await this.#open();
-    this.#receiving = { piece, parts: [], size: 0, writer: undefined, failed: false };
+    this.#receiving = { piece, parts: [], size: 0, hash: this.#md5(), writer: undefined, failed: false };
   }
 
   async #data(bytes: Uint8Array): Promise<void> {
     const r = this.#receiving;
     if (!r || r.failed) return;
+    r.hash.update(bytes);
     try {
       if (r.writer) {
         await r.writer.write(bytes);
@@ -161,81 +186,133 @@ export class PieceIntake {
     if (!r || r.failed) {
       await r?.writer?.discard().catch(() => {});
       this.#log(`${label} lost!`);
-      this.#failures++;
+      this.#lost++;
       return;
     }
-    if (await this.#isRebuilt(name)) {
+    const digest = r.hash.hex();
+    const used = await this.#rebuiltFrom(name);
+    if (used && used.length === count && used[number - 1] === digest) {
       await r.writer?.discard();
       this.#log(`${label} dropped: a duplicate, ${name} was already rebuilt`);
       return;
     }
+    if (used) this.#log(`${label} does not match the pieces ${name} was rebuilt from: kept`);
     const file = pieceFileName(piece);
-    if (r.writer) {
-      try {
-        await r.writer.commit(file);
-        this.#onDisk.add(file);
-      } catch (error) {
-        this.#log(messageOf(error));
-        this.#log(`${label} lost!`);
-        await r.writer.discard().catch(() => {});
-        this.#failures++;
+    const stored = this.#present.get(`${count} ${name}`);
+    if (stored?.has(number)) {
+      const mine = await this.#digestOf(piece, stored);
+      if (mine !== digest) {
+        // Two different pieces under one number: keep both, use the first, and say so.
+        const aside = `${file}.conflict.${digest.slice(0, 12)}`;
+        if (await this.#save(r, aside, label)) {
+          this.#log(`${label} differs from the stored piece: kept as ${aside}`);
+        }
         return;
       }
+    }
+    if (r.writer) {
+      if (!(await this.#save(r, file, label))) return;
+      this.#onDisk.add(file);
     } else {
       const bytes = r.parts.length === 1 ? r.parts[0]! : concatBytes(r.parts, r.size);
       this.#pendingSize += bytes.length - (this.#pending.get(file)?.length ?? 0);
       this.#pending.set(file, bytes);
     }
     this.#log(`${label} stored`);
-    const have = this.#note(piece);
+    const have = this.#note(piece, digest);
     if (have.size === count) await this.#build(name, count);
     if (this.#pendingSize > this.#memory) await this.#flushPending();
   }
 
-  async #build(name: string, count: number): Promise<void> {
-    const parts: (string | Uint8Array)[] = [];
-    for (let i = 1; i <= count; i++) {
-      const file = pieceFileName({ name, number: i, count });
-      parts.push(this.#pending.get(file) ?? file);
-    }
+  /** Writes the received piece to `file` in the piece directory; false (and logged as lost) if it cannot. */
+  async #save(r: Receiving, file: string, label: string): Promise<boolean> {
+    let writer = r.writer;
     try {
-      await this.#store.build(name, parts);
-      await this.#store.markRebuilt(name);
+      if (!writer) {
+        writer = await this.#store.create();
+        for (const part of r.parts) await writer.write(part);
+      }
+      await writer.commit(file);
+      return true;
     } catch (error) {
       this.#log(messageOf(error));
-      this.#failures++;
+      this.#log(`${label} lost!`);
+      await writer?.discard().catch(() => {});
+      this.#lost++;
+      return false;
+    }
+  }
+
+  async #build(name: string, count: number): Promise<void> {
+    const parts: (string | Uint8Array)[] = [];
+    const digests: string[] = [];
+    const have = this.#present.get(`${count} ${name}`)!;
+    try {
+      for (let i = 1; i <= count; i++) {
+        const file = pieceFileName({ name, number: i, count });
+        parts.push(this.#pending.get(file) ?? file);
+        digests.push(await this.#digestOf({ name, number: i, count }, have));
+      }
+      await this.#store.build(name, parts);
+      await this.#store.markRebuilt(name, digests);
+    } catch (error) {
+      // The pieces stay: the next run (a retried delivery) builds the delta.
+      this.#log(messageOf(error));
+      this.#lost++;
       return;
     }
-    this.#rebuilt.set(name, true);
-    await this.#removePieces(name, count, true);
+    this.#rebuilt.set(name, digests);
+    await this.#removePieces(name, count);
     this.#log(`${name} complete`);
   }
 
-  /** Removes every piece of `name` (all counts: once rebuilt, any other piece of it is a duplicate). */
-  async #removePieces(name: string, count: number, quiet: boolean): Promise<void> {
-    for (const [key, numbers] of [...this.#present]) {
-      const [n, c] = splitKey(key);
-      if (n !== name) continue;
-      for (const number of numbers) {
-        const file = pieceFileName({ name, number, count: c });
-        const pending = this.#pending.get(file);
-        if (pending) {
-          this.#pending.delete(file);
-          this.#pendingSize -= pending.length;
-        }
-        if (this.#onDisk.delete(file)) {
-          try {
-            await this.#store.remove(file);
-          } catch (error) {
-            this.#log(messageOf(error));
-          }
-        }
-        if (!quiet || c !== count) {
-          this.#log(`${name} ${number}/${c} dropped: a duplicate, ${name} was already rebuilt`);
-        }
-      }
-      this.#present.delete(key);
+  /** Removes the pieces the delta `name` was just built from (other counts' pieces are other deltas: kept). */
+  async #removePieces(name: string, count: number): Promise<void> {
+    const key = `${count} ${name}`;
+    for (const number of this.#present.get(key)?.keys() ?? []) {
+      await this.#forget(pieceFileName({ name, number, count }));
     }
+    this.#present.delete(key);
+  }
+
+  /** Drops, with a message, the pieces of `name`/`count` identical to those the delta was rebuilt from. */
+  async #dropDuplicates(name: string, count: number, used: readonly string[]): Promise<void> {
+    const key = `${count} ${name}`;
+    const have = this.#present.get(key)!;
+    for (const number of [...have.keys()]) {
+      const digest = await this.#digestOf({ name, number, count }, have);
+      if (used.length !== count || used[number - 1] !== digest) continue;
+      await this.#forget(pieceFileName({ name, number, count }));
+      have.delete(number);
+      this.#log(`${name} ${number}/${count} dropped: a duplicate, ${name} was already rebuilt`);
+    }
+    if (have.size === 0) this.#present.delete(key);
+  }
+
+  async #forget(file: string): Promise<void> {
+    const pending = this.#pending.get(file);
+    if (pending) {
+      this.#pending.delete(file);
+      this.#pendingSize -= pending.length;
+    }
+    if (this.#onDisk.delete(file)) {
+      try {
+        await this.#store.remove(file);
+      } catch (error) {
+        this.#log(messageOf(error));
+      }
+    }
+  }
+
+  /** The digest of a present piece, read from the piece directory if this run did not receive it. */
+  async #digestOf(piece: PieceId, have: Map<number, string | undefined>): Promise<string> {
+    let digest = have.get(piece.number);
+    if (digest === undefined) {
+      const file = pieceFileName(piece);
+      digest = md5Hex(this.#pending.get(file) ?? (await this.#store.read(file)), this.#md5);
+      have.set(piece.number, digest);
+    }
+    return digest;
   }
 
   /** Writes the pieces held in memory to the piece directory. */
@@ -255,26 +332,26 @@ export class PieceIntake {
         this.#log(messageOf(error));
         this.#log(`${piece ? `${piece.name} ${piece.number}/${piece.count}` : file} lost!`);
         if (piece) this.#present.get(`${piece.count} ${piece.name}`)?.delete(piece.number);
-        this.#failures++;
+        this.#lost++;
       }
     }
   }
 
-  #note(piece: PieceId): Set<number> {
+  #note(piece: PieceId, digest: string | undefined): Map<number, string | undefined> {
     const key = `${piece.count} ${piece.name}`;
-    let set = this.#present.get(key);
-    if (!set) {
-      set = new Set();
-      this.#present.set(key, set);
+    let have = this.#present.get(key);
+    if (!have) {
+      have = new Map();
+      this.#present.set(key, have);
     }
-    set.add(piece.number);
-    return set;
+    have.set(piece.number, digest);
+    return have;
   }
 
-  async #isRebuilt(name: string): Promise<boolean> {
+  async #rebuiltFrom(name: string): Promise<readonly string[] | null> {
     let known = this.#rebuilt.get(name);
     if (known === undefined) {
-      known = await this.#store.isRebuilt(name);
+      known = (await this.#store.rebuiltFrom(name)) ?? null;
       this.#rebuilt.set(name, known);
     }
     return known;

@@ -221,7 +221,11 @@ export class MaildropReader {
     }
     this.#held.push(copyBytes(bytes));
     this.#heldSize += bytes.length;
-    if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
+    if (this.#state === State.Headers && this.#heldSize > MAX_HEADERS) {
+      // Headers this long (or one endless line) are no mail header: scan them as they are.
+      this.#releaseHeld();
+      this.#state = State.Plain;
+    } else if (this.#state === State.Mime && this.#heldSize > this.#maxMime) {
       // Too big to decode: scan what we have as it is.
       this.#releaseHeld();
       this.#state = State.Plain;

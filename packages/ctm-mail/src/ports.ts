@@ -33,6 +33,8 @@ export interface PieceStore {
   list(): Promise<readonly string[]>;
   /** Starts a piece under a temporary name in the piece directory. */
   create(): Promise<PieceWriter>;
+  /** The bytes of a piece file (to tell a duplicate from a conflicting piece). */
+  read(file: string): Promise<Uint8Array>;
   /** Removes a piece file. */
   remove(file: string): Promise<void>;
   /** Removes temporaries left in the piece and delta directories by runs that died. */
@@ -42,10 +44,13 @@ export interface PieceStore {
    * file name in the piece directory or, for a piece still held in memory, its bytes.
    */
   build(name: string, pieces: readonly (string | Uint8Array)[]): Promise<void>;
-  /** Whether the delta `name` was rebuilt (by any run, at any time). */
-  isRebuilt(name: string): Promise<boolean>;
-  /** Records that the delta `name` was rebuilt. */
-  markRebuilt(name: string): Promise<void>;
+  /**
+   * The pieces the delta `name` was last rebuilt from (by any run, at any time): their digests, in order (so
+   * their count is the piece count); `undefined` if it never was, `[]` if it was but the pieces are unknown.
+   */
+  rebuiltFrom(name: string): Promise<readonly string[] | undefined>;
+  /** Records, atomically, that the delta `name` was rebuilt from the pieces with these digests. */
+  markRebuilt(name: string, pieces: readonly string[]): Promise<void>;
 }
 
 /** Decodes a MIME message to the texts that may hold pieces (its text parts). */

@@ -7,8 +7,10 @@ import { PieceScanner } from './scanner.js';
 export interface MaildropResult {
   /** BEGIN lines seen (0: "message contains no delta"). */
   readonly pieces: number;
-  /** Pieces discarded or lost. */
+  /** Pieces discarded as bad mail. */
   readonly failures: number;
+  /** Good pieces that could not be stored, or deltas not built: local failures, worth a retry (EX_TEMPFAIL). */
+  readonly lost: number;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function readMaildrop(
   const reader = new MaildropReader();
   const scanner = new PieceScanner();
   intake.takeFailures();
+  intake.takeLost();
   const handle = async (segments: ReturnType<MaildropReader['feed']>) => {
     for (const segment of segments) {
       if (segment.kind === 'plain') {
@@ -51,7 +54,7 @@ export async function readMaildrop(
   for await (const chunk of chunks) await handle(reader.feed(chunk));
   await handle(reader.end());
   await intake.handle(scanner.end());
-  return { pieces: scanner.begins, failures: intake.takeFailures() };
+  return { pieces: scanner.begins, failures: intake.takeFailures(), lost: intake.takeLost() };
 }
 
 const NEWLINE = new Uint8Array([10]);

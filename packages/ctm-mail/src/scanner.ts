@@ -8,6 +8,12 @@ import type { PieceId } from './piece-name.js';
 /** The largest piece count accepted on a BEGIN line. */
 export const MAX_PIECE_COUNT = 999_999;
 
+/**
+ * The longest line kept, in bytes (a piece's lines are 72 characters, a BEGIN line is read up to 1024): a longer
+ * line is no piece line, and is skipped without being held, so memory stays bounded whatever the input.
+ */
+export const MAX_LINE = 4096;
+
 /** What the scanner found, in input order. */
 export type ScanEvent =
   /** A `CTM_MAIL BEGIN` line: a piece starts (its name already mapped and checked). */
@@ -53,6 +59,8 @@ export class PieceScanner {
 
   #state = State.Outside;
   #carry: Uint8Array | undefined;
+  /** Inside a line longer than {@link MAX_LINE}: skipping to its newline. */
+  #overlong = false;
   #piece: PieceId | undefined;
   #sum = 0xffff;
   #events: ScanEvent[] = [];
@@ -64,34 +72,61 @@ export class PieceScanner {
   feed(chunk: Uint8Array): ScanEvent[] {
     let pos = 0;
     this.#prepareOut(chunk.length + (this.#carry?.length ?? 0));
-    if (this.#carry) {
+    if (this.#overlong) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) return this.#take();
+      this.#overlong = false;
+      this.#longLine();
+      pos = nl + 1;
+    } else if (this.#carry) {
       const nl = chunk.indexOf(10);
       if (nl < 0) {
-        this.#carry = concatBytes([this.#carry, chunk]);
+        if (this.#carry.length + chunk.length > MAX_LINE) {
+          this.#carry = undefined;
+          this.#overlong = true;
+        } else this.#carry = concatBytes([this.#carry, chunk]);
         return this.#take();
       }
-      const line = concatBytes([this.#carry, chunk.subarray(0, nl)]);
-      this.#carry = undefined;
-      this.#line(line, 0, line.length);
+      if (this.#carry.length + nl > MAX_LINE) {
+        this.#carry = undefined;
+        this.#longLine();
+      } else {
+        const line = concatBytes([this.#carry, chunk.subarray(0, nl)]);
+        this.#carry = undefined;
+        this.#line(line, 0, line.length);
+      }
       pos = nl + 1;
     }
     const length = chunk.length;
     while (pos < length) {
       const nl = chunk.indexOf(10, pos);
       if (nl < 0) {
-        this.#carry = copyBytes(chunk.subarray(pos));
+        if (length - pos > MAX_LINE) this.#overlong = true;
+        else this.#carry = copyBytes(chunk.subarray(pos));
         break;
       }
       // Ordinary mail, out of a piece: only a line starting with 'C' can matter (the hot path, inlined).
       if (this.#state === State.Outside && chunk[pos] !== C) this.line++;
+      else if (nl - pos > MAX_LINE) this.#longLine();
       else this.#line(chunk, pos, nl);
       pos = nl + 1;
     }
     return this.#take();
   }
 
+  /** A line longer than {@link MAX_LINE}: no piece line; inside a piece, it ends the piece as bad input. */
+  #longLine(): void {
+    this.line++;
+    if (this.#state === State.Decoding) this.#discard([`line ${this.line}: line too long`]);
+    this.#state = State.Outside;
+  }
+
   /** The input ended: scans a last line without a newline, and discards a piece left open. */
   end(): ScanEvent[] {
+    if (this.#overlong) {
+      this.#overlong = false;
+      this.#longLine();
+    }
     if (this.#carry) {
       const line = this.#carry;
       this.#carry = undefined;

@@ -1,5 +1,6 @@
 import { LINE_BYTES, LINE_CHARS } from './_base64.js';
 import { CtmMailError } from './errors.js';
+import { MAX_PIECE_COUNT } from './scanner.js';
 
 /** How a delta is cut into pieces. */
 export interface PiecePlan {
@@ -15,7 +16,8 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64000;
 /**
  * Cuts a delta of `deltaSize` bytes into pieces whose encoded bodies stay near `maxMessageSize` bytes, exactly as
  * the original ctm_smail sizes them (mail headers are not counted).
- * @throws {CtmMailError} `EEMPTY` for a 0-byte delta, `EBADSIZE` for a size that is not a positive integer.
+ * @throws {CtmMailError} `EEMPTY` for a 0-byte delta, `EBADSIZE` for a size that is not a positive integer,
+ * `ETOOMANY` when the pieces would be more than ctm_rmail accepts ({@link MAX_PIECE_COUNT}).
  * @example
  * planPieces(204, 64000); // { count: 1, bytesPerPiece: 216 }
  */
@@ -33,6 +35,13 @@ export function planPieces(deltaSize: number, maxMessageSize = DEFAULT_MAX_MESSA
   let encoded = Math.floor((deltaSize * 4) / 3);
   encoded += Math.ceil(encoded / LINE_CHARS);
   const count = Math.ceil(encoded / maxMessageSize);
+  if (count > MAX_PIECE_COUNT) {
+    throw new CtmMailError(
+      'ETOOMANY',
+      `a maximum message size of ${maxMessageSize} bytes cuts this delta into ${count} pieces, ` +
+        `more than the ${MAX_PIECE_COUNT} ctm_rmail accepts: use a larger -m`,
+    );
+  }
   const perPiece = Math.ceil(deltaSize / count);
   return { count, bytesPerPiece: Math.ceil(perPiece / LINE_BYTES) * LINE_BYTES };
 }

@@ -118,7 +118,8 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 export class MemoryStore implements PieceStore {
   pieces = new Map<string, Uint8Array>();
   deltas = new Map<string, Uint8Array>();
-  rebuilt = new Set<string>();
+  /** What each rebuilt delta was rebuilt from: its pieces' digests. */
+  rebuilt = new Map<string, readonly string[]>();
   temporaries = 0;
   builds: string[] = [];
 
@@ -141,6 +142,11 @@ export class MemoryStore implements PieceStore {
       },
     };
   }
+  async read(file: string) {
+    const bytes = this.pieces.get(file);
+    if (!bytes) throw new Error(`no piece ${file}`);
+    return bytes;
+  }
   async remove(file: string) {
     this.pieces.delete(file);
   }
@@ -149,11 +155,11 @@ export class MemoryStore implements PieceStore {
     this.builds.push(name);
     this.deltas.set(name, concat(pieces.map((p) => (typeof p === 'string' ? this.pieces.get(p)! : p))));
   }
-  async isRebuilt(name: string) {
-    return this.rebuilt.has(name);
+  async rebuiltFrom(name: string) {
+    return this.rebuilt.get(name);
   }
-  async markRebuilt(name: string) {
-    this.rebuilt.add(name);
+  async markRebuilt(name: string, pieces: readonly string[]) {
+    this.rebuilt.set(name, pieces);
   }
 }
 

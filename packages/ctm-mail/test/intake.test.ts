@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PieceIntake, readMaildrop } from '../src/index.js';
 import { bytes, concat, FakeLocks, MemoryStore, pieceMessages, text } from './_fixtures.js';
+import { md5 } from './delta-helpers.js';
 
 async function intakeOf(store = new MemoryStore(), memory?: number) {
   const lines: string[] = [];
@@ -68,8 +69,9 @@ describe('PieceIntake', () => {
     const data = bytes(200);
     store.pieces.set('x+001-002', data.subarray(0, 108));
     store.pieces.set('x+002-002', data.subarray(108));
+    // y was rebuilt from pieces that include this very one: a duplicate left by a run that died before removing it.
     store.pieces.set('y+001-003', data.subarray(0, 10));
-    store.rebuilt.add('y');
+    store.rebuilt.set('y', [md5(data.subarray(0, 10)), md5(bytes(1)), md5(bytes(2))]);
     const { lines, intake } = await intakeOf(store);
     await intake.close();
     expect(Buffer.compare(store.deltas.get('x')!, data)).toBe(0);
@@ -81,9 +83,9 @@ describe('PieceIntake', () => {
     const m = await pieceMessages(bytes(100), 'a', 64000);
     const { intake } = await intakeOf();
     const bad = await readMaildrop([text(m[0]!.replace(/END \d+/, 'END 1'))], { intake, decodeMime: noMime });
-    expect(bad).toEqual({ pieces: 1, failures: 1 });
+    expect(bad).toEqual({ pieces: 1, failures: 1, lost: 0 });
     const none = await readMaildrop([text('Subject: hi\n\nnothing\n')], { intake, decodeMime: noMime });
-    expect(none).toEqual({ pieces: 0, failures: 0 });
+    expect(none).toEqual({ pieces: 0, failures: 0, lost: 0 });
     await intake.close();
   });
 
@@ -136,5 +138,49 @@ describe('PieceIntake', () => {
     expect(store.deltas.get('c')).toEqual(data);
     expect(store.pieces.size).toBe(0);
     expect(store.temporaries).toBe(0);
+  });
+
+  it('keeps the real pieces of a delta a forged one-piece mail claimed first: the delta completed last wins', async () => {
+    const real = bytes(3000, 7);
+    const forged = bytes(100, 9);
+    const genuine = await pieceMessages(real, 'src-cur.0043.gz', 1000);
+    const [fake] = await pieceMessages(forged, 'src-cur.0043.gz', 64000);
+    const { store, lines, intake } = await intakeOf();
+    await readMaildrop([text(fake!)], { intake, decodeMime: noMime });
+    expect(store.deltas.get('src-cur.0043.gz')).toEqual(forged);
+    const result = await readMaildrop([text(genuine.join(''))], { intake, decodeMime: noMime });
+    await intake.close();
+    expect(result).toEqual({ pieces: genuine.length, failures: 0, lost: 0 });
+    expect(store.deltas.get('src-cur.0043.gz')).toEqual(real);
+    expect(lines).toContain(
+      `src-cur.0043.gz 1/${genuine.length} does not match the pieces src-cur.0043.gz was rebuilt from: kept`,
+    );
+    expect(lines.filter((l) => l.includes('dropped'))).toEqual([]);
+    expect(lines.filter((l) => l.endsWith('complete'))).toEqual([
+      'src-cur.0043.gz complete',
+      'src-cur.0043.gz complete',
+    ]);
+    // A true duplicate (identical to a piece used) of the real delta is still dropped.
+    await readMaildrop([text(genuine[1]!)], { intake, decodeMime: noMime });
+    await intake.close();
+    expect(lines.at(-1)).toBe(
+      `src-cur.0043.gz 2/${genuine.length} dropped: a duplicate, src-cur.0043.gz was already rebuilt`,
+    );
+  });
+
+  it('keeps both of two pieces with one number and different content, reports it, and uses the first', async () => {
+    const first = await pieceMessages(bytes(3000, 1), 'd.0001.gz', 1000);
+    const other = await pieceMessages(bytes(3000, 2), 'd.0001.gz', 1000);
+    const { store, lines, intake } = await intakeOf(new MemoryStore(), 0);
+    await readMaildrop([text(first[0]! + other[0]!)], { intake, decodeMime: noMime });
+    const aside = [...store.pieces.keys()].filter((f) => f.includes('.conflict.'));
+    expect(aside).toHaveLength(1);
+    expect(aside[0]).toMatch(/^d\.0001\.gz\+001-005\.conflict\.[0-9a-f]{12}$/);
+    expect(lines).toContain(`d.0001.gz 1/5 differs from the stored piece: kept as ${aside[0]}`);
+    await readMaildrop([text(first.slice(1).join(''))], { intake, decodeMime: noMime });
+    await intake.close();
+    expect(store.deltas.get('d.0001.gz')).toEqual(bytes(3000, 1));
+    expect([...store.pieces.keys()]).toEqual(aside);
+    expect(store.pieces.get(aside[0]!)).toEqual(bytes(3000, 2).subarray(0, 648));
   });
 });

@@ -40,13 +40,3 @@ export function deltaDirLocks(deltaDir: string): LockPort & { adopt(pid: number)
     },
   };
 }
-
-/** Whether a process is alive (a signal 0 probe). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: string }).code === 'EPERM';
-  }
-}

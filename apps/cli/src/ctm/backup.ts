@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 
 /**
  * ctm -B: hands the names about to change to the archiver command (default `tar -rf %s -T -`, `%s` being the
- * backup file), one per line on its stdin, run in the tree. Resolves when it exits 0.
+ * backup file), one per line on its stdin, run in the tree. Names are written as their bytes; one that starts
+ * with `-` goes as `./-NAME`, so tar never takes it for an option. Resolves when it exits 0.
  */
 export function backupNames(
   names: readonly string[],
@@ -21,6 +22,8 @@ export function backupNames(
       else fail(new Error(`backup command "${line}" failed (${signal ?? `exit ${code}`})`));
     });
     child.stdin.on('error', () => {}); // a failing archiver closes its stdin; its exit status tells why
-    child.stdin.end(names.map((n) => `${n}\n`).join(''));
+    child.stdin.end(
+      Buffer.from(names.map((n) => `${n.startsWith('-') ? './' : ''}${n}\n`).join(''), 'latin1'),
+    );
   });
 }

@@ -101,7 +101,8 @@ function apply(o: CtmOptions, c: string, value: string): void {
     case 'e':
     case 'x':
       try {
-        o.filters.push({ include: c === 'e', pattern: basicRegExp(value) });
+        // Names are byte strings: the pattern, UTF-8 on the command line, is matched as its bytes too.
+        o.filters.push({ include: c === 'e', pattern: basicRegExp(Buffer.from(value).toString('latin1')) });
       } catch (error) {
         o.warnings.push(`regular expression: "${(error as Error).message}"`);
         o.errors++;

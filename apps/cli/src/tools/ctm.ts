@@ -37,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const o = parseCtmOptions(argv);
-  const warn = (line: string) => process.stderr.write(`ctm: ${line}\n`);
+  const warn = (line: string) => process.stderr.write(bytesOf(`ctm: ${line}\n`));
   for (const w of o.warnings) warn(w);
   if (o.errors > 0) {
     warn(`${o.errors} errors during option processing`);
@@ -59,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function proc(file: string, tree: NodeTree, dir: string, o: CtmOptions): Promise<number> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const say = (line: string) => process.stderr.write(bytesOf(`${line}\n`));
   let source: ReturnType<typeof deltaFileSource>;
   try {
     source = file === '-' ? deltaBytesSource(await buffer(process.stdin)) : deltaFileSource(file);
@@ -79,10 +79,18 @@ async function proc(file: string, tree: NodeTree, dir: string, o: CtmOptions): P
     label: file,
     md5: nodeMd5,
     report: say,
-    output: (line) => process.stdout.write(`${line}\n`),
+    output: (line) => process.stdout.write(bytesOf(`${line}\n`)),
     ...(o.backupFile !== undefined && {
       backup: (names: readonly string[]) => backupNames(names, o.tarCommand, o.backupFile!, dir),
     }),
   });
   return result.status;
+}
+
+/**
+ * A report line as bytes: names in it are byte strings (one character per byte), so they come out exactly as the
+ * delta has them; other text is ASCII, or UTF-8 as Node decoded it from argv.
+ */
+function bytesOf(line: string): Buffer {
+  return /[^\u0000-\u00ff]/.test(line) ? Buffer.from(line) : Buffer.from(line, 'latin1');
 }

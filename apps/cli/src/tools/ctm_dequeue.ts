@@ -1,7 +1,6 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueDir, strerror } from '@suite/ctm-mail/node';
-import { isAlive } from '../ctm-mail/locks.js';
 import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
@@ -45,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const queue = new QueueDir(dir);
     try {
-      queue.recover(isAlive);
+      queue.recover();
     } catch (error) {
       log(`${dir}: ${strerror(error)}`);
       return 1;

@@ -8,6 +8,7 @@ import {
   FilePieceStore,
   fileChunks,
   maildirMessages,
+  nodeMd5,
   strerror,
 } from '@suite/ctm-mail/node';
 import { runCtm } from '../ctm-mail/ctm-runner.js';
@@ -19,10 +20,16 @@ const PROG = 'ctm_rmail';
 const SYNOPSIS = '[-Dfuv] [-p piecedir] [-d deltadir] [-b basedir] [-l log] [file ...]';
 const EXTRA = '[--ctm PATH]';
 
+/** sysexits.h's EX_TEMPFAIL: an MTA keeps the mail and retries the delivery later. */
+const EX_TEMPFAIL = 75;
+
 /**
  * ctm_rmail: reads maildrops (files, Maildir directories, or stdin) for pieces, stores them in -p, rebuilds
- * completed deltas into -d, and with -b applies them with ctm. Exit 1 when an input held no piece or a piece was
- * discarded; a failure to apply does not change the status.
+ * completed deltas into -d, and with -b applies them with ctm. Exit 0 when every piece was stored; 75
+ * (EX_TEMPFAIL) when a good piece could not be stored or a delta not built here (a full disk, an I/O error, a lock
+ * not had in time), so that the MTA retries; else 1 when an input held no piece or a piece was discarded as bad
+ * mail (the MTA bounces), or a directory given is not usable (as the original). A failure to apply does not change
+ * the status.
  */
 export async function main(argv: readonly string[]): Promise<number> {
   if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
@@ -57,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (what !== 'base directory') accessSync(dir, constants.W_OK | constants.X_OK);
       } catch (error) {
         log(`${what} '${dir}': ${strerror(error)}`);
-        return 1;
+        return 1; // a directory that is not there or not ours is the setup's fault, as in the original
       }
     }
     let status = 0;
@@ -83,12 +90,14 @@ async function readPieces(
     store: new FilePieceStore({ pieceDir, deltaDir, umask: currentUmask() }),
     locks: deltaDirLocks(deltaDir),
     log,
+    md5: nodeMd5,
     // A message piped in by an MTA exists nowhere else: each piece goes to disk before it is reported stored.
     // Mailbox files stay where they are, so their pieces may wait in memory (a complete delta then never
     // touches the piece directory); they are all written before the run ends.
     ...(fromStdin ? { memory: 0 } : {}),
   });
   let status = 0;
+  let local = false;
   try {
     for (const input of inputs.length > 0 ? inputs : ['-']) {
       let sources: (AsyncIterable<Uint8Array> | string)[];
@@ -111,6 +120,7 @@ async function readPieces(
           const result = await readMaildrop(chunks, { intake, decodeMime: decodeMimeMessage });
           pieces += result.pieces;
           if (result.failures > 0) status = 1;
+          if (result.lost > 0) local = true;
         } catch (error) {
           const code = (error as { code?: unknown }).code;
           if (typeof source === 'string' && code === 'ENOENT') continue; // a Maildir message moved away meanwhile
@@ -123,7 +133,8 @@ async function readPieces(
           } else {
             log(error instanceof Error ? error.message : String(error));
           }
-          status = 1;
+          // Reading our input or taking the lock failed here, not in the mail: worth a retry.
+          local = true;
         }
       }
       if (pieces === 0) {
@@ -136,12 +147,13 @@ async function readPieces(
       await intake.close();
     } catch (error) {
       log(error instanceof Error ? error.message : String(error));
-      status = 1;
+      local = true;
     }
   }
-  // Pieces that could not be written at the end are lost: that must not look like success.
+  // Pieces that could not be written at the end are lost: the MTA must deliver the mail again.
+  if (intake.takeLost() > 0) local = true;
   if (intake.takeFailures() > 0) status = 1;
-  return status;
+  return local ? EX_TEMPFAIL : status;
 }
 
 async function apply(

@@ -1,7 +1,6 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
-import { CtmMailError, deltaFileName, noticeMessage, splitDelta } from '@suite/ctm-mail';
+import { CtmMailError, deltaFileName, noticeMessage, planPieces, splitDelta } from '@suite/ctm-mail';
 import { fdSource, QueueDir, strerror } from '@suite/ctm-mail/node';
-import { isAlive } from '../ctm-mail/locks.js';
 import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
@@ -86,10 +85,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         return 0;
       }
+      try {
+        planPieces(size, maxMessageSize); // refuse, before anything is queued or sent, what ctm_rmail would refuse
+      } catch (error) {
+        log(`${deltaPath}: cannot send: ${messageOf(error)}`);
+        return 1;
+      }
       const split = { name, size, alias, maxMessageSize };
       if (queueDir !== undefined) {
         const queue = new QueueDir(queueDir);
-        queue.recover(isAlive);
+        queue.recover();
         try {
           await queue.queueDelta(fdSource(fd), split, (p) =>
             log(`${p.name} ${p.number}/${p.count} queued for ${alias}`),

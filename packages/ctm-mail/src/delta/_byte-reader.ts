@@ -1,11 +1,10 @@
-import { concatBytes } from '../_bytes.js';
+import { concatBytes, copyBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 import type { Md5 } from './md5.js';
 
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const MAX_TOKEN = 4096;
-const decoder = new TextDecoder();
 
 function isSpace(b: number): boolean {
   return b === SPACE || (b >= 0x09 && b <= 0x0d);
@@ -50,9 +49,9 @@ export class ByteReader {
         if (sep !== term) {
           throw corrupt(`Expected "${term === NEWLINE ? '\\n' : ' '}" but didn't find it {${hex2(sep)}}.`);
         }
-        if (!parts) return decoder.decode(tail);
+        if (!parts) return byteString(tail);
         parts.push(tail);
-        return decoder.decode(concatBytes(parts, length));
+        return byteString(concatBytes(parts, length));
       }
       parts ??= [];
       parts.push(buf.slice(start, i));
@@ -60,27 +59,45 @@ export class ByteReader {
     }
   }
 
-  /** Reads a data block: `count` bytes, then the newline that ends every block. */
+  /**
+   * Reads a data block: `count` bytes, then the newline that ends every block. Memory grows with the bytes that
+   * are really there, not with the count a delta claims.
+   */
   async data(count: number): Promise<Uint8Array> {
     let out: Uint8Array;
     if (this.#buf.length - this.#pos >= count) {
       out = this.#buf.subarray(this.#pos, this.#pos + count);
       this.#pos += count;
     } else {
-      out = new Uint8Array(count);
-      let filled = 0;
-      while (filled < count) {
-        if (this.#pos >= this.#buf.length && !(await this.#more())) throw truncated();
-        const take = Math.min(count - filled, this.#buf.length - this.#pos);
-        out.set(this.#buf.subarray(this.#pos, this.#pos + take), filled);
-        this.#pos += take;
-        filled += take;
-      }
+      const parts: Uint8Array[] = [];
+      for await (const view of this.blocks(count)) parts.push(copyBytes(view));
+      out = concatBytes(parts, count);
     }
+    await this.endOfData();
+    return out;
+  }
+
+  /**
+   * Reads `count` bytes of a data block as views of the input, each valid until the next one is asked for; the
+   * caller then calls {@link endOfData}.
+   */
+  async *blocks(count: number): AsyncGenerator<Uint8Array, void, undefined> {
+    let left = count;
+    while (left > 0) {
+      if (this.#pos >= this.#buf.length && !(await this.#more())) throw truncated();
+      const take = Math.min(left, this.#buf.length - this.#pos);
+      const view = this.#buf.subarray(this.#pos, this.#pos + take);
+      this.#pos += take;
+      left -= take;
+      yield view;
+    }
+  }
+
+  /** Reads the newline that ends every data block. */
+  async endOfData(): Promise<void> {
     if (this.#pos >= this.#buf.length && !(await this.#more())) throw truncated();
     if (this.#buf[this.#pos] !== NEWLINE) throw corrupt("FileData wasn't followed by a newline.");
     this.#pos++;
-    return out;
   }
 
   /** Ends the whole-delta MD5 here (after `CTM_END `) and returns it. */
@@ -112,6 +129,15 @@ export class ByteReader {
       return true;
     }
   }
+}
+
+/** Bytes as a string of one character per byte (names are bytes: never decoded as UTF-8). */
+function byteString(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 4096) {
+    s += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
+  }
+  return s;
 }
 
 function hex2(b: number): string {

@@ -3,7 +3,14 @@ import { CtmError, CtmExit } from './errors.js';
 import { type Md5Factory, md5Hex, portableMd5 } from './md5.js';
 import { parentsOf } from './name.js';
 import { type DeltaSource, readDelta } from './parser.js';
-import { type DeltaHeader, type DeltaRecord, JOURNAL_FILE, STATUS_FILE } from './record.js';
+import {
+  type DeltaHeader,
+  type DeltaRecord,
+  type FileChange,
+  type FileMake,
+  JOURNAL_FILE,
+  STATUS_FILE,
+} from './record.js';
 import { readCtmStatus } from './status-file.js';
 import type { DeltaTree, EntryType } from './tree.js';
 
@@ -105,8 +112,9 @@ export async function applyDelta(
       status = error.status;
     } else {
       // The tree failed under us (permissions, disk full): before pass 3 nothing changed; after, a rerun finishes.
+      // Out of resources (a full disk) is ctm.h's Exit_Broke wherever it happens: worth a retry once there is room.
       run.say(0, `${run.label}: ${error instanceof Error ? error.message : String(error)}`);
-      status = run.started ? CtmExit.Mess : CtmExit.Broke;
+      status = !run.started || isOutOfResources(error) ? CtmExit.Broke : CtmExit.Mess;
     }
     return {
       outcome: run.started ? 'failed' : 'refused',
@@ -167,6 +175,7 @@ class Run {
     for await (const item of readDelta(this.source(), {
       md5: this.#md5,
       allowTrailingJunk: o.force ?? false,
+      streamAbove: STREAM_ABOVE,
     })) {
       if (item.kind === 'header') {
         this.header = item.header;
@@ -177,6 +186,9 @@ class Run {
           return done('already-applied');
         }
       } else if (item.kind === 'record') {
+        if (item.record.name === STATUS_FILE && 'stream' in item.record && item.record.stream) {
+          throw new CtmError('ECORRUPT', `${STATUS_FILE} is too big.`, CtmExit.Mess);
+        }
         if (!this.matches(item.record)) continue;
         matched++;
         if (o.list) o.output?.(`> ${item.record.key} ${item.record.name}`);
@@ -221,6 +233,7 @@ class Run {
     for await (const item of readDelta(this.source(), {
       md5: this.#md5,
       allowTrailingJunk: o.force ?? false,
+      streamAbove: STREAM_ABOVE,
     })) {
       if (item.kind !== 'record' || plan.skip.has(item.index)) continue;
       const r = item.record;
@@ -230,7 +243,8 @@ class Run {
         continue;
       }
       // Directories change the shape of the tree: everything before them first, and they before anything after.
-      const structural = r.key === 'DM' || r.key === 'DR';
+      // A streamed file's data must be read before the delta's next record is: it goes alone, too.
+      const structural = r.key === 'DM' || r.key === 'DR' || ('stream' in r && r.stream !== undefined);
       if (structural || inflight.has(r.name)) await settle();
       else if (inflight.size >= limit) await Promise.race(inflight.values());
       if (failure) break;
@@ -308,6 +322,7 @@ class Run {
     for await (const item of readDelta(this.source(), {
       md5: this.#md5,
       allowTrailingJunk: o.force ?? false,
+      streamAbove: STREAM_ABOVE,
     })) {
       if (item.kind !== 'record') continue;
       const r = item.record;
@@ -396,6 +411,8 @@ class Run {
           break;
         case 'AS':
           if (t === 'absent') problem(CtmExit.NotOK, `${tag} doesn't exist.`);
+          // Modes and times are set on the name itself, never on what a symlink points to.
+          else if (t === 'symlink') problem(CtmExit.Mess, `${tag}: refused: ${r.name} is a symlink.`);
           else backup.set(item.index, r.name);
           break;
         case 'DM':
@@ -432,7 +449,7 @@ class Run {
     switch (r.key) {
       case 'FM':
       case 'FS':
-        await tree.writeFile(r.name, r.data, fileMode(r.mode));
+        await tree.writeFile(r.name, r.stream ? this.#verified(r) : r.data, fileMode(r.mode));
         break;
       case 'FN':
       case 'FE': {
@@ -462,6 +479,32 @@ class Run {
     this.changed++;
     if (time && r.key !== 'FR' && r.key !== 'DR') await tree.setTime(r.name, time);
   }
+
+  /**
+   * A streamed FM/FS block, hashed as it goes to the tree: a wrong MD5 throws before the tree renames the
+   * temporary file into place, as ctm(1) checks "MD5 didn't come out right".
+   */
+  async *#verified(r: FileMake | FileChange): AsyncGenerator<Uint8Array, void, undefined> {
+    const hash = this.#md5();
+    for await (const chunk of r.stream!.chunks()) {
+      hash.update(chunk);
+      yield chunk;
+    }
+    if (hash.hex() !== r.md5After) {
+      throw new CtmError('EMD5', `${r.key} ${r.name} MD5 didn't come out right`, CtmExit.Mess);
+    }
+  }
+}
+
+/** FM and FS blocks above this size stream from the delta to the file instead of being held (1 MiB). */
+const STREAM_ABOVE = 1024 * 1024;
+
+/** The errors of a full disk or of too little memory or descriptors, by their POSIX names. */
+const OUT_OF_RESOURCES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'ENOMEM', 'EMFILE', 'ENFILE']);
+
+function isOutOfResources(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && OUT_OF_RESOURCES.has(code);
 }
 
 /**

@@ -19,6 +19,7 @@ export { deltaName } from './name.js';
 export { type DeltaItem, type DeltaSource, type ReadDeltaOptions, readDelta } from './parser.js';
 export {
   type AttributeSet,
+  type DataStream,
   type DeltaAttributes,
   type DeltaHeader,
   type DeltaRecord,

@@ -1,3 +1,4 @@
+import { concatBytes, copyBytes } from '../_bytes.js';
 import type { DeltaTree, EntryType, TreeEntry } from './tree.js';
 
 interface Node {
@@ -76,11 +77,18 @@ export class MemoryTree implements DeltaTree {
     return out;
   }
 
-  writeFile(name: string, data: Uint8Array, mode: number): void {
+  writeFile(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, mode: number): void | Promise<void> {
+    if (!(data instanceof Uint8Array)) return this.#writeChunks(name, data, mode);
     this.#parentsFor(name);
     const node = this.#nodes.get(name);
     if (node && node.type !== 'file') throw new Error(`EISDIR: ${name}`);
     this.#nodes.set(name, { type: 'file', mode, data: data.slice(), mtime: new Date() });
+  }
+
+  async #writeChunks(name: string, chunks: AsyncIterable<Uint8Array>, mode: number): Promise<void> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(copyBytes(chunk));
+    this.writeFile(name, concatBytes(parts), mode);
   }
 
   remove(name: string): void {

@@ -1,8 +1,8 @@
 import { ByteReader } from './_byte-reader.js';
 import { CtmError, CtmExit } from './errors.js';
-import { type Md5Factory, md5Hex, portableMd5 } from './md5.js';
+import { type Md5, type Md5Factory, md5Hex, portableMd5 } from './md5.js';
 import { deltaName } from './name.js';
-import type { DeltaHeader, DeltaRecord } from './record.js';
+import type { DataStream, DeltaHeader, DeltaRecord } from './record.js';
 
 /** Where a delta's bytes come from; called once per pass, so it must be able to start over. */
 export type DeltaSource = () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -19,6 +19,12 @@ export interface ReadDeltaOptions {
   readonly md5?: Md5Factory;
   /** Accept bytes after the `CTM_END` line (ctm -F). @default false */
   readonly allowTrailingJunk?: boolean;
+  /**
+   * FM and FS data blocks bigger than this many bytes are not held: the record comes with an empty `data` and a
+   * `stream` to read before the next item (what is not read is skipped). Their MD5 is still checked, as they
+   * stream. @default Infinity (every block is held)
+   */
+  readonly streamAbove?: number;
 }
 
 const MD5_RE = /^[0-9a-f]{32}$/;
@@ -58,7 +64,12 @@ export async function* readDelta(
     const keyword = await r.field(0x20);
     if (!keyword.startsWith('CTM')) throw corrupt(`Expected CTM keyword. Got [${keyword}]`);
     if (keyword === 'CTM_END') break;
-    yield { kind: 'record', record: await readRecord(r, keyword.slice(3), md5), index };
+    const { record, block } = await readRecord(r, keyword.slice(3), md5, options.streamAbove ?? Infinity);
+    yield { kind: 'record', record, index };
+    if (block) {
+      await block.finish();
+      if (block.md5 !== (record as { md5After: string }).md5After) throw internalMd5(record.name);
+    }
   }
   const computed = r.digest();
   const stated = await r.field(0x0a);
@@ -75,36 +86,82 @@ export async function* readDelta(
   yield { kind: 'end', md5: computed };
 }
 
-async function readRecord(r: ByteReader, key: string, md5: Md5Factory): Promise<DeltaRecord> {
-  switch (key) {
-    case 'FM': {
-      const name = deltaName(await r.field(0x20));
-      const attrs = await attributes(r, 0x20);
-      const md5After = hash(await r.field(0x20));
-      const data = await r.data(count(await r.field(0x0a)));
-      if (md5Hex(data, md5) !== md5After) throw internalMd5(name);
-      return { key, name, ...attrs, md5After, data };
+/** A streamed data block: hashes what passes, and skips what its reader left. */
+class StreamedBlock implements DataStream {
+  readonly #blocks: AsyncGenerator<Uint8Array, void, undefined>;
+  readonly #hash: Md5;
+  #md5 = '';
+
+  constructor(
+    readonly reader: ByteReader,
+    readonly size: number,
+    md5: Md5Factory,
+  ) {
+    this.#blocks = reader.blocks(size);
+    this.#hash = md5();
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array, void, undefined> {
+    for (;;) {
+      const next = await this.#blocks.next();
+      if (next.done) return;
+      this.#hash.update(next.value);
+      yield next.value;
     }
+  }
+
+  /** Reads what is left of the block and its newline. */
+  async finish(): Promise<void> {
+    for await (const _ of this.chunks());
+    await this.reader.endOfData();
+    this.#md5 = this.#hash.hex();
+  }
+
+  get md5(): string {
+    return this.#md5;
+  }
+}
+
+async function readRecord(
+  r: ByteReader,
+  key: string,
+  md5: Md5Factory,
+  streamAbove: number,
+): Promise<{ record: DeltaRecord; block?: StreamedBlock }> {
+  switch (key) {
+    case 'FM':
     case 'FS':
     case 'FN':
     case 'FE': {
       const name = deltaName(await r.field(0x20));
       const attrs = await attributes(r, 0x20);
-      const md5Before = hash(await r.field(0x20));
+      const md5Before = key === 'FM' ? '' : hash(await r.field(0x20));
       const md5After = hash(await r.field(0x20));
-      const data = await r.data(count(await r.field(0x0a)));
-      if (key === 'FS' && md5Hex(data, md5) !== md5After) throw internalMd5(name);
-      return { key, name, ...attrs, md5Before, md5After, data };
+      const n = count(await r.field(0x0a));
+      const content = key === 'FM' || key === 'FS';
+      if (content && n > streamAbove) {
+        const block = new StreamedBlock(r, n, md5);
+        const data = new Uint8Array(0);
+        const record: DeltaRecord =
+          key === 'FM'
+            ? { key, name, ...attrs, md5After, data, stream: block }
+            : { key, name, ...attrs, md5Before, md5After, data, stream: block };
+        return { record, block };
+      }
+      const data = await r.data(n);
+      if (content && md5Hex(data, md5) !== md5After) throw internalMd5(name);
+      if (key === 'FM') return { record: { key, name, ...attrs, md5After, data } };
+      return { record: { key, name, ...attrs, md5Before, md5After, data } };
     }
     case 'FR': {
       const name = deltaName(await r.field(0x20));
-      return { key, name, md5Before: hash(await r.field(0x0a)) };
+      return { record: { key, name, md5Before: hash(await r.field(0x0a)) } };
     }
     case 'AS':
     case 'DM':
-      return { key, name: deltaName(await r.field(0x20)), ...(await attributes(r, 0x0a)) };
+      return { record: { key, name: deltaName(await r.field(0x20)), ...(await attributes(r, 0x0a)) } };
     case 'DR':
-      return { key, name: deltaName(await r.field(0x0a)) };
+      return { record: { key, name: deltaName(await r.field(0x0a)) } };
     default:
       throw corrupt(`Expected CTM keyword. Got [CTM${key}]`);
   }
@@ -115,6 +172,9 @@ async function attributes(r: ByteReader, last: 0x20 | 0x0a) {
   const gid = digits(await r.field(0x20), 'gid');
   const mode = await r.field(last);
   if (!/^[0-7]+$/.test(mode)) throw new CtmError('ECORRUPT', 'Non-digit in mode.', CtmExit.Mess);
+  // Permission, setuid/setgid and sticky bits are all a mode holds (mkctm writes st_mode & ~S_IFMT).
+  if (Number.parseInt(mode, 8) > 0o7777)
+    throw new CtmError('ECORRUPT', 'Mode is out of range.', CtmExit.Mess);
   return { uid, gid, mode };
 }
 

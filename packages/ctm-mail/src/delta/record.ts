@@ -19,12 +19,30 @@ export interface DeltaAttributes {
   readonly mode: string;
 }
 
-/** `CTMFM name uid gid mode md5 count` + data: make a new file. */
+/**
+ * The data block of an FM or FS record too big to hold in memory (see `ReadDeltaOptions.streamAbove`): read it with
+ * `chunks()`, once, before asking the reader for its next item; each chunk is valid until the next is asked for.
+ * @example
+ * if (record.stream) for await (const chunk of record.stream.chunks()) file.write(chunk);
+ */
+export interface DataStream {
+  /** The block's size in bytes. */
+  readonly size: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * `CTMFM name uid gid mode md5 count` + data: make a new file. Names here and in every record are byte strings:
+ * one character per byte of the delta (as Node's `latin1` encoding reads them), never decoded as UTF-8.
+ */
 export interface FileMake extends DeltaAttributes {
   readonly key: 'FM';
   readonly name: string;
   readonly md5After: string;
+  /** The new content; empty when it comes as `stream` instead. */
   readonly data: Uint8Array;
+  /** The new content, when it is too big to hold (only if the reader was asked to stream). */
+  readonly stream?: DataStream;
 }
 
 /** `CTMFS`/`CTMFN`/`CTMFE name uid gid mode md5before md5after count` + data. */
@@ -34,7 +52,10 @@ export interface FileChange extends DeltaAttributes {
   readonly name: string;
   readonly md5Before: string;
   readonly md5After: string;
+  /** FS: the new content (empty when it comes as `stream`); FN/FE: the script. */
   readonly data: Uint8Array;
+  /** FS only: the new content, when it is too big to hold (only if the reader was asked to stream). */
+  readonly stream?: DataStream;
 }
 
 /** `CTMFR name md5`: remove a file that has this MD5. */

@@ -15,7 +15,8 @@ export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * The tree a delta applies to, or that `diffTrees` reads: the engine's only window on files. Names are relative,
- * `/`-separated and already checked (no `..`, not absolute); `''` is the top of the tree.
+ * `/`-separated and already checked (no `..`, not absolute); `''` is the top of the tree. Names are byte strings
+ * (one character per byte, Node's `latin1`): a name that is not UTF-8 keeps its bytes.
  * `writeFile` must be atomic (a reader, or a rerun after a crash, sees the old or the new content, never a part).
  */
 export interface DeltaTree {
@@ -25,16 +26,20 @@ export interface DeltaTree {
   readFile(name: string): MaybePromise<Uint8Array>;
   /** The names in a directory (just the last component), in any order. */
   list(dir: string): MaybePromise<readonly string[]>;
-  /** Creates or replaces a regular file atomically with these bytes and permission bits; makes missing parents. */
-  writeFile(name: string, data: Uint8Array, mode: number): MaybePromise<void>;
+  /**
+   * Creates or replaces a regular file atomically with these bytes and permission bits; makes missing parents.
+   * `data` may come as chunks (a big file streamed from the delta), each valid until the next is asked for; if
+   * they throw, the file is left as it was and nothing temporary remains.
+   */
+  writeFile(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, mode: number): MaybePromise<void>;
   /** Removes a file. */
   remove(name: string): MaybePromise<void>;
   /** Makes a directory and any missing parents (like `mkdir -p`). */
   makeDir(name: string): MaybePromise<void>;
   /** Removes a directory and everything left in it, never following a symlink. */
   removeDir(name: string): MaybePromise<void>;
-  /** Sets permission bits. */
+  /** Sets permission bits of `name` itself: never through a symlink. */
   setMode(name: string, mode: number): MaybePromise<void>;
-  /** Sets the access and modification times. */
+  /** Sets the access and modification times of `name` itself: never through a symlink. */
   setTime(name: string, time: Date): MaybePromise<void>;
 }

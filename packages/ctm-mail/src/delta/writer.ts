@@ -1,7 +1,19 @@
 import { type Md5Factory, portableMd5 } from './md5.js';
 import type { DeltaHeader, DeltaRecord } from './record.js';
 
-const encoder = new TextEncoder();
+/** Names are byte strings (one character per byte): a control line is written back byte for byte. */
+const encoder = {
+  encode(line: string): Uint8Array {
+    const out = new Uint8Array(line.length);
+    for (let i = 0; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c > 0xff)
+        throw new RangeError(`not a byte string (a name holds U+${c.toString(16).padStart(4, '0')})`);
+      out[i] = c;
+    }
+    return out;
+  },
+};
 const NEWLINE = Uint8Array.of(0x0a);
 
 /** The control line of a record (with its newline), and its data block if it has one. */

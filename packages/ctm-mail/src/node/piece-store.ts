@@ -6,7 +6,6 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
-  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -27,8 +26,13 @@ export interface FilePieceStoreOptions {
 
 const PIECE_TEMP = '.p.';
 const DELTA_TEMP = '.d.';
-/** Empty marker files, one per rebuilt delta, in the delta directory: how duplicates are recognised. */
+/**
+ * Marker files, one per rebuilt delta, in the delta directory: the number of pieces and the digest of each, so
+ * that a duplicate (a piece identical to one used) is told from a conflicting piece.
+ */
 const REBUILT_DIR = '.rebuilt';
+/** A marker being written: `.rebuilt/.m.PID.N` (delta names never start with `.`). */
+const MARKER_TEMP = '.m.';
 
 let counter = 0;
 
@@ -99,6 +103,15 @@ export class FilePieceStore implements PieceStore {
     };
   }
 
+  async read(file: string): Promise<Uint8Array> {
+    const path = join(this.#pieceDir, file);
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot open '${path}' for reading: ${strerror(error)}`);
+    }
+  }
+
   async remove(file: string): Promise<void> {
     const path = join(this.#pieceDir, file);
     try {
@@ -113,8 +126,15 @@ export class FilePieceStore implements PieceStore {
     for (const [dir, prefix] of [
       [this.#pieceDir, PIECE_TEMP],
       [this.#deltaDir, DELTA_TEMP],
+      [join(this.#deltaDir, REBUILT_DIR), MARKER_TEMP],
     ] as const) {
-      for (const name of readdirSync(dir)) {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue; // no marker yet
+      }
+      for (const name of names) {
         if (name.startsWith(prefix)) {
           try {
             unlinkSync(join(dir, name));
@@ -174,18 +194,32 @@ export class FilePieceStore implements PieceStore {
     }
   }
 
-  async isRebuilt(name: string): Promise<boolean> {
+  async rebuiltFrom(name: string): Promise<readonly string[] | undefined> {
+    let text: string;
     try {
-      statSync(join(this.#deltaDir, REBUILT_DIR, name));
-      return true;
+      text = readFileSync(join(this.#deltaDir, REBUILT_DIR, name), 'latin1');
     } catch {
-      return false;
+      return undefined;
     }
+    // `COUNT` then one digest a line; an empty marker (older versions) knows no pieces.
+    const [count, ...digests] = text.split('\n').filter((line) => line !== '');
+    return count !== undefined && Number(count) === digests.length ? digests : [];
   }
 
-  async markRebuilt(name: string): Promise<void> {
+  async markRebuilt(name: string, pieces: readonly string[]): Promise<void> {
     const dir = join(this.#deltaDir, REBUILT_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
-    writeFileSync(join(dir, name), '');
+    const temp = join(dir, `${MARKER_TEMP}${process.pid}.${++counter}`);
+    try {
+      writeFileSync(temp, `${pieces.length}\n${pieces.map((d) => `${d}\n`).join('')}`, { mode: 0o644 });
+      renameSync(temp, join(dir, name));
+    } catch (error) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // never written
+      }
+      throw new Error(`cannot record '${name}' as rebuilt in '${dir}': ${strerror(error)}`);
+    }
   }
 }

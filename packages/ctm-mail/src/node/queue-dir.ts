@@ -1,8 +1,19 @@
-import { closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PieceId, parsePieceFileName, pieceFileName } from '../piece-name.js';
 import { type DeltaSource, noticeMessage, type SplitOptions, splitDelta } from '../splitter.js';
+import { isProcessAlive, processToken } from './process-token.js';
 import { strerror } from './strerror.js';
 
 /** A queue entry taken by one ctm_dequeue: no other can see it until it is sent or put back. */
@@ -20,20 +31,42 @@ export interface ClaimedEntry {
 }
 
 const CLAIM = '.claim.';
+const CLAIM_RE = /^\.claim\.(\d+(?:-\d+)?)\.(.+)$/s;
+const TEMP_RE = /^\.(\d{8,})\.(\d{3,}|notice)$/;
+const COMMIT_RE = /^\.(\d{8,})\.commit$/;
+
+/** Options of {@link QueueDir}. */
+export interface QueueDirOptions {
+  /** The token naming this process in its claims (see {@link processToken}). @default processToken() */
+  readonly owner?: string;
+}
 
 /**
- * ctm_smail's and ctm_dequeue's queue directory. Writers write every piece to a dot-file first and rename them all
- * into place only when all are written, so a reader never sees a partial piece or a partial delta; readers claim
- * an entry by renaming it to a dot-file of their own, so two ctm_dequeue never send the same piece.
+ * ctm_smail's and ctm_dequeue's queue directory. Writers write every piece to a dot-file first; once all are
+ * written, a commit marker `.PID.commit` (naming the writer, the delta and its piece count) is written, the pieces
+ * are renamed into place, and the marker removed. Readers leave alone a delta whose marker is there, and a writer
+ * killed during its renames is finished by the next {@link recover}: a delta's pieces enter the queue all at once
+ * or not at all, even across kill -9. Readers claim an entry by renaming it to `.claim.TOKEN.NAME`, the token
+ * naming the process and its start time, so two ctm_dequeue never send the same piece and a claim of a dead one
+ * is put back even when its pid now belongs to another process.
  * @example
  * const queue = new QueueDir('/ctm/queue');
  * await queue.queueDelta(source, { name, size, alias }, (piece) => log(`${piece.name} ... queued`));
  */
 export class QueueDir {
   readonly dir: string;
+  readonly #owner: string | undefined;
+  #token: string | undefined;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: QueueDirOptions = {}) {
     this.dir = dir;
+    this.#owner = options.owner;
+  }
+
+  /** This process's token: computed once, when first needed. */
+  get #me(): string {
+    this.#token ??= this.#owner ?? processToken();
+    return this.#token;
   }
 
   /**
@@ -89,6 +122,15 @@ export class QueueDir {
       for (const { temp } of temps) removeQuietly(temp);
       throw error;
     }
+    // The commit point: from here the delta is queued whole, by us or, if we die, by the next recover().
+    const marker = join(this.dir, `.${String(process.pid).padStart(8, '0')}.commit`);
+    try {
+      writeFileSync(marker, `${this.#me} ${options.name} ${temps.length}\n`, { mode: 0o644 });
+    } catch (error) {
+      removeQuietly(marker);
+      for (const { temp } of temps) removeQuietly(temp);
+      throw new Error(`cannot open '${marker}' for writing: ${strerror(error)}`);
+    }
     const renamed: string[] = [];
     for (const { temp, piece } of temps) {
       const target = join(this.dir, pieceFileName(piece));
@@ -99,9 +141,11 @@ export class QueueDir {
         // All or nothing: take back what was already queued.
         for (const path of renamed) removeQuietly(path);
         for (const { temp: t } of temps) removeQuietly(t);
+        removeQuietly(marker);
         throw new Error(`rename: '${temp}' to '${target}': ${strerror(error)}`);
       }
     }
+    removeQuietly(marker);
   }
 
   /** Queues the -c notice as `NAME+001-001`. */
@@ -119,17 +163,29 @@ export class QueueDir {
     }
   }
 
-  /** Entries waiting, in serving (name) order: regular files whose names do not start with `.`. */
+  /**
+   * Entries waiting, in serving (name) order: regular files whose names do not start with `.`, except the pieces
+   * of a delta still being renamed into place (its commit marker is there).
+   */
   entries(): string[] {
-    return readdirSync(this.dir)
+    const names = readdirSync(this.dir);
+    const committing = new Set<string>();
+    for (const name of names) {
+      if (COMMIT_RE.test(name)) {
+        const commit = this.#readCommit(name);
+        if (commit) committing.add(commit.name);
+      }
+    }
+    return names
       .filter((name) => !name.startsWith('.') && isFile(join(this.dir, name)))
+      .filter((name) => committing.size === 0 || !committing.has(parsePieceFileName(name)?.name ?? ''))
       .sort(byteOrder);
   }
 
   /** Takes the entry `name` for this process, or `undefined` when another process took it first. */
   claim(name: string): ClaimedEntry | undefined {
     const from = join(this.dir, name);
-    const path = join(this.dir, `${CLAIM}${process.pid}.${name}`);
+    const path = join(this.dir, `${CLAIM}${this.#me}.${name}`);
     try {
       renameSync(from, path);
     } catch (error) {
@@ -145,12 +201,35 @@ export class QueueDir {
     };
   }
 
-  /** Puts back entries claimed by processes that died (`isAlive(pid)` false), and removes dead writers' temporaries. */
-  recover(isAlive: (pid: number) => boolean): void {
+  /**
+   * Finishes the queueing of writers that died after their commit point, puts back entries claimed by readers
+   * that died, and removes dead writers' temporaries. `isAlive` is asked about a {@link processToken} (or a bare
+   * pid, as older versions wrote them). @default isProcessAlive
+   */
+  recover(isAlive: (owner: string) => boolean = isProcessAlive): void {
     for (const name of readdirSync(this.dir)) {
-      const claim = /^\.claim\.(\d+)\.(.+)$/s.exec(name);
+      if (!COMMIT_RE.test(name)) continue;
+      const pid = name.slice(1, name.indexOf('.', 1));
+      const commit = this.#readCommit(name);
+      // A marker half written is its writer's, alive, or was never a commit point (a writer killed writing it).
+      if (isAlive(commit?.owner ?? String(Number(pid)))) continue;
+      if (commit) {
+        for (let number = 1; number <= commit.count; number++) {
+          const temp = join(this.dir, `.${pid}.${String(number).padStart(3, '0')}`);
+          const target = join(this.dir, pieceFileName({ name: commit.name, number, count: commit.count }));
+          try {
+            renameSync(temp, target);
+          } catch {
+            // renamed before the writer died, or by another recover()
+          }
+        }
+      }
+      removeQuietly(join(this.dir, name));
+    }
+    for (const name of readdirSync(this.dir)) {
+      const claim = CLAIM_RE.exec(name);
       if (claim) {
-        if (!isAlive(Number(claim[1]))) {
+        if (!isAlive(claim[1]!)) {
           try {
             renameSync(join(this.dir, name), join(this.dir, claim[2]!));
           } catch {
@@ -159,9 +238,21 @@ export class QueueDir {
         }
         continue;
       }
-      const temp = /^\.(\d{8,})\.(\d{3,}|notice)$/.exec(name);
-      if (temp && !isAlive(Number(temp[1]))) removeQuietly(join(this.dir, name));
+      const temp = TEMP_RE.exec(name);
+      if (temp && !isAlive(String(Number(temp[1])))) removeQuietly(join(this.dir, name));
     }
+  }
+
+  /** A commit marker's writer, delta and piece count; undefined while it is half written (a writer killed then). */
+  #readCommit(marker: string): { owner: string; name: string; count: number } | undefined {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, marker), 'latin1');
+    } catch {
+      return undefined;
+    }
+    const m = /^(\d+(?:-\d+)?) (\S+) (\d+)\n$/.exec(text);
+    return m ? { owner: m[1]!, name: m[2]!, count: Number(m[3]) } : undefined;
   }
 }
 
