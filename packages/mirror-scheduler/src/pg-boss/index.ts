@@ -8,6 +8,7 @@ export {
 export { FleetError, type FleetErrorCode } from './fleet-error.js';
 export { deathSignalAvailable, type FleetExecutorOptions, fleetExecutor } from './fleet-executor.js';
 export type { FleetJobData, FleetJobSpec } from './fleet-job.js';
+export { formatFleetMetrics } from './fleet-metrics.js';
 export {
   cancelFleetJob,
   type FleetJobRow,

@@ -128,7 +128,7 @@ describe.skipIf(skip !== undefined)(
 
     it('reruns exactly once, never overlapping, the job of a worker SIGKILLed at random moments (32 rounds)', async () => {
       const schema = 'kills';
-      const leaseMs = 800;
+      const leaseMs = 1200;
       const fleet = await connectFleet({ url: pg.url, schema });
       const log = join(dir, 'kills.log');
       const events = join(dir, 'kills.events');
