@@ -129,3 +129,13 @@ Runs the mirror jobs of the config files (standard input if none) in parallel.
 
 Exit status: 0 every job that ran succeeded, 1 a job (or cmd=) failed or mm was stopped, 2 configuration error.
 `;
+
+/** The `-o` pattern as a regular expression (Perl's and JavaScript's agree on everyday patterns). */
+export function onlyPattern(pattern: string | undefined): RegExp | undefined {
+  if (pattern === undefined) return undefined;
+  try {
+    return new RegExp(pattern);
+  } catch (error) {
+    throw new UsageError(`-o ${pattern}: not a regular expression (${(error as Error).message})`);
+  }
+}

@@ -12,7 +12,7 @@ import {
   type SchedulerEvent,
 } from '@suite/mirror-scheduler/node';
 import type { FleetConnection, FleetStatus } from '@suite/mirror-scheduler/pg-boss';
-import { type MmArgs, parseMmArgs, UsageError } from './args.js';
+import { type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
@@ -82,8 +82,9 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
   if (url === undefined) throw new UsageError('mm worker needs --fleet URL');
   if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError(`--fleet ${url}: not a postgres:// URL`);
   const parsed = parseMmArgs(rest);
+  onlyPattern(parsed.only); // refuse a bad -o pattern here, as a usage error
   // --why ID with --fleet: the planner's dry run of that one job.
-  const mm: MmArgs = parsed.why === undefined ? parsed : { ...parsed, dryRun: true, only: [parsed.why] };
+  const mm: MmArgs = parsed.why === undefined ? parsed : { ...parsed, dryRun: true };
   if (worker && mm.files.length)
     throw new UsageError('mm worker takes no configuration files: the planner sends the jobs');
   const max = values.get('--max');
@@ -228,9 +229,8 @@ async function loadPlan(args: FleetArgs) {
     return 2;
   }
   const known = new Set(plan.jobs.map((j) => j.id));
-  const unknown = args.mm.only.filter((id) => !known.has(id));
-  if (unknown.length) {
-    err(`mm: no such job in the configuration: ${unknown.join(', ')}\n`);
+  if (args.mm.why !== undefined && !known.has(args.mm.why)) {
+    err(`mm: no such job in the configuration: ${args.mm.why}\n`);
     return 2;
   }
   return plan;
@@ -245,7 +245,11 @@ async function enqueue(
   if (!args.mm.dryRun) for (const home of plan.homes) await mkdir(join(home, 'logs'), { recursive: true });
   const summary = await enqueueDueJobs(fleet, plan.steps, {
     skip: plan.skip,
-    ...(args.mm.only.length ? { only: args.mm.only } : {}),
+    ...(args.mm.why !== undefined
+      ? { only: [args.mm.why] }
+      : args.mm.only !== undefined
+        ? { only: onlyPattern(args.mm.only) as RegExp }
+        : {}),
     ignoreTimers: args.mm.ignoreTimers,
     dryRun: args.mm.dryRun,
     ...(args.max === undefined ? {} : { max: args.max }),

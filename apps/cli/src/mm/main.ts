@@ -18,7 +18,7 @@ import {
   statusLineOf,
 } from '@suite/mirror-scheduler/node';
 import { versionText } from '../version.js';
-import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
+import { MM_USAGE, type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
 import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
@@ -140,16 +140,6 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
     for (const s of signals) process.off(s, onSignal);
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
-  }
-}
-
-/** The `-o` pattern as a regular expression (Perl's and JavaScript's agree on everyday patterns). */
-function onlyPattern(pattern: string | undefined): RegExp | undefined {
-  if (pattern === undefined) return undefined;
-  try {
-    return new RegExp(pattern);
-  } catch (error) {
-    throw new UsageError(`-o ${pattern}: not a regular expression (${(error as Error).message})`);
   }
 }
 

@@ -8,8 +8,8 @@ import { ident } from './schema.js';
 
 /** How {@link enqueueDueJobs} plans: mm's `-o`, `skip=` and `-t`, and the fleet's limits. */
 export interface FleetPlanOptions {
-  /** Send only these job ids (mm `-o`). */
-  readonly only?: readonly string[];
+  /** Send only these job ids, or the jobs whose `site:package` the pattern matches (mm `-o`). */
+  readonly only?: readonly string[] | RegExp;
   /** Never send these (mm `skip=`). */
   readonly skip?: readonly string[];
   /** Ignore the retry timers (mm `-t`). @default false */
