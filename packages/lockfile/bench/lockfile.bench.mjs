@@ -2,6 +2,9 @@
 // - uncontended: acquire + release of one lock in a loop, one process;
 // - contended: 4 processes running critical sections (read a counter file, write it back plus one) on one lock
 //   for the same 2 s window; lost updates are counted (the counter must equal the sections run).
+// - shared locks (proper-lockfile has none): uncontended shared acquire + release, against proper-lockfile's
+//   exclusive lock (what its users take instead); 4 processes taking shared locks to read the counter, against our
+//   exclusive contended rate (what sharing gains).
 // Rounds alternate between the two libraries and the median round counts, so that load from other work on the
 // machine hits both alike. BENCH_DIR picks the directory (default: the OS temp dir).
 import { execFile } from 'node:child_process';
@@ -22,6 +25,9 @@ async function uncontendedRate(library, path, iterations) {
   for (let i = 0; i < iterations; i++) {
     if (library === 'suite') {
       const lock = await acquire(path);
+      await lock.release();
+    } else if (library === 'suite-shared') {
+      const lock = await acquire(path, { shared: true });
       await lock.release();
     } else {
       const release = await lockfile.lock(path, { realpath: false });
@@ -87,6 +93,35 @@ try {
   console.log(`  ratio            ${(coSuite / coPeer).toFixed(2)}×  (target ≥ 2×, 0 lost updates)`);
   console.log(`  sections per process, each round: suite ${shares.suite.join(', ')}`);
   console.log(`                                    proper-lockfile ${shares['proper-lockfile'].join(', ')}`);
+
+  const sharedRounds = { 'suite-shared': [], 'proper-lockfile': [] };
+  await uncontendedRate('suite-shared', target, 100);
+  for (let round = 0; round < rounds; round++) {
+    for (const library of round % 2 === 0
+      ? ['suite-shared', 'proper-lockfile']
+      : ['proper-lockfile', 'suite-shared']) {
+      sharedRounds[library].push(await uncontendedRate(library, target, iterations / 4));
+    }
+  }
+  const shSuite = median(sharedRounds['suite-shared']);
+  const shPeer = median(sharedRounds['proper-lockfile']);
+  console.log(
+    `shared locks, uncontended acquire+release, ${iterations / 4} per round, median of ${rounds} rounds:`,
+  );
+  console.log(`  @suite/lockfile shared        ${fmt(shSuite).padStart(8)} /s`);
+  console.log(`  proper-lockfile (exclusive)   ${fmt(shPeer).padStart(8)} /s`);
+  console.log(
+    `  ratio                         ${(shSuite / shPeer).toFixed(2)}×  (no target: proper-lockfile has no shared lock)`,
+  );
+  const reading = [];
+  for (let round = 0; round < 3; round++)
+    reading.push((await contendedRound('suite-shared', processes, seconds)).rate);
+  const coShared = median(reading);
+  console.log(
+    `shared locks, ${processes} processes reading under a shared lock for ${seconds} s, median of 3 rounds:`,
+  );
+  console.log(`  @suite/lockfile shared        ${fmt(coShared).padStart(8)} /s`);
+  console.log(`  vs our exclusive, contended   ${(coShared / coSuite).toFixed(2)}×  (what sharing gains)`);
   if (lost.suite !== 0) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
