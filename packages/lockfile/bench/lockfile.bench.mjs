@@ -1,5 +1,6 @@
 // @suite/lockfile against proper-lockfile, measured in the same run, reported as ratios:
-// - uncontended: acquire + release of one lock in a loop, one process;
+// - uncontended: acquire + release of one lock in a loop, one process; with the default asynchronous file-system
+//   port and with the opt-in synchronous one (nodeBlockingFileSystem); realpath off on both sides;
 // - contended: 4 processes running critical sections (read a counter file, write it back plus one) on one lock
 //   for the same 2 s window; lost updates are counted (the counter must equal the sections run).
 // - shared locks (proper-lockfile has none): uncontended shared acquire + release, against proper-lockfile's
@@ -13,7 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import lockfile from 'proper-lockfile';
-import { acquire } from '../dist/node/index.js';
+import { createLocker } from '../dist/index.js';
+import { acquire, nodeBlockingFileSystem, nodeLockPorts } from '../dist/node/index.js';
+
+// The opt-in synchronous file-system port, measured beside the default (asynchronous) one.
+const blocking = createLocker({ ...nodeLockPorts, fs: nodeBlockingFileSystem });
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'lockfile-bench-'));
@@ -24,10 +29,13 @@ async function uncontendedRate(library, path, iterations) {
   const started = performance.now();
   for (let i = 0; i < iterations; i++) {
     if (library === 'suite') {
-      const lock = await acquire(path);
+      const lock = await acquire(path, { realpath: false });
+      await lock.release();
+    } else if (library === 'suite-blocking') {
+      const lock = await blocking.acquire(path, { realpath: false });
       await lock.release();
     } else if (library === 'suite-shared') {
-      const lock = await acquire(path, { shared: true });
+      const lock = await acquire(path, { shared: true, realpath: false });
       await lock.release();
     } else {
       const release = await lockfile.lock(path, { realpath: false });
@@ -59,18 +67,25 @@ try {
   writeFileSync(target, ''); // proper-lockfile wants the file to exist
   await uncontendedRate('suite', target, 200); // warm up both
   await uncontendedRate('proper-lockfile', target, 200);
-  const un = { suite: [], 'proper-lockfile': [] };
+  await uncontendedRate('suite-blocking', target, 200);
+  const un = { suite: [], 'suite-blocking': [], 'proper-lockfile': [] };
+  const orders = [
+    ['suite', 'suite-blocking', 'proper-lockfile'],
+    ['proper-lockfile', 'suite-blocking', 'suite'],
+  ];
   for (let round = 0; round < rounds; round++) {
-    for (const library of round % 2 === 0 ? ['suite', 'proper-lockfile'] : ['proper-lockfile', 'suite']) {
+    for (const library of orders[round % 2])
       un[library].push(await uncontendedRate(library, target, iterations));
-    }
   }
   const unSuite = median(un.suite);
+  const unBlocking = median(un['suite-blocking']);
   const unPeer = median(un['proper-lockfile']);
   console.log(`uncontended acquire+release, ${iterations} per round, median of ${rounds} rounds (${dir}):`);
-  console.log(`  @suite/lockfile  ${fmt(unSuite).padStart(8)} /s`);
-  console.log(`  proper-lockfile  ${fmt(unPeer).padStart(8)} /s`);
-  console.log(`  ratio            ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
+  console.log(`  @suite/lockfile (default, async fs)   ${fmt(unSuite).padStart(8)} /s`);
+  console.log(`  @suite/lockfile (blocking fs, opt-in) ${fmt(unBlocking).padStart(8)} /s`);
+  console.log(`  proper-lockfile                       ${fmt(unPeer).padStart(8)} /s`);
+  console.log(`  ratio, default                        ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
+  console.log(`  ratio, blocking fs                    ${(unBlocking / unPeer).toFixed(2)}×`);
 
   const processes = 4;
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);

@@ -496,6 +496,20 @@ describe('shared locks', () => {
     await reader.release();
   });
 
+  it('a released shared record waits beside the lock for reuse, and is removed after two idle seconds', async () => {
+    const { world, a } = three();
+    await (await a.acquire('/locks/job', { shared: true })).release();
+    const [parkedName] = world.fs.readdir('/locks');
+    expect(parkedName).toMatch(/^\.job\.lock\.[\w-]+\.shared$/);
+    const again = await a.acquire('/locks/job', { shared: true });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']); // the same record moved in: no new file
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([`shared.${parkedName!.slice(10, -7)}.json`]);
+    await again.release();
+    world.clock.advance(2_001);
+    await settle();
+    expect(world.fs.readdir('/locks')).toEqual([]);
+  });
+
   it('the record of a dead shared holder does not keep a writer out', async () => {
     const { world, a, c } = three();
     await a.acquire('/locks/job', { shared: true });
