@@ -534,3 +534,27 @@ describe('shared locks', () => {
     expect(order.sort()).toEqual([0, 1]);
   });
 });
+
+describe('an asynchronous file system', () => {
+  it('a call that hangs holds up only the lock waiting on it: other locks keep their heartbeat', async () => {
+    const world = fakeWorld();
+    const ports = fakePorts(world, { pid: 100, hostname: 'beta', bootId: 'boot-9' });
+    const hanging = new Set<string>();
+    const fs = {
+      ...ports.fs,
+      stat: (path: string) => (hanging.has(path) ? new Promise<never>(() => {}) : ports.fs.stat(path)),
+    };
+    const locker = createLocker({ ...ports, fs });
+    world.fs.mkdir('/nfs');
+    const held = await locker.acquire('/locks/job', { stale: 1_000 });
+    hanging.add('/nfs/stuck.lock'); // a hung mount: this stat never returns
+    let settled = false;
+    void locker.acquire('/nfs/stuck', { realpath: false }).finally(() => (settled = true));
+    const before = world.fs.stat('/locks/job.lock').mtimeMs;
+    world.clock.advance(600); // one heartbeat of the other lock
+    await settle();
+    expect(world.fs.stat('/locks/job.lock').mtimeMs).toBeGreaterThan(before);
+    expect(settled).toBe(false);
+    await held.release();
+  });
+});
