@@ -1,6 +1,7 @@
 // One contender of lockfile.bench.mjs: waits until the common start time, then runs critical sections until the
 // common end time, each reading a counter file and writing it back plus one under the lock; prints how many it
-// ran. The sum over all contenders must equal the counter (no lost updates).
+// ran. The sum over all contenders must equal the counter (no lost updates). With `suite-shared` the sections take a
+// shared lock and only read the counter (they may run together).
 import { readFileSync, writeFileSync } from 'node:fs';
 import lockfile from 'proper-lockfile';
 import { withLock } from '../dist/node/index.js';
@@ -9,7 +10,7 @@ const [library, path, counter, startAt, endAt] = process.argv.slice(2);
 const end = Number(endAt);
 
 // The same waiting policy for both: exponential backoff from 1 ms to 100 ms with jitter.
-const ours = { timeout: Number.POSITIVE_INFINITY, backoff: { min: 1, max: 100 } };
+const ours = { timeout: Number.POSITIVE_INFINITY, backoff: { min: 1, max: 100 }, realpath: false };
 const theirs = {
   realpath: false,
   retries: { retries: 2_000, factor: 2, minTimeout: 1, maxTimeout: 100, randomize: true },
@@ -30,8 +31,17 @@ function criticalSection() {
 
 const wait = Number(startAt) - Date.now();
 if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+function readingSection() {
+  if (Date.now() >= end) return false;
+  Number(readFileSync(counter, 'utf8'));
+  done++;
+  return true;
+}
+
 for (let more = true; more; ) {
-  if (library === 'suite') {
+  if (library === 'suite-shared') {
+    more = await withLock(path, readingSection, { ...ours, shared: true });
+  } else if (library === 'suite') {
     more = await withLock(path, criticalSection, ours);
   } else {
     const release = await lockfile.lock(path, theirs);

@@ -1,7 +1,11 @@
 // @suite/lockfile against proper-lockfile, measured in the same run, reported as ratios:
-// - uncontended: acquire + release of one lock in a loop, one process;
+// - uncontended: acquire + release of one lock in a loop, one process; with the default asynchronous file-system
+//   port and with the opt-in synchronous one (nodeBlockingFileSystem); realpath off on both sides;
 // - contended: 4 processes running critical sections (read a counter file, write it back plus one) on one lock
 //   for the same 2 s window; lost updates are counted (the counter must equal the sections run).
+// - shared locks (proper-lockfile has none): uncontended shared acquire + release, against proper-lockfile's
+//   exclusive lock (what its users take instead); 4 processes taking shared locks to read the counter, against our
+//   exclusive contended rate (what sharing gains).
 // Rounds alternate between the two libraries and the median round counts, so that load from other work on the
 // machine hits both alike. BENCH_DIR picks the directory (default: the OS temp dir).
 import { execFile } from 'node:child_process';
@@ -10,7 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import lockfile from 'proper-lockfile';
-import { acquire } from '../dist/node/index.js';
+import { createLocker } from '../dist/index.js';
+import { acquire, nodeBlockingFileSystem, nodeLockPorts } from '../dist/node/index.js';
+
+// The opt-in synchronous file-system port, measured beside the default (asynchronous) one.
+const blocking = createLocker({ ...nodeLockPorts, fs: nodeBlockingFileSystem });
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'lockfile-bench-'));
@@ -21,7 +29,13 @@ async function uncontendedRate(library, path, iterations) {
   const started = performance.now();
   for (let i = 0; i < iterations; i++) {
     if (library === 'suite') {
-      const lock = await acquire(path);
+      const lock = await acquire(path, { realpath: false });
+      await lock.release();
+    } else if (library === 'suite-blocking') {
+      const lock = await blocking.acquire(path, { realpath: false });
+      await lock.release();
+    } else if (library === 'suite-shared') {
+      const lock = await acquire(path, { shared: true, realpath: false });
       await lock.release();
     } else {
       const release = await lockfile.lock(path, { realpath: false });
@@ -53,18 +67,25 @@ try {
   writeFileSync(target, ''); // proper-lockfile wants the file to exist
   await uncontendedRate('suite', target, 200); // warm up both
   await uncontendedRate('proper-lockfile', target, 200);
-  const un = { suite: [], 'proper-lockfile': [] };
+  await uncontendedRate('suite-blocking', target, 200);
+  const un = { suite: [], 'suite-blocking': [], 'proper-lockfile': [] };
+  const orders = [
+    ['suite', 'suite-blocking', 'proper-lockfile'],
+    ['proper-lockfile', 'suite-blocking', 'suite'],
+  ];
   for (let round = 0; round < rounds; round++) {
-    for (const library of round % 2 === 0 ? ['suite', 'proper-lockfile'] : ['proper-lockfile', 'suite']) {
+    for (const library of orders[round % 2])
       un[library].push(await uncontendedRate(library, target, iterations));
-    }
   }
   const unSuite = median(un.suite);
+  const unBlocking = median(un['suite-blocking']);
   const unPeer = median(un['proper-lockfile']);
   console.log(`uncontended acquire+release, ${iterations} per round, median of ${rounds} rounds (${dir}):`);
-  console.log(`  @suite/lockfile  ${fmt(unSuite).padStart(8)} /s`);
-  console.log(`  proper-lockfile  ${fmt(unPeer).padStart(8)} /s`);
-  console.log(`  ratio            ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
+  console.log(`  @suite/lockfile (default, async fs)   ${fmt(unSuite).padStart(8)} /s`);
+  console.log(`  @suite/lockfile (blocking fs, opt-in) ${fmt(unBlocking).padStart(8)} /s`);
+  console.log(`  proper-lockfile                       ${fmt(unPeer).padStart(8)} /s`);
+  console.log(`  ratio, default                        ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
+  console.log(`  ratio, blocking fs                    ${(unBlocking / unPeer).toFixed(2)}×`);
 
   const processes = 4;
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);
@@ -87,6 +108,35 @@ try {
   console.log(`  ratio            ${(coSuite / coPeer).toFixed(2)}×  (target ≥ 2×, 0 lost updates)`);
   console.log(`  sections per process, each round: suite ${shares.suite.join(', ')}`);
   console.log(`                                    proper-lockfile ${shares['proper-lockfile'].join(', ')}`);
+
+  const sharedRounds = { 'suite-shared': [], 'proper-lockfile': [] };
+  await uncontendedRate('suite-shared', target, 100);
+  for (let round = 0; round < rounds; round++) {
+    for (const library of round % 2 === 0
+      ? ['suite-shared', 'proper-lockfile']
+      : ['proper-lockfile', 'suite-shared']) {
+      sharedRounds[library].push(await uncontendedRate(library, target, iterations / 4));
+    }
+  }
+  const shSuite = median(sharedRounds['suite-shared']);
+  const shPeer = median(sharedRounds['proper-lockfile']);
+  console.log(
+    `shared locks, uncontended acquire+release, ${iterations / 4} per round, median of ${rounds} rounds:`,
+  );
+  console.log(`  @suite/lockfile shared        ${fmt(shSuite).padStart(8)} /s`);
+  console.log(`  proper-lockfile (exclusive)   ${fmt(shPeer).padStart(8)} /s`);
+  console.log(
+    `  ratio                         ${(shSuite / shPeer).toFixed(2)}×  (no target: proper-lockfile has no shared lock)`,
+  );
+  const reading = [];
+  for (let round = 0; round < 3; round++)
+    reading.push((await contendedRound('suite-shared', processes, seconds)).rate);
+  const coShared = median(reading);
+  console.log(
+    `shared locks, ${processes} processes reading under a shared lock for ${seconds} s, median of 3 rounds:`,
+  );
+  console.log(`  @suite/lockfile shared        ${fmt(coShared).padStart(8)} /s`);
+  console.log(`  vs our exclusive, contended   ${(coShared / coSuite).toFixed(2)}×  (what sharing gains)`);
   if (lost.suite !== 0) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

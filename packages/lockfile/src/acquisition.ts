@@ -15,6 +15,8 @@ export interface Placement {
   readonly owner: LockOwner;
   readonly kind: RecordKind;
   readonly spare?: Spare | undefined;
+  /** A shared record's temporary name, to move it back to on release for reuse (`back` then keeps it). */
+  readonly parking?: { readonly temp: string; readonly back: () => void } | undefined;
 }
 
 /**
@@ -28,6 +30,7 @@ export class Acquisition implements HeldLock {
   readonly #ports: LockPorts;
   readonly #dir: LockDir;
   readonly #spare: Spare | undefined;
+  readonly #parking: Placement['parking'];
   readonly #record: string;
   /** Whether this is one of the shared holders. */
   readonly shared: boolean;
@@ -57,6 +60,7 @@ export class Acquisition implements HeldLock {
     this.path = path;
     this.lockPath = `${path}.lock`;
     this.#spare = placement.spare;
+    this.#parking = placement.parking;
     this.#owner = { ...placement.owner, created: acquired };
     this.#record = placement.record;
     this.shared = placement.kind === 'shared';
@@ -202,6 +206,17 @@ export class Acquisition implements HeldLock {
           return;
         }
       }
+    }
+    const parking = this.#parking;
+    if (!this.#adopted && parking !== undefined) {
+      // A shared record goes back beside the lock for the next shared lock; then the directory goes if that left
+      // it empty (other shared holders may still be in it).
+      try {
+        await fs.rename(this.#record, parking.temp);
+        parking.back();
+        await fs.rmdir(this.lockPath).catch(() => {});
+        return;
+      } catch {}
     }
     // Our record, then the directory if that left it empty (other shared holders may still be in it).
     await this.#dir.destroy(this.lockPath, this.#record);

@@ -2,7 +2,7 @@
  * @suite/lockfile — the platform-neutral core: inter-process locks and pid files over small ports.
  * Node users import `@suite/lockfile/node`, which binds these to node:fs and the process table.
  */
-export type { Backoff } from './backoff.js';
+export type { Backoff, RetryOptions } from './backoff.js';
 export {
   type AcquireOptions,
   createLocker,

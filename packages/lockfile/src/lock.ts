@@ -148,6 +148,11 @@ export function createLocker(ports: LockPorts): Locker {
   const { fs } = ports;
   const dir = new LockDir(ports);
   const spares = new Map<string, { spare: Spare; cancel: () => void }>();
+  /**
+   * Shared records given back on release, beside the lock under their temporary name, reused by the next shared
+   * lock on the same path within two seconds: joining and leaving the shared holders then creates no inodes.
+   */
+  const parked = new Map<string, { owner: LockOwner; temp: string; cancel: () => void }>();
   let selfStart: number | undefined | null = null;
   let sparesHeld = false;
   let exiting = false;
@@ -164,6 +169,23 @@ export function createLocker(ports: LockPorts): Locker {
     };
   }
 
+  /** Idle spares and parked shared records go when the process does. */
+  function cleanUpAtExit(): void {
+    if (sparesHeld) return;
+    sparesHeld = true;
+    ports.held?.hold(() => {
+      exiting = true;
+      for (const { spare } of spares.values()) dir.destroyAtExit(spare.dir, spare.record);
+      spares.clear();
+      for (const { temp } of parked.values()) {
+        try {
+          fs.atExit.unlink(temp);
+        } catch {}
+      }
+      parked.clear();
+    });
+  }
+
   async function takeSpare(lockPath: string, staleness: Staleness, stale: number): Promise<Spare> {
     const idle = spares.get(lockPath);
     if (idle !== undefined) {
@@ -172,17 +194,32 @@ export function createLocker(ports: LockPorts): Locker {
       return idle.spare;
     }
     await dir.sweep(lockPath, staleness, stale);
-    if (!sparesHeld) {
-      // Idle spares go when the process does.
-      sparesHeld = true;
-      ports.held?.hold(() => {
-        exiting = true;
-        for (const { spare } of spares.values()) dir.destroyAtExit(spare.dir, spare.record);
-        spares.clear();
-      });
-    }
+    cleanUpAtExit();
     const owner = newOwner();
     return dir.createSpare(lockPath, owner, encodeOwner(owner));
+  }
+
+  function park(lockPath: string, owner: LockOwner, temp: string): void {
+    if (exiting || parked.has(lockPath)) {
+      void fs.unlink(temp).catch(() => {});
+      return;
+    }
+    const cancel = ports.clock.after(SPARE_LINGER, () => {
+      if (parked.get(lockPath)?.temp !== temp) return;
+      parked.delete(lockPath);
+      void fs.unlink(temp).catch(() => {});
+    });
+    parked.set(lockPath, { owner, temp, cancel });
+  }
+
+  /** A parked shared record of `lockPath`, if there is one, for a new shared acquisition. */
+  function unpark(lockPath: string, pending: Pending): void {
+    const idle = parked.get(lockPath);
+    if (idle === undefined) return;
+    idle.cancel();
+    parked.delete(lockPath);
+    pending.owner = idle.owner;
+    pending.temp = idle.temp;
   }
 
   function returnSpare(lockPath: string, spare: Spare): void {
@@ -447,6 +484,7 @@ export function createLocker(ports: LockPorts): Locker {
     const temp = `${spareName(lockPath, owner.token)}.shared`;
     const record = `${lockPath}/${ownerFileName(owner.token, 'shared')}`;
     if (pending.temp === undefined) {
+      cleanUpAtExit();
       try {
         await fs.writeFile(temp, encodeOwner(owner));
       } catch (error) {
@@ -461,7 +499,7 @@ export function createLocker(ports: LockPorts): Locker {
       await fs.utimes(temp, now).catch(() => {});
       const found = await dir.inspect(lockPath);
       if (found.kind === 'absent') {
-        const made = await makeSharedDir(lockPath, owner.token, temp, record);
+        const made = await makeSharedDir(lockPath, owner, temp, record);
         if (made) return sharedHeld(path, pending, record, owner, now, options, stale);
         continue;
       }
@@ -484,8 +522,9 @@ export function createLocker(ports: LockPorts): Locker {
       try {
         await fs.rename(temp, record);
       } catch (error) {
-        if (errnoOf(error) === 'ENOENT') continue; // the directory went away meanwhile
-        throw dir.failure(error, lockPath, 'create');
+        if (errnoOf(error) !== 'ENOENT') throw dir.failure(error, lockPath, 'create');
+        await restoreTemp(temp, owner); // the directory went away meanwhile, or our parked record did
+        continue;
       }
       // A writer whose exclusive record appeared as we joined goes first: step back and wait.
       const names = await fs.readdir(lockPath).catch(() => [] as string[]);
@@ -508,12 +547,14 @@ export function createLocker(ports: LockPorts): Locker {
     options: AcquireOptions,
     stale: number,
   ): Acquisition {
+    const temp = pending.temp;
     pending.temp = undefined;
+    const parking = temp === undefined ? undefined : { temp, back: () => park(`${path}.lock`, owner, temp) };
     return new Acquisition(
       ports,
       dir,
       path,
-      { record, owner, kind: 'shared' },
+      { record, owner, kind: 'shared', parking },
       now,
       options,
       stale,
@@ -521,14 +562,23 @@ export function createLocker(ports: LockPorts): Locker {
     );
   }
 
+  /** Writes our shared record's temporary again if it is gone (a sweep may remove a parked one). */
+  async function restoreTemp(temp: string, owner: LockOwner): Promise<void> {
+    try {
+      await fs.stat(temp);
+    } catch {
+      await fs.writeFile(temp, encodeOwner(owner)).catch(() => {});
+    }
+  }
+
   /** Makes the lock directory with our shared record in it (false if another was quicker). */
   async function makeSharedDir(
     lockPath: string,
-    token: string,
+    owner: LockOwner,
     temp: string,
     record: string,
   ): Promise<boolean> {
-    const made = spareName(lockPath, token);
+    const made = spareName(lockPath, owner.token);
     const inside = `${made}/${record.slice(lockPath.length + 1)}`;
     try {
       await fs.mkdir(made);
@@ -544,6 +594,10 @@ export function createLocker(ports: LockPorts): Locker {
       await fs.rename(inside, temp).catch(() => {});
       await fs.rmdir(made).catch(() => {});
       if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+      if (code === 'ENOENT') {
+        await restoreTemp(temp, owner);
+        return false;
+      }
       if (code !== undefined && CONTENDED.has(code)) return false;
       throw dir.failure(error, lockPath, 'create');
     }
@@ -599,6 +653,7 @@ export function createLocker(ports: LockPorts): Locker {
         cause: options.signal?.reason,
       });
     const pending: Pending = {};
+    if (options.shared) unpark(lockPath, pending);
     const once = options.shared ? attemptShared : attempt;
     try {
       return await acquireLoop(() => once(target, options, stale, staleness, pending));

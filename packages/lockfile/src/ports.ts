@@ -32,6 +32,13 @@ export interface LockFileSystem {
 /**
  * The few synchronous calls that release locks from an exit or signal handler (each removes one name; they run
  * once, as the process ends).
+ * @example
+ * import * as fs from 'node:fs';
+ * const atExit: ExitFileSystem = {
+ *   readFile: (path) => fs.readFileSync(path, 'utf8'),
+ *   unlink: (path) => fs.unlinkSync(path),
+ *   rmdir: (path) => fs.rmdirSync(path),
+ * };
  */
 export interface ExitFileSystem {
   readFile(path: string): string;

@@ -496,6 +496,20 @@ describe('shared locks', () => {
     await reader.release();
   });
 
+  it('a released shared record waits beside the lock for reuse, and is removed after two idle seconds', async () => {
+    const { world, a } = three();
+    await (await a.acquire('/locks/job', { shared: true })).release();
+    const [parkedName] = world.fs.readdir('/locks');
+    expect(parkedName).toMatch(/^\.job\.lock\.[\w-]+\.shared$/);
+    const again = await a.acquire('/locks/job', { shared: true });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']); // the same record moved in: no new file
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([`shared.${parkedName!.slice(10, -7)}.json`]);
+    await again.release();
+    world.clock.advance(2_001);
+    await settle();
+    expect(world.fs.readdir('/locks')).toEqual([]);
+  });
+
   it('the record of a dead shared holder does not keep a writer out', async () => {
     const { world, a, c } = three();
     await a.acquire('/locks/job', { shared: true });
@@ -518,5 +532,29 @@ describe('shared locks', () => {
     await reader.release();
     await drive(world, Promise.all(writers));
     expect(order.sort()).toEqual([0, 1]);
+  });
+});
+
+describe('an asynchronous file system', () => {
+  it('a call that hangs holds up only the lock waiting on it: other locks keep their heartbeat', async () => {
+    const world = fakeWorld();
+    const ports = fakePorts(world, { pid: 100, hostname: 'beta', bootId: 'boot-9' });
+    const hanging = new Set<string>();
+    const fs = {
+      ...ports.fs,
+      stat: (path: string) => (hanging.has(path) ? new Promise<never>(() => {}) : ports.fs.stat(path)),
+    };
+    const locker = createLocker({ ...ports, fs });
+    world.fs.mkdir('/nfs');
+    const held = await locker.acquire('/locks/job', { stale: 1_000 });
+    hanging.add('/nfs/stuck.lock'); // a hung mount: this stat never returns
+    let settled = false;
+    void locker.acquire('/nfs/stuck', { realpath: false }).finally(() => (settled = true));
+    const before = world.fs.stat('/locks/job.lock').mtimeMs;
+    world.clock.advance(600); // one heartbeat of the other lock
+    await settle();
+    expect(world.fs.stat('/locks/job.lock').mtimeMs).toBeGreaterThan(before);
+    expect(settled).toBe(false);
+    await held.release();
   });
 });

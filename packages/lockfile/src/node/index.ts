@@ -13,9 +13,27 @@ import {
 import type { LockOwner } from '../owner.js';
 import { createPidFileFactory, type PidFile, type PidFileOptions } from '../pid-file.js';
 import { processHeldLocks } from './held-locks.js';
-import { nodeClock, nodeFileSystem, nodeHost, nodeProcessProbe, nodeRandom } from './ports.js';
+import {
+  nodeBlockingFileSystem,
+  nodeClock,
+  nodeFileSystem,
+  nodeHost,
+  nodeProcessProbe,
+  nodeRandom,
+} from './ports.js';
 
 export * from '../index.js';
+
+/**
+ * The lock's file-system port with synchronous calls, for programs on a local disk that want the fastest locks:
+ * each call blocks the event loop for one short system call (on a hung network file system: for as long as it
+ * hangs). The default, {@link nodeLockPorts}' `fs`, is asynchronous.
+ * @example
+ * import { createLocker } from '@suite/lockfile';
+ * import { nodeBlockingFileSystem, nodeLockPorts } from '@suite/lockfile/node';
+ * const { acquire } = createLocker({ ...nodeLockPorts, fs: nodeBlockingFileSystem });
+ */
+export { nodeBlockingFileSystem };
 
 /**
  * The core's ports as the Node entry binds them (useful to build a locker with one port replaced).
