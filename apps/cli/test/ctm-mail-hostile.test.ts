@@ -141,6 +141,18 @@ describe('ctm_rmail: exit 75 (EX_TEMPFAIL) when a good piece cannot be stored', 
   });
 });
 
+describe('ctm_rmail: exit 75 when the build lock cannot be had', () => {
+  it('says why, exits 75, and stores nothing', async () => {
+    writeFileSync(join(dir, 'deltas/.mutex_build.lock'), 'not a lock\n');
+    const [message] = await messagesOf('l.0001.gz', randomBytes(500, 8), 64000);
+    const r = await tool('ctm_rmail', rmailDirs(), { input: message });
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain('.mutex_build.lock exists and is not a lock directory');
+    expect(r.stderr).not.toContain('message contains no delta');
+    expect(readdirSync(join(dir, 'pieces'))).toEqual([]);
+  });
+});
+
 describe('ctm_smail: more pieces than ctm_rmail accepts', () => {
   it('refuses -m 1 on an 800 KB delta up front (over 999,999 pieces): nothing sent, nothing queued', async () => {
     writeFileSync(join(dir, 'big.0001.gz'), randomBytes(800_000));

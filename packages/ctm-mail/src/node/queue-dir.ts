@@ -35,7 +35,11 @@ const CLAIM_RE = /^\.claim\.(\d+(?:-\d+)?)\.(.+)$/s;
 const TEMP_RE = /^\.(\d{8,})\.(\d{3,}|notice)$/;
 const COMMIT_RE = /^\.(\d{8,})\.commit$/;
 
-/** Options of {@link QueueDir}. */
+/**
+ * Options of {@link QueueDir}.
+ * @example
+ * new QueueDir('/ctm/queue', { owner: processToken() });
+ */
 export interface QueueDirOptions {
   /** The token naming this process in its claims (see {@link processToken}). @default processToken() */
   readonly owner?: string;
