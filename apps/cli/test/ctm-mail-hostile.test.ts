@@ -235,3 +235,17 @@ describe('ctm_dequeue: a claim of a dead ctm_dequeue whose pid was reused', () =
     expect(readdirSync(q)).toEqual([]);
   });
 });
+
+describe('ctm_rmail -b: what ctm says is logged whole', () => {
+  it('logs a character that ctm wrote in two pieces (a UTF-8 name split between reads) unmangled', async () => {
+    const tree = join(dir, 'tree');
+    mkdirSync(tree);
+    writeFileSync(join(tree, '.ctm_status'), 'src 0\n');
+    writeFileSync(join(dir, 'deltas/src.0001.gz'), 'any');
+    const ctm = join(dir, 'fake-ctm');
+    writeFileSync(ctm, "#!/bin/sh\nprintf '> FM caf\\303'\nsleep 0.3\nprintf '\\251\\n'\n");
+    chmodSync(ctm, 0o755);
+    const r = await tool('ctm_rmail', ['-d', join(dir, 'deltas'), '-b', tree, '--ctm', ctm]);
+    expect(r.stderr).toBe('ctm_rmail: ctm: > FM caf\u00e9\nctm_rmail: src.0001.gz applied\n');
+  });
+});
