@@ -11,6 +11,8 @@ export const MAX_PIECE_COUNT = 999_999;
 /**
  * The longest line kept, in bytes (a piece's lines are 72 characters, a BEGIN line is read up to 1024): a longer
  * line is no piece line, and is skipped without being held, so memory stays bounded whatever the input.
+ * @example
+ * new PieceScanner().feed(new Uint8Array(MAX_LINE + 1).fill(0x43)); // [] — nothing kept, nothing found
  */
 export const MAX_LINE = 4096;
 

@@ -122,3 +122,21 @@ describe('noticeMessage', () => {
     );
   });
 });
+
+describe('planPieces and the 999,999 pieces ctm_rmail accepts', () => {
+  it('plans up to 999,999 pieces and refuses a delta one byte bigger with ETOOMANY', () => {
+    let size = 700_000;
+    while (planCount(size + 1) <= 999_999) size++;
+    expect(planPieces(size, 1).count).toBeGreaterThan(999_990);
+    expect(planPieces(size, 1).count).toBeLessThanOrEqual(999_999);
+    expect(() => planPieces(size + 1, 1)).toThrow(
+      expect.objectContaining({ code: 'ETOOMANY', message: expect.stringContaining('use a larger -m') }),
+    );
+  });
+});
+
+/** The original's sizing, written out: the count for -m 1. */
+function planCount(size: number): number {
+  const encoded = Math.floor((size * 4) / 3);
+  return encoded + Math.ceil(encoded / 72);
+}

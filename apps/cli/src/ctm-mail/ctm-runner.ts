@@ -32,14 +32,15 @@ export function runCtm(
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: run.baseDir, stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined && onSpawn) onSpawn(child.pid).catch(() => {});
-    let pending = '';
+    // Lines are cut as bytes and decoded whole: a character split between two reads is not mangled.
+    let pending: Buffer = Buffer.alloc(0);
     const take = (data: Buffer) => {
-      pending += data.toString('utf8');
-      let nl = pending.indexOf('\n');
+      pending = pending.length > 0 ? Buffer.concat([pending, data]) : data;
+      let nl = pending.indexOf(10);
       while (nl >= 0) {
-        onLine(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        nl = pending.indexOf('\n');
+        onLine(pending.toString('utf8', 0, nl));
+        pending = pending.subarray(nl + 1);
+        nl = pending.indexOf(10);
       }
     };
     child.stdout.on('data', take);
@@ -49,7 +50,7 @@ export function runCtm(
       resolve(false);
     });
     child.on('close', (code) => {
-      if (pending) onLine(pending);
+      if (pending.length > 0) onLine(pending.toString('utf8'));
       resolve(code === 0);
     });
   });

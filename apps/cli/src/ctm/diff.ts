@@ -28,7 +28,8 @@ export async function diffMain(argv: readonly string[]): Promise<number> {
       if (arg === '-o') out = value();
       else if (arg === '-P') prefix = value();
       else if (arg === '-q') quiet = true;
-      else if (arg === '-I') ignore = new RegExp(value());
+      else if (arg === '-I')
+        ignore = new RegExp(Buffer.from(value()).toString('latin1')); // names are byte strings
       else if (arg === '-d') {
         const v = value();
         const m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(v);

@@ -114,6 +114,7 @@ async function readPieces(
         }
       }
       let pieces = 0;
+      let failed = false;
       for (const source of sources) {
         try {
           const chunks = typeof source === 'string' ? fileChunks(source) : source;
@@ -135,9 +136,10 @@ async function readPieces(
           }
           // Reading our input or taking the lock failed here, not in the mail: worth a retry.
           local = true;
+          failed = true;
         }
       }
-      if (pieces === 0) {
+      if (pieces === 0 && !failed) {
         log('message contains no delta');
         status = 1;
       }

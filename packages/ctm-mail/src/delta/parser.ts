@@ -88,15 +88,15 @@ export async function* readDelta(
 
 /** A streamed data block: hashes what passes, and skips what its reader left. */
 class StreamedBlock implements DataStream {
+  readonly size: number;
+  readonly #reader: ByteReader;
   readonly #blocks: AsyncGenerator<Uint8Array, void, undefined>;
   readonly #hash: Md5;
   #md5 = '';
 
-  constructor(
-    readonly reader: ByteReader,
-    readonly size: number,
-    md5: Md5Factory,
-  ) {
+  constructor(reader: ByteReader, size: number, md5: Md5Factory) {
+    this.size = size;
+    this.#reader = reader;
     this.#blocks = reader.blocks(size);
     this.#hash = md5();
   }
@@ -113,7 +113,7 @@ class StreamedBlock implements DataStream {
   /** Reads what is left of the block and its newline. */
   async finish(): Promise<void> {
     for await (const _ of this.chunks());
-    await this.reader.endOfData();
+    await this.#reader.endOfData();
     this.#md5 = this.#hash.hex();
   }
 

@@ -35,7 +35,11 @@ const CLAIM_RE = /^\.claim\.(\d+(?:-\d+)?)\.(.+)$/s;
 const TEMP_RE = /^\.(\d{8,})\.(\d{3,}|notice)$/;
 const COMMIT_RE = /^\.(\d{8,})\.commit$/;
 
-/** Options of {@link QueueDir}. */
+/**
+ * Options of {@link QueueDir}.
+ * @example
+ * new QueueDir('/ctm/queue', { owner: processToken() });
+ */
 export interface QueueDirOptions {
   /** The token naming this process in its claims (see {@link processToken}). @default processToken() */
   readonly owner?: string;
@@ -207,12 +211,16 @@ export class QueueDir {
    * pid, as older versions wrote them). @default isProcessAlive
    */
   recover(isAlive: (owner: string) => boolean = isProcessAlive): void {
+    const committing = new Set<string>();
     for (const name of readdirSync(this.dir)) {
       if (!COMMIT_RE.test(name)) continue;
       const pid = name.slice(1, name.indexOf('.', 1));
       const commit = this.#readCommit(name);
       // A marker half written is its writer's, alive, or was never a commit point (a writer killed writing it).
-      if (isAlive(commit?.owner ?? String(Number(pid)))) continue;
+      if (isAlive(commit?.owner ?? String(Number(pid)))) {
+        committing.add(pid);
+        continue;
+      }
       if (commit) {
         for (let number = 1; number <= commit.count; number++) {
           const temp = join(this.dir, `.${pid}.${String(number).padStart(3, '0')}`);
@@ -239,7 +247,9 @@ export class QueueDir {
         continue;
       }
       const temp = TEMP_RE.exec(name);
-      if (temp && !isAlive(String(Number(temp[1])))) removeQuietly(join(this.dir, name));
+      if (temp && !committing.has(temp[1]!) && !isAlive(String(Number(temp[1])))) {
+        removeQuietly(join(this.dir, name));
+      }
     }
   }
 
