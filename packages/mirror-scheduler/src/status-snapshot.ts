@@ -1,3 +1,4 @@
+import { isoSeconds } from './_iso-time.js';
 import type { Job, Step } from './job.js';
 import type { Clock, LockHolder, LockPort, StatusStore } from './ports.js';
 import {
@@ -99,7 +100,7 @@ export interface StatusSnapshotOptions {
   readonly notes?: readonly string[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const iso = (ms: number) => isoSeconds(ms);
 
 function who(holder: LockHolder | undefined, pid: number | undefined): string {
   const parts: string[] = [];
@@ -172,7 +173,7 @@ function describe(
   const base = {
     job,
     ...(lastSuccess === undefined ? {} : { lastSuccess, lastSuccessAgeMs: now - lastSuccess }),
-    freshness: freshnessOf(job, lastSuccess, attempt !== undefined, now),
+    freshness: freshnessOf(job, lastSuccess, attempt !== undefined && attempt.result !== 'running', now),
     okIntervalMs: job.retryAfterSuccess ?? 0,
     failedIntervalMs: job.retryAfterFailure ?? 0,
     ...(attempt ? { lastAttempt: attempt } : {}),

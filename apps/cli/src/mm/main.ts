@@ -9,6 +9,7 @@ import {
   type MirrorPlan,
   nodeConfigHost,
   type RunSummary,
+  runHistoryRecorder,
   runJobs,
   type SchedulerEvent,
   shellExecutor,
@@ -18,6 +19,9 @@ import {
 import { MM_USAGE, type MmArgs, parseMmArgs, UsageError } from './args.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
+import { serveMain } from './serve.js';
+import { writeStatusPage } from './status-page-file.js';
+import { mmHistory } from './status-snapshot.js';
 import { formatStatusTable, formatVerdicts, statusRow } from './status-table.js';
 
 const out = (text: string) => process.stdout.write(text);
@@ -108,6 +112,7 @@ async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
+  const history = args.dryRun ? undefined : runHistoryRecorder(mmHistory(), { signal: controller.signal });
   const live =
     process.stdout.isTTY && !args.quiet && !args.dryRun
       ? new LiveView(plan.jobs.length, process.stdout)
@@ -124,12 +129,16 @@ async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
       signal: controller.signal,
       killGraceMs: args.graceSeconds * 1000,
       onEvent: (e) => {
+        history?.event(e);
         if (live && args.debug === 0) return live.event(e);
         const line = logLine(e, args.debug);
         if (line !== undefined) out(`mm: ${line}\n`);
       },
     });
     const summary = await jobRun.summary;
+    await history
+      ?.settled()
+      .catch((e: unknown) => err(`mm: run history not stored: ${(e as Error).message}\n`));
     live?.stop();
     if (!args.dryRun) out(summaryLine(summary));
     return summary.failed > 0 || summary.barriersFailed > 0 || summary.aborted || stoppedBy ? 1 : 0;
@@ -141,6 +150,7 @@ async function run(plan: MirrorPlan, args: MmArgs): Promise<number> {
 
 /** `mm`: Mirror Master. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'serve') return serveMain(argv.slice(1));
   let args: MmArgs;
   try {
     args = parseMmArgs(argv);
@@ -182,6 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
   }
+  if (args.status && args.html !== undefined) return writeStatusPage(plan, args.html);
   if (args.status) return printStatus(plan, args);
   if (args.why !== undefined || (args.dryRun && args.json)) {
     const verdicts = await explain(plan.steps, {
