@@ -44,15 +44,17 @@ function attemptText(a: LastAttempt): string {
   return a.result;
 }
 
+/** A run's tooltip; HTML-safe (only `why` is free text, and it is escaped). */
 function runTitle(r: RunEntry): string {
   const what =
     r.result === 'failed' && r.exitCode !== undefined && r.exitCode !== null
       ? `failed, exit ${r.exitCode}`
       : r.result === 'signal'
-        ? `killed by ${r.signal ?? 'a signal'}`
+        ? `killed by ${escapeHtml(r.signal ?? 'a signal')}`
         : r.result;
-  const took = r.result === 'skipped' ? '' : ` in ${span(r.end - r.start)}`;
-  return `${iso(r.start)}: ${what}${took}${r.why ? ` (${r.why})` : ''}`;
+  const took = r.result === 'skipped' ? '' : ` ${span(r.end - r.start)}`;
+  // `11-28 09:00 ok 1m05s`: short, since a page of 10,000 jobs carries 100,000 of them.
+  return `${iso(r.start).slice(5, 16)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
 }
 
 const RESULT_CLASS: Record<string, string> = {
@@ -70,7 +72,7 @@ function strip(runs: readonly RunEntry[], count: number): string {
   const shown = runs.slice(-count);
   if (shown.length === 0) return '<span class="none">no runs recorded</span>';
   const cells = shown.map(
-    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${escapeHtml(runTitle(r))}">${r.result[0]}</i>`,
+    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${runTitle(r)}">${r.result[0]}</i>`,
   );
   return `<span class="strip" aria-label="last ${shown.length} runs, oldest first">${cells.join('')}</span>`;
 }
@@ -115,6 +117,7 @@ td.age.fresh{color:#17692c}td.age.late{color:#9a6200}td.age.stale{color:#b3141b;
 .strip i.ok{background:#2e9d47}.strip i.bad{background:#d33}.strip i.off{background:#aaa}.strip i.run{background:#3b82f6}
 .none{color:#888;font-size:.9em}
 footer{margin-top:1em;color:#666;font-size:.9em}
+time{white-space:nowrap}
 `;
 
 /**

@@ -4,14 +4,17 @@ import { basename, dirname, join } from 'node:path';
 import {
   HISTORY_FILE,
   historyFileStore,
+  type Job,
   type MirrorPlan,
+  type ParsedJournal,
+  type StatusRecord,
   type StatusSnapshot,
   statusFileStore,
   statusSnapshot,
 } from '@suite/mirror-scheduler/node';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
 
-/** The run history mm keeps beside mm.status.json in each home (20 runs per job). */
+/** The run history mm keeps beside mm.status.json in each home (10 runs per job). */
 export const mmHistory = () => historyFileStore({ fileLock: lockfileFileLock });
 
 /**
@@ -19,17 +22,29 @@ export const mmHistory = () => historyFileStore({ fileLock: lockfileFileLock });
  * mm.history.jsonl. A damaged history is reported in the snapshot's notes, not as an error.
  */
 export async function planSnapshot(plan: MirrorPlan): Promise<StatusSnapshot> {
+  // Each home's files are read once, whole, and every job is answered from memory: 10,000 jobs, one read each.
+  const files = statusFileStore({ fileLock: lockfileFileLock });
   const history = mmHistory();
+  const records = new Map<string, ReadonlyMap<string, StatusRecord>>();
+  const journals = new Map<string, ParsedJournal>();
   const notes: string[] = [];
   for (const home of plan.homes) {
-    const { damaged } = await history.readHome(home);
-    if (damaged > 0)
-      notes.push(`${join(home, HISTORY_FILE)}: ${damaged} damaged line${damaged === 1 ? '' : 's'} ignored`);
+    records.set(home, await files.readAll(home));
+    const journal = await history.readHome(home);
+    journals.set(home, journal);
+    if (journal.damaged > 0)
+      notes.push(
+        `${join(home, HISTORY_FILE)}: ${journal.damaged} damaged line${journal.damaged === 1 ? '' : 's'} ignored`,
+      );
   }
+  const homeOf = (job: Job) => job.cwd ?? process.cwd();
+  const readOnly = async () => {
+    throw new Error('the status page writes nothing');
+  };
   return statusSnapshot(plan.steps, {
-    store: statusFileStore({ fileLock: lockfileFileLock }),
+    store: { read: async (job) => records.get(homeOf(job))?.get(job.id), write: readOnly },
     locks: lockfileJobLocks(process.cwd()),
-    history,
+    history: { read: async (job) => journals.get(homeOf(job))?.jobs.get(job.id), append: readOnly },
     skip: plan.skip,
     notes,
   });

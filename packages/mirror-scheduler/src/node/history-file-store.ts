@@ -21,7 +21,7 @@ export interface HistoryFileStoreOptions {
   readonly fileLock?: FileLock;
   /** The home of jobs without a `cwd`. @default process.cwd() */
   readonly home?: string;
-  /** Runs kept per job; older ones are folded into its totals. @default 20 */
+  /** Runs kept per job; older ones are folded into its totals. @default 10 */
   readonly keep?: number;
   /** How long an append waits for others to join its batch. @default 50 */
   readonly batchMs?: number;
@@ -101,6 +101,8 @@ interface HomeState {
   pending: string[];
   scheduled?: Promise<void>;
   cache?: { signature: string; journal: ParsedJournal };
+  /** Set until the end of this turn of the event loop once the cache was checked against the file's stat. */
+  checked?: boolean;
 }
 
 /**
@@ -117,7 +119,7 @@ interface HomeState {
  */
 export function historyFileStore(options: HistoryFileStoreOptions = {}): HistoryFileStore {
   const fileLock = options.fileLock ?? inProcessLock();
-  const keep = options.keep ?? 20;
+  const keep = options.keep ?? 10;
   const batchMs = options.batchMs ?? 50;
   const slack = options.slackBytes ?? 65_536;
   const homes = new Map<string, HomeState>();
@@ -190,11 +192,16 @@ export function historyFileStore(options: HistoryFileStoreOptions = {}): History
     async readHome(home) {
       const path = join(home, HISTORY_FILE);
       const state = stateOf(home);
+      // A status page reads every job's history in one turn: one stat serves them all.
+      if (state.cache && state.checked) return state.cache.journal;
       const sig = signature(path);
-      if (state.cache?.signature === sig) return state.cache.journal;
-      const journal = parseJournal(await readText(path), keep);
-      state.cache = { signature: sig, journal };
-      return journal;
+      if (state.cache?.signature !== sig)
+        state.cache = { signature: sig, journal: parseJournal(await readText(path), keep) };
+      state.checked = true;
+      setImmediate(() => {
+        state.checked = false;
+      });
+      return state.cache.journal;
     },
   };
 }
