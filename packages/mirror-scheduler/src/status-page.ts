@@ -94,7 +94,7 @@ function row(j: JobStatus, now: number, historyRuns: number): string {
         ? 'after this run'
         : j.nextEligible === undefined || j.nextEligible <= now
           ? 'now'
-          : time(j.nextEligible, `${iso(j.nextEligible)} (in ${span(j.nextEligible - now)})`);
+          : `${time(j.nextEligible)}<br><small>in ${span(j.nextEligible - now)}</small>`;
   return `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>${strip(j.history, historyRuns)}</td></tr>\n`;
 }
 
@@ -104,10 +104,11 @@ h1{font-size:1.4em;margin:.2em 0}
 .summary{display:flex;gap:1.5em;flex-wrap:wrap;margin:.5em 0 1em;padding:0;list-style:none}
 .summary li{padding:.3em .8em;border-radius:4px;background:#eef}
 .summary li.alert{background:#fdd}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{overflow-wrap:anywhere}
 th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}
 thead th{background:#f4f4f4;position:sticky;top:0}
-tbody th{font-family:ui-monospace,monospace;font-weight:normal;white-space:nowrap}
+tbody th{font-family:ui-monospace,monospace;font-weight:normal}
 td.state b{display:inline-block;min-width:5em;padding:0 .4em;border-radius:3px;text-align:center;font-weight:600}
 tr.running b{background:#cde6ff}tr.locked b{background:#e5d4ff}tr.failing b{background:#f8c4c4}
 tr.waiting b{background:#eee}tr.due b,tr.never b{background:#fff2c2}tr.skipped b{background:#ddd;color:#666}
@@ -162,6 +163,7 @@ ${refresh}<title>${escapeHtml(title)}</title>
 </header>
 <main>
 <table>
+<colgroup><col style="width:18%"><col style="width:7.5em"><col style="width:25%"><col style="width:9%"><col style="width:14%"><col style="width:14%"><col style="width:13em"></colgroup>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Last success</th><th scope="col">Last attempt</th><th scope="col">Next eligible</th><th scope="col">Recent runs</th></tr></thead>
 <tbody>
 ${rows.join('')}</tbody>

@@ -13,7 +13,7 @@ import {
   type StatusSnapshot,
   tunasyncJobs,
 } from '@suite/mirror-scheduler/node';
-import { planSnapshot } from './status-snapshot.js';
+import { planSnapshot, planStores } from './status-snapshot.js';
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
@@ -174,7 +174,8 @@ export async function serveMain(argv: readonly string[]): Promise<number> {
   }
   const plan = await loadPlan(args.files);
   if (!plan) return 2;
-  const handle = statusHandler(() => planSnapshot(plan));
+  const stores = planStores();
+  const handle = statusHandler(() => planSnapshot(plan, stores));
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       err(`mm serve: ${req.url}: ${error instanceof Error ? error.message : String(error)}\n`);

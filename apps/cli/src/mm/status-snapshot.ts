@@ -17,14 +17,19 @@ import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
 /** The run history mm keeps beside mm.status.json in each home (10 runs per job). */
 export const mmHistory = () => historyFileStore({ fileLock: lockfileFileLock });
 
+/** The status and history stores mm reads for its status page; `mm serve` keeps one pair for its lifetime. */
+export function planStores() {
+  return { files: statusFileStore({ fileLock: lockfileFileLock }), history: mmHistory() };
+}
+
 /**
  * The status of every job of the plan now, read from the files mm keeps: mm.status(.json), the job locks and
  * mm.history.jsonl. A damaged history is reported in the snapshot's notes, not as an error.
  */
-export async function planSnapshot(plan: MirrorPlan): Promise<StatusSnapshot> {
+export async function planSnapshot(plan: MirrorPlan, stores = planStores()): Promise<StatusSnapshot> {
   // Each home's files are read once, whole, and every job is answered from memory: 10,000 jobs, one read each.
-  const files = statusFileStore({ fileLock: lockfileFileLock });
-  const history = mmHistory();
+  // The stores re-parse a file only when its stat changed, so a server that keeps them parses each change once.
+  const { files, history } = stores;
   const records = new Map<string, ReadonlyMap<string, StatusRecord>>();
   const journals = new Map<string, ParsedJournal>();
   const notes: string[] = [];
