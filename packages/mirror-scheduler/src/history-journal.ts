@@ -26,6 +26,8 @@ export interface ParsedJournal {
   readonly jobs: ReadonlyMap<string, JournalJob>;
   /** Lines that were not valid journal lines (a torn last write after a crash, or damage): skipped. */
   readonly damaged: number;
+  /** Read by {@link parseJournalTail}: totals count only the kept runs, and only the lines read were checked. */
+  readonly partial?: boolean;
 }
 
 const RESULTS = new Set<string>(RUN_RESULTS);
@@ -219,4 +221,60 @@ function utf8Length(text: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/**
+ * Reads only what a status page shows: the last `keep` runs of each job, scanning the journal from its end and
+ * skipping, unparsed, the older lines of jobs that already have theirs. Totals count only the kept runs
+ * (`partial: true`); use {@link parseJournal} for metrics and compaction.
+ * @example
+ * parseJournalTail(text, 10).jobs.get('a:b')?.runs; // its last 10 runs, oldest first
+ */
+export function parseJournalTail(text: string, keep: number): ParsedJournal {
+  const newest = new Map<string, RunEntry[]>(); // newest first
+  const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
+  const PREFIX = '{"job":"';
+  let bad = 0;
+  for (let stop = text.length; stop > 0; ) {
+    const nl = text.lastIndexOf('\n', stop - 1);
+    const from = nl + 1;
+    const line = from < stop;
+    if (line && text.startsWith(PREFIX, from)) {
+      let i = from + PREFIX.length;
+      while (i < stop && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      const raw = text.slice(from + PREFIX.length, i);
+      if (!full.has(raw) && !text.startsWith('","totals":', i)) {
+        try {
+          const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
+          const entry = typeof o.job === 'string' ? entryOf(o) : undefined;
+          if (!entry) throw new Error('bad run');
+          let runs = newest.get(o.job as string);
+          if (!runs) {
+            runs = [];
+            newest.set(o.job as string, runs);
+          }
+          runs.push(entry);
+          if (runs.length >= keep) full.add(raw);
+        } catch {
+          bad += 1;
+        }
+      }
+    } else if (line) {
+      try {
+        const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
+        if (o.format !== 'mm.history/1') bad += 1;
+      } catch {
+        bad += 1;
+      }
+    }
+    stop = nl < 0 ? 0 : nl;
+  }
+  const jobs = new Map<string, JournalJob>();
+  for (const [id, runs] of newest) {
+    runs.reverse();
+    const totals = tallyOf(emptyTotals());
+    for (const run of runs) count(totals, run);
+    jobs.set(id, { runs, totals, folded: emptyTotals() });
+  }
+  return { jobs, damaged: bad, partial: true };
 }

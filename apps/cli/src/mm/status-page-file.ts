@@ -6,7 +6,7 @@ import { planSnapshot, writeFileAtomically } from './status-snapshot.js';
  * mm rewrites it) or to standard output (`-`). Exit status 0, or 1 if FILE cannot be written.
  */
 export async function writeStatusPage(plan: MirrorPlan, file: string): Promise<number> {
-  const html = renderStatusPage(await planSnapshot(plan));
+  const html = renderStatusPage(await planSnapshot(plan, undefined, { totals: false }));
   if (file === '-') {
     process.stdout.write(html);
     return 0;

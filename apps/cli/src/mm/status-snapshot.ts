@@ -26,7 +26,11 @@ export function planStores() {
  * The status of every job of the plan now, read from the files mm keeps: mm.status(.json), the job locks and
  * mm.history.jsonl. A damaged history is reported in the snapshot's notes, not as an error.
  */
-export async function planSnapshot(plan: MirrorPlan, stores = planStores()): Promise<StatusSnapshot> {
+export async function planSnapshot(
+  plan: MirrorPlan,
+  stores = planStores(),
+  options: { readonly totals?: boolean } = {},
+): Promise<StatusSnapshot> {
   // Each home's files are read once, whole, and every job is answered from memory: 10,000 jobs, one read each.
   // The stores re-parse a file only when its stat changed, so a server that keeps them parses each change once.
   const { files, history } = stores;
@@ -35,7 +39,8 @@ export async function planSnapshot(plan: MirrorPlan, stores = planStores()): Pro
   const notes: string[] = [];
   for (const home of plan.homes) {
     records.set(home, await files.readAll(home));
-    const journal = await history.readHome(home);
+    // A page needs only each job's last runs; /metrics needs the totals of all of them.
+    const journal = await history.readHome(home, { totals: options.totals !== false });
     journals.set(home, journal);
     if (journal.damaged > 0)
       notes.push(
