@@ -235,9 +235,17 @@ export function parseJournalTail(text: string, keep: number): ParsedJournal {
   const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
   const PREFIX = '{"job":"';
   let bad = 0;
-  for (let stop = text.length; stop > 0; ) {
-    const nl = text.lastIndexOf('\n', stop - 1);
-    const from = nl + 1;
+  // Line ends found forwards (indexOf is fast; lastIndexOf walks a long string slowly), then read backwards.
+  const ends: number[] = [];
+  for (let at = 0; at < text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    ends.push(nl);
+    at = nl + 1;
+  }
+  for (let k = ends.length - 1; k >= 0; k--) {
+    const from = k === 0 ? 0 : ends[k - 1]! + 1;
+    const stop = ends[k]!;
     const line = from < stop;
     if (line && text.startsWith(PREFIX, from)) {
       let i = from + PREFIX.length;
@@ -267,7 +275,6 @@ export function parseJournalTail(text: string, keep: number): ParsedJournal {
         bad += 1;
       }
     }
-    stop = nl < 0 ? 0 : nl;
   }
   const jobs = new Map<string, JournalJob>();
   for (const [id, runs] of newest) {
