@@ -1,5 +1,8 @@
-// mm: mirror two local "sites" with cp (POSIX, on every base system; a real mirror would run rsync), jobs listed by pkgs_to_mmin from mirror package files, then the status.
+// mm: mirror two local "sites" with cp (POSIX, on every base system; a real mirror would run rsync), jobs listed by
+// pkgs_to_mmin from mirror package files, then the status, and last the status page (kept in the system's temporary
+// directory after the demo's own is removed).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export default async function mm({ dir, tool, log }) {
@@ -44,4 +47,8 @@ export default async function mm({ dir, tool, log }) {
   await tool('mm', ['--why', 'mirror.test:docs', 'mm.conf'], { cwd: home });
   log('$ cat mm.status');
   log((await readFile(join(home, 'mm.status'), 'utf8')).trimEnd());
+  // The status page: one static HTML file, replaced atomically (`mm serve` serves it live, with /jobs and /metrics).
+  const page = join(tmpdir(), 'suite-demo-mm-status.html');
+  await tool('mm', ['--status', '--html', page, 'mm.conf'], { cwd: home });
+  log(`status page: ${page}`);
 }

@@ -1,8 +1,7 @@
 import {
-  addToTotals,
+  DURATION_BUCKETS_SECONDS,
   emptyTotals,
   type JobHistory,
-  mergeTotals,
   RUN_RESULTS,
   type RunEntry,
   type RunResult,
@@ -27,6 +26,8 @@ export interface ParsedJournal {
   readonly jobs: ReadonlyMap<string, JournalJob>;
   /** Lines that were not valid journal lines (a torn last write after a crash, or damage): skipped. */
   readonly damaged: number;
+  /** Read by {@link parseJournalTail}: totals count only the kept runs, and only the lines read were checked. */
+  readonly partial?: boolean;
 }
 
 const RESULTS = new Set<string>(RUN_RESULTS);
@@ -51,14 +52,12 @@ function entryOf(o: Record<string, unknown>): RunEntry | undefined {
   const { start, end, result } = o;
   if (!isCount(start) || !isCount(end) || typeof result !== 'string' || !RESULTS.has(result))
     return undefined;
-  return {
-    start,
-    end,
-    result: result as RunResult,
-    ...(typeof o.exit === 'number' ? { exitCode: o.exit } : {}),
-    ...(typeof o.signal === 'string' ? { signal: o.signal } : {}),
-    ...(typeof o.why === 'string' ? { why: o.why } : {}),
-  };
+  // Built field by field (no spreads): journals hold hundreds of thousands of these.
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result: result as RunResult };
+  if (typeof o.exit === 'number') entry.exitCode = o.exit;
+  if (typeof o.signal === 'string') entry.signal = o.signal;
+  if (typeof o.why === 'string') entry.why = o.why;
+  return entry;
 }
 
 function totalsOf(o: unknown): RunTotals | undefined {
@@ -83,9 +82,39 @@ function totalsOf(o: unknown): RunTotals | undefined {
   };
 }
 
+/** Totals under construction: counted in place, since a journal holds hundreds of thousands of runs. */
+interface Tally {
+  byResult: Record<RunResult, number>;
+  buckets: number[];
+  durationSumSeconds: number;
+  durationCount: number;
+}
+
+const tallyOf = (t: RunTotals): Tally => ({ ...t, byResult: { ...t.byResult }, buckets: [...t.buckets] });
+
+function count(t: Tally, entry: RunEntry): void {
+  t.byResult[entry.result] += 1;
+  if (entry.result === 'skipped') return;
+  const seconds = Math.max(0, entry.end - entry.start) / 1000;
+  let i = 0;
+  while (i < DURATION_BUCKETS_SECONDS.length && seconds > DURATION_BUCKETS_SECONDS[i]!) i++;
+  t.buckets[i]! += 1;
+  t.durationSumSeconds += seconds;
+  t.durationCount += 1;
+}
+
+function add(t: Tally, other: RunTotals): void {
+  for (const r of RUN_RESULTS) t.byResult[r] += other.byResult[r];
+  other.buckets.forEach((n, i) => {
+    t.buckets[i]! += n;
+  });
+  t.durationSumSeconds += other.durationSumSeconds;
+  t.durationCount += other.durationCount;
+}
+
 interface Building {
   runs: RunEntry[];
-  folded: RunTotals;
+  folded: Tally;
 }
 
 /**
@@ -111,13 +140,13 @@ export function parseJournal(text: string, keep: number): ParsedJournal {
     if (typeof o.job !== 'string') throw new Error('no job');
     let b = building.get(o.job);
     if (!b) {
-      b = { runs: [], folded: emptyTotals() };
+      b = { runs: [], folded: tallyOf(emptyTotals()) };
       building.set(o.job, b);
     }
     if ('totals' in o) {
       const totals = totalsOf(o.totals);
       if (!totals) throw new Error('bad totals');
-      b.folded = mergeTotals(b.folded, totals);
+      add(b.folded, totals);
       return;
     }
     const entry = entryOf(o);
@@ -125,34 +154,32 @@ export function parseJournal(text: string, keep: number): ParsedJournal {
     b.runs.push(entry);
     if (b.runs.length > keep * 2) fold(b, keep);
   };
-  const lines = text.split('\n').filter((l) => l !== '');
-  // Fast path: the whole journal as one JSON array (one parse); a damaged line sends it line by line.
-  let values: unknown[] | undefined;
-  try {
-    values = JSON.parse(`[${lines.join(',')}]`) as unknown[];
-  } catch {
-    values = undefined;
-  }
-  const each = values ?? lines;
-  for (const item of each) {
-    try {
-      visit(values ? item : JSON.parse(item as string));
-    } catch {
-      bad += 1;
+  // One JSON.parse per line, found with indexOf: no split array or joined copy of a journal of many MB.
+  for (let at = 0; at < text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    if (nl > at) {
+      try {
+        visit(JSON.parse(text.slice(at, nl)));
+      } catch {
+        bad += 1;
+      }
     }
+    at = nl + 1;
   }
   const jobs = new Map<string, JournalJob>();
   for (const [id, b] of building) {
     fold(b, keep);
-    jobs.set(id, { runs: b.runs, totals: b.runs.reduce(addToTotals, b.folded), folded: b.folded });
+    const totals = tallyOf(b.folded);
+    for (const run of b.runs) count(totals, run);
+    jobs.set(id, { runs: b.runs, totals, folded: b.folded });
   }
   return { ...(header ? { header } : {}), jobs, damaged: bad };
 }
 
 function fold(b: Building, keep: number): void {
   if (b.runs.length <= keep) return;
-  const dropped = b.runs.splice(0, b.runs.length - keep);
-  b.folded = dropped.reduce(addToTotals, b.folded);
+  for (const dropped of b.runs.splice(0, b.runs.length - keep)) count(b.folded, dropped);
 }
 
 /**
@@ -194,4 +221,67 @@ function utf8Length(text: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/**
+ * Reads only what a status page shows: the last `keep` runs of each job, scanning the journal from its end and
+ * skipping, unparsed, the older lines of jobs that already have theirs. Totals count only the kept runs
+ * (`partial: true`); use {@link parseJournal} for metrics and compaction.
+ * @example
+ * parseJournalTail(text, 10).jobs.get('a:b')?.runs; // its last 10 runs, oldest first
+ */
+export function parseJournalTail(text: string, keep: number): ParsedJournal {
+  const newest = new Map<string, RunEntry[]>(); // newest first
+  const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
+  const PREFIX = '{"job":"';
+  let bad = 0;
+  // Line ends found forwards (indexOf is fast; lastIndexOf walks a long string slowly), then read backwards.
+  const ends: number[] = [];
+  for (let at = 0; at < text.length; ) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    ends.push(nl);
+    at = nl + 1;
+  }
+  for (let k = ends.length - 1; k >= 0; k--) {
+    const from = k === 0 ? 0 : ends[k - 1]! + 1;
+    const stop = ends[k]!;
+    const line = from < stop;
+    if (line && text.startsWith(PREFIX, from)) {
+      let i = from + PREFIX.length;
+      while (i < stop && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+      const raw = text.slice(from + PREFIX.length, i);
+      if (!full.has(raw) && !text.startsWith('","totals":', i)) {
+        try {
+          const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
+          const entry = typeof o.job === 'string' ? entryOf(o) : undefined;
+          if (!entry) throw new Error('bad run');
+          let runs = newest.get(o.job as string);
+          if (!runs) {
+            runs = [];
+            newest.set(o.job as string, runs);
+          }
+          runs.push(entry);
+          if (runs.length >= keep) full.add(raw);
+        } catch {
+          bad += 1;
+        }
+      }
+    } else if (line) {
+      try {
+        const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
+        if (o.format !== 'mm.history/1') bad += 1;
+      } catch {
+        bad += 1;
+      }
+    }
+  }
+  const jobs = new Map<string, JournalJob>();
+  for (const [id, runs] of newest) {
+    runs.reverse();
+    const totals = tallyOf(emptyTotals());
+    for (const run of runs) count(totals, run);
+    jobs.set(id, { runs, totals, folded: emptyTotals() });
+  }
+  return { jobs, damaged: bad, partial: true };
 }

@@ -14,6 +14,7 @@ export {
   type JournalJob,
   type ParsedJournal,
   parseJournal,
+  parseJournalTail,
 } from './history-journal.js';
 export type { Backoff, Job, JobContext, Step } from './job.js';
 export { type JobName, parseJobName } from './job-name.js';

@@ -200,7 +200,7 @@ export function runHistoryRecorder(
  * @example
  * const history = createMemoryRunHistory(5);
  */
-export function createMemoryRunHistory(keep = 20): RunHistoryStore {
+export function createMemoryRunHistory(keep = 10): RunHistoryStore {
   const jobs = new Map<string, { runs: RunEntry[]; folded: RunTotals }>();
   return {
     async append(job, entry) {

@@ -1,3 +1,4 @@
+import { isoSeconds } from './_iso-time.js';
 import type { RunEntry } from './run-history.js';
 import type { JobStatus, LastAttempt, StatusSnapshot } from './status-snapshot.js';
 
@@ -7,7 +8,7 @@ export interface StatusPageOptions {
   readonly title?: string;
   /** Asks browsers to reload the page every N seconds (a meta refresh: no JavaScript). @default none */
   readonly refreshSeconds?: number;
-  /** How many recent runs the history strip shows. @default 20 */
+  /** How many recent runs the history strip shows. @default 10 */
   readonly historyRuns?: number;
 }
 
@@ -18,13 +19,10 @@ const ESCAPES: Record<string, string> = {
   '"': '&quot;',
   "'": '&#39;',
 };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+const escapeHtml = (text: string) =>
+  /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
 
-const iso = (ms: number) =>
-  new Date(ms)
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace('T', ' ');
+const iso = (ms: number) => isoSeconds(ms, ' ');
 
 /** `42s`, `7m`, `3h05m`, `2d04h`: short spans for crowded cells. */
 function span(ms: number): string {
@@ -35,8 +33,7 @@ function span(ms: number): string {
   return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
-const time = (ms: number, text = iso(ms)) =>
-  `<time datetime="${new Date(ms).toISOString()}">${escapeHtml(text)}</time>`;
+const time = (ms: number, text?: string) => `<time datetime="${isoSeconds(ms)}">${text ?? iso(ms)}</time>`;
 
 function attemptText(a: LastAttempt): string {
   if (a.result === 'running') return 'running';
@@ -47,15 +44,17 @@ function attemptText(a: LastAttempt): string {
   return a.result;
 }
 
+/** A run's tooltip; HTML-safe (only `why` is free text, and it is escaped). */
 function runTitle(r: RunEntry): string {
   const what =
     r.result === 'failed' && r.exitCode !== undefined && r.exitCode !== null
       ? `failed, exit ${r.exitCode}`
       : r.result === 'signal'
-        ? `killed by ${r.signal ?? 'a signal'}`
+        ? `killed by ${escapeHtml(r.signal ?? 'a signal')}`
         : r.result;
-  const took = r.result === 'skipped' ? '' : ` in ${span(r.end - r.start)}`;
-  return `${iso(r.start)}: ${what}${took}${r.why ? ` (${r.why})` : ''}`;
+  const took = r.result === 'skipped' ? '' : ` ${span(r.end - r.start)}`;
+  // `11-28 09:00 ok 1m05s`: short, since a page of 10,000 jobs carries 100,000 of them.
+  return `${iso(r.start).slice(5, 16)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
 }
 
 const RESULT_CLASS: Record<string, string> = {
@@ -73,7 +72,7 @@ function strip(runs: readonly RunEntry[], count: number): string {
   const shown = runs.slice(-count);
   if (shown.length === 0) return '<span class="none">no runs recorded</span>';
   const cells = shown.map(
-    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${escapeHtml(runTitle(r))}">${r.result[0]}</i>`,
+    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${runTitle(r)}">${r.result[0]}</i>`,
   );
   return `<span class="strip" aria-label="last ${shown.length} runs, oldest first">${cells.join('')}</span>`;
 }
@@ -91,9 +90,11 @@ function row(j: JobStatus, now: number, historyRuns: number): string {
   const next =
     j.state === 'skipped'
       ? '-'
-      : j.nextEligible === undefined || j.nextEligible <= now
-        ? 'now'
-        : time(j.nextEligible, `${iso(j.nextEligible)} (in ${span(j.nextEligible - now)})`);
+      : j.state === 'running' || j.state === 'locked'
+        ? 'after this run'
+        : j.nextEligible === undefined || j.nextEligible <= now
+          ? 'now'
+          : `${time(j.nextEligible)}<br><small>in ${span(j.nextEligible - now)}</small>`;
   return `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>${strip(j.history, historyRuns)}</td></tr>\n`;
 }
 
@@ -103,19 +104,21 @@ h1{font-size:1.4em;margin:.2em 0}
 .summary{display:flex;gap:1.5em;flex-wrap:wrap;margin:.5em 0 1em;padding:0;list-style:none}
 .summary li{padding:.3em .8em;border-radius:4px;background:#eef}
 .summary li.alert{background:#fdd}
-table{border-collapse:collapse;width:100%}
+table{border-collapse:collapse;width:100%;table-layout:fixed}
+td,th{overflow-wrap:anywhere}
 th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}
 thead th{background:#f4f4f4;position:sticky;top:0}
-tbody th{font-family:ui-monospace,monospace;font-weight:normal;white-space:nowrap}
+tbody th{font-family:ui-monospace,monospace;font-weight:normal}
 td.state b{display:inline-block;min-width:5em;padding:0 .4em;border-radius:3px;text-align:center;font-weight:600}
 tr.running b{background:#cde6ff}tr.locked b{background:#e5d4ff}tr.failing b{background:#f8c4c4}
 tr.waiting b{background:#eee}tr.due b,tr.never b{background:#fff2c2}tr.skipped b{background:#ddd;color:#666}
 td.age.fresh{color:#17692c}td.age.late{color:#9a6200}td.age.stale{color:#b3141b;font-weight:600}td.age.unknown{color:#666}
 .ok{color:#17692c}.bad{color:#b3141b}.run{color:#0b5cad}.off{color:#666}
-.strip i{display:inline-block;width:.9em;height:1.2em;margin-right:1px;font:10px/1.2em monospace;text-align:center;color:#fff;font-style:normal;overflow:hidden}
+.strip i{display:inline-block;width:1.1em;height:1.4em;margin-right:1px;font:10px/1.4em monospace;text-align:center;color:#fff;font-style:normal;overflow:hidden}
 .strip i.ok{background:#2e9d47}.strip i.bad{background:#d33}.strip i.off{background:#aaa}.strip i.run{background:#3b82f6}
 .none{color:#888;font-size:.9em}
 footer{margin-top:1em;color:#666;font-size:.9em}
+time{white-space:nowrap}
 `;
 
 /**
@@ -127,7 +130,7 @@ footer{margin-top:1em;color:#666;font-size:.9em}
  */
 export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOptions = {}): string {
   const title = options.title ?? 'Mirror status';
-  const historyRuns = options.historyRuns ?? 20;
+  const historyRuns = options.historyRuns ?? 10;
   const now = snapshot.at;
   const c = snapshot.counts;
   const others = (['locked', 'waiting', 'due', 'never', 'skipped'] as const)
@@ -160,6 +163,7 @@ ${refresh}<title>${escapeHtml(title)}</title>
 </header>
 <main>
 <table>
+<colgroup><col style="width:18%"><col style="width:7.5em"><col style="width:25%"><col style="width:9%"><col style="width:14%"><col style="width:14%"><col style="width:13em"></colgroup>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Last success</th><th scope="col">Last attempt</th><th scope="col">Next eligible</th><th scope="col">Recent runs</th></tr></thead>
 <tbody>
 ${rows.join('')}</tbody>

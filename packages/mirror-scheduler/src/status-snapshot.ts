@@ -1,3 +1,4 @@
+import { isoSeconds } from './_iso-time.js';
 import type { Job, Step } from './job.js';
 import type { Clock, LockHolder, LockPort, StatusStore } from './ports.js';
 import {
@@ -99,7 +100,7 @@ export interface StatusSnapshotOptions {
   readonly notes?: readonly string[];
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const iso = (ms: number) => isoSeconds(ms);
 
 function who(holder: LockHolder | undefined, pid: number | undefined): string {
   const parts: string[] = [];
@@ -155,6 +156,50 @@ function failureText(failures: number, attempt: LastAttempt | undefined): string
   return `failing ${times}${last ? ` (${last})` : ''}`;
 }
 
+const NO_RUNS: RunTotals = emptyTotals();
+
+type Why = Pick<JobStatus, 'state' | 'reason' | 'since' | 'holder'>;
+
+/** The state and its reason, from the verdict and the record. */
+function whyOf(
+  verdict: JobVerdict,
+  attempt: LastAttempt | undefined,
+  failures: number,
+  wasInterrupted: boolean,
+): Why {
+  const { record, holder } = verdict;
+  if (verdict.reason === 'skip' || verdict.reason === 'not-selected' || verdict.reason === 'duplicate')
+    return { state: 'skipped', reason: `not run: ${verdict.detail}` };
+  if (holder) {
+    const mine = record?.running !== undefined && wasInterrupted;
+    const since = mine ? record.running!.since : holder.since;
+    const sinceText = since === undefined ? '' : ` since ${iso(since)}`;
+    const by = who(holder, mine ? record.running?.pid : undefined);
+    if (mine)
+      return {
+        state: 'running',
+        reason: `running${sinceText}${by ? ` (${by})` : ''}`,
+        since: since!,
+        holder,
+      };
+    const locked: Why = {
+      state: 'locked',
+      reason: `locked by ${by || 'another process'}${sinceText}`,
+      holder,
+    };
+    return since === undefined ? locked : { ...locked, since };
+  }
+  const timer = verdict.reason === 'timer' && verdict.nextEligible !== undefined;
+  const failing = wasInterrupted || (record?.lastStarted !== undefined && record.lastOk !== true);
+  if (failing) {
+    const when = timer ? `retry after ${iso(verdict.nextEligible!)}` : 'due now';
+    return { state: 'failing', reason: `${failureText(failures, attempt)}; ${when}` };
+  }
+  if (timer) return { state: 'waiting', reason: `waiting for its timer until ${iso(verdict.nextEligible!)}` };
+  if (record?.lastStarted === undefined) return { state: 'never', reason: 'never run; due now' };
+  return { state: 'due', reason: 'due now' };
+}
+
 function describe(
   verdict: JobVerdict,
   history: { runs: readonly RunEntry[]; totals: RunTotals } | undefined,
@@ -169,53 +214,29 @@ function describe(
     runs.findLast((r) => r.result === 'ok')?.end;
   const wasInterrupted = record !== undefined && interrupted(record);
   const failures = (record?.consecutiveFailures ?? 0) + (wasInterrupted && !verdict.holder ? 1 : 0);
-  const base = {
+  const why = whyOf(verdict, attempt, failures, wasInterrupted);
+  // Built once, field by field: a page of 10,000 jobs makes 10,000 of these.
+  const status: { -readonly [K in keyof JobStatus]: JobStatus[K] } = {
     job,
-    ...(lastSuccess === undefined ? {} : { lastSuccess, lastSuccessAgeMs: now - lastSuccess }),
-    freshness: freshnessOf(job, lastSuccess, attempt !== undefined, now),
+    state: why.state,
+    reason: why.reason,
+    freshness: freshnessOf(job, lastSuccess, attempt !== undefined && attempt.result !== 'running', now),
     okIntervalMs: job.retryAfterSuccess ?? 0,
     failedIntervalMs: job.retryAfterFailure ?? 0,
-    ...(attempt ? { lastAttempt: attempt } : {}),
-    ...(verdict.nextEligible === undefined ? {} : { nextEligible: verdict.nextEligible }),
     consecutiveFailures: failures,
     history: runs,
-    totals: history?.totals ?? emptyTotals(),
-    ...(record ? { record } : {}),
+    totals: history?.totals ?? NO_RUNS,
   };
-  const holder = verdict.holder;
-  if (verdict.reason === 'skip' || verdict.reason === 'not-selected' || verdict.reason === 'duplicate')
-    return { ...base, state: 'skipped', reason: `not run: ${verdict.detail}` };
-  if (holder) {
-    const mine = record?.running !== undefined && wasInterrupted;
-    const since = mine ? record.running!.since : holder.since;
-    const sinceText = since === undefined ? '' : ` since ${iso(since)}`;
-    const by = who(holder, mine ? record.running?.pid : undefined);
-    return mine
-      ? {
-          ...base,
-          state: 'running',
-          reason: `running${sinceText}${by ? ` (${by})` : ''}`,
-          since: since!,
-          holder,
-        }
-      : {
-          ...base,
-          state: 'locked',
-          reason: `locked by ${by || 'another process'}${sinceText}`,
-          ...(since === undefined ? {} : { since }),
-          holder,
-        };
+  if (why.since !== undefined) status.since = why.since;
+  if (why.holder !== undefined) status.holder = why.holder;
+  if (lastSuccess !== undefined) {
+    status.lastSuccess = lastSuccess;
+    status.lastSuccessAgeMs = now - lastSuccess;
   }
-  const failing = wasInterrupted || (record?.lastStarted !== undefined && record.lastOk !== true);
-  const when =
-    verdict.reason === 'timer' && verdict.nextEligible !== undefined
-      ? `retry after ${iso(verdict.nextEligible)}`
-      : 'due now';
-  if (failing) return { ...base, state: 'failing', reason: `${failureText(failures, attempt)}; ${when}` };
-  if (verdict.reason === 'timer' && verdict.nextEligible !== undefined)
-    return { ...base, state: 'waiting', reason: `waiting for its timer until ${iso(verdict.nextEligible)}` };
-  if (record?.lastStarted === undefined) return { ...base, state: 'never', reason: 'never run; due now' };
-  return { ...base, state: 'due', reason: 'due now' };
+  if (attempt) status.lastAttempt = attempt;
+  if (verdict.nextEligible !== undefined) status.nextEligible = verdict.nextEligible;
+  if (record) status.record = record;
+  return status;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isoSeconds } from './_iso-time.js';
 import type { RunEntry } from './run-history.js';
 import type { JobState, JobStatus, StatusSnapshot } from './status-snapshot.js';
 
@@ -35,7 +36,7 @@ export interface TunasyncJob {
 
 function text(ms: number | undefined): string {
   if (ms === undefined) return '0001-01-01 00:00:00 +0000';
-  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} +0000`;
+  return `${isoSeconds(ms, ' ').slice(0, -1)} +0000`;
 }
 
 const ts = (ms: number | undefined) => (ms === undefined ? 0 : Math.floor(ms / 1000));

@@ -8,6 +8,7 @@ import {
   type Job,
   type LockPort,
   parseJournal,
+  parseJournalTail,
   renderStatusPage,
   runHistoryRecorder,
   runJobs,
@@ -270,6 +271,26 @@ describe('run history', () => {
     const again = parseJournal(compacted, 5).jobs.get('a:b')!;
     expect(again.totals).toEqual(a.totals);
     expect(again.runs).toEqual(a.runs);
+  });
+
+  it('reads the same last N runs from the end of the journal as from its start, without the older lines', () => {
+    let text = formatCompactedJournal(
+      parseJournal(formatJournalRun('old:job', { start: 1, end: 2, result: 'ok' }), 3).jobs,
+    );
+    for (let i = 0; i < 50; i++)
+      text += formatJournalRun(`j:${i % 4}"q`, {
+        start: i,
+        end: i + 1,
+        result: i % 5 ? 'ok' : 'timeout',
+        signal: 'SIGTERM',
+      });
+    text += '{"job":"j:1\\"q","sta'; // torn by a crash
+    const full = parseJournal(text, 3);
+    const tail = parseJournalTail(text, 3);
+    expect(tail.partial).toBe(true);
+    expect([...tail.jobs.keys()].sort()).toEqual([...full.jobs.keys()].sort());
+    for (const [id, job] of full.jobs) expect(tail.jobs.get(id)?.runs).toEqual(job.runs);
+    expect(tail.damaged).toBe(1);
   });
 
   it('skips damaged and torn lines, counting them, and keeps every good line', () => {

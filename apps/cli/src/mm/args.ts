@@ -16,6 +16,8 @@ export interface MmArgs {
   /** Config files; none means standard input. */
   readonly files: readonly string[];
   readonly status: boolean;
+  /** `--html [FILE]` (with --status): the status page to FILE, `-` (standard output) if none. */
+  readonly html: string | undefined;
   readonly json: boolean;
   readonly quiet: boolean;
   /** `--verbose`: a log line on stdout for each job started, ended or skipped, and a summary line. */
@@ -69,7 +71,13 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
       break;
     }
     if (arg === '-' || !arg.startsWith('-')) break;
-    if (arg.startsWith('--')) {
+    if (arg === '--html' || arg.startsWith('--html=')) {
+      // FILE is optional: taken if attached (--html=FILE) or if the next argument names an HTML file (or -).
+      const next = argv[i + 1];
+      if (arg !== '--html') long.set('--html', arg.slice('--html='.length));
+      else if (next !== undefined && (next === '-' || /\.html?$/i.test(next))) long.set('--html', argv[++i]!);
+      else long.set('--html', '-');
+    } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg : arg.slice(0, eq);
       if (!LONG.has(name)) throw new UsageError(`unknown option ${name}`);
@@ -94,6 +102,7 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     mirrorArgs,
     files: argv.slice(i),
     status: long.has('--status'),
+    html: long.get('--html'),
     json: long.has('--json'),
     quiet: long.has('--quiet'),
     verbose: long.has('--verbose'),
@@ -106,7 +115,8 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
 }
 
 export const MM_USAGE = `Usage: mm [-t] [-oPATTERN] [-debug]... [-s] [--verbose] [mirror-flags...] [config-file...]
-       mm --status [--json] [config-file...]
+       mm --status [--json | --html [FILE.html]] [config-file...]
+       mm serve [--listen HOST:PORT] [config-file...]
        mm --dry-run [--json] | --why site:package [flags] [config-file...]
        mm --fleet URL [flags] [config-file...] | mm worker --fleet URL [--max N]   (mm --fleet URL --help)
 
@@ -119,6 +129,7 @@ Runs the mirror jobs of the config files (standard input if none) in parallel.
   -anything-else      passed to mirror in $args
   --status            print a table of all jobs: last result, last run, next eligible, locked by
   --json              with --status or --dry-run: print JSON for machines
+  --html [FILE.html]  with --status: write the status page (replaced atomically; standard output if no FILE)
   --dry-run           run nothing; say for each job whether it would run, and why not
   --why site:package  say why that job would or would not run now
   --verbose           a line on stdout for each job started, ended or skipped, and a summary

@@ -11,6 +11,7 @@ import {
   nodeConfigHost,
   parseConfig,
   readConfig,
+  runHistoryRecorder,
   runJobs,
   type Step,
   shellExecutor,
@@ -23,6 +24,9 @@ import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';
 import { lockfileFileLock, lockfileJobLocks } from './lock-ports.js';
 import { RunOutput } from './run-output.js';
+import { serveMain } from './serve.js';
+import { writeStatusPage } from './status-page-file.js';
+import { mmHistory } from './status-snapshot.js';
 import { formatStatusTable, formatVerdicts, statusRow } from './status-table.js';
 
 const out = (text: string) => process.stdout.write(text);
@@ -109,6 +113,7 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
   const live = process.stdout.isTTY && !args.quiet && !verbose ? new LiveView(0, process.stdout) : undefined;
   const output = new RunOutput({ verbose, debug: args.debug }, live);
   let configErrors = false;
+  const history = args.dryRun ? undefined : runHistoryRecorder(mmHistory(), { signal: controller.signal });
   try {
     const steps = readConfig(sources, nodeConfigHost, {
       home: process.cwd(),
@@ -128,9 +133,15 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
       ...(only ? { only } : {}),
       signal: controller.signal,
       killGraceMs: args.graceSeconds * 1000,
-      onEvent: (e) => output.event(e),
+      onEvent: (e) => {
+        history?.event(e);
+        output.event(e);
+      },
     });
     const summary = await jobRun.summary;
+    await history
+      ?.settled()
+      .catch((e: unknown) => err(`mm: run history not stored: ${(e as Error).message}\n`));
     output.done(summary);
     if (internal !== undefined) return 70;
     if (configErrors) return 2;
@@ -146,6 +157,7 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
 /** `mm`: Mirror Master. */
 export async function main(argv: readonly string[]): Promise<number> {
   if (isFleetCommand(argv)) return fleetMain(argv);
+  if (argv[0] === 'serve') return serveMain(argv.slice(1));
   let args: MmArgs;
   let only: RegExp | undefined;
   try {
@@ -220,6 +232,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
   }
+  if (args.status && args.html !== undefined) return writeStatusPage(plan, args.html);
   if (args.status) return printStatus(plan, args);
   let verdicts: JobVerdict[];
   try {

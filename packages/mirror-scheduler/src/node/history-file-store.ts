@@ -7,6 +7,7 @@ import {
   formatJournalRun,
   type ParsedJournal,
   parseJournal,
+  parseJournalTail,
 } from '../history-journal.js';
 import type { Job } from '../job.js';
 import type { RunEntry, RunHistoryStore } from '../run-history.js';
@@ -21,7 +22,7 @@ export interface HistoryFileStoreOptions {
   readonly fileLock?: FileLock;
   /** The home of jobs without a `cwd`. @default process.cwd() */
   readonly home?: string;
-  /** Runs kept per job; older ones are folded into its totals. @default 20 */
+  /** Runs kept per job; older ones are folded into its totals. @default 10 */
   readonly keep?: number;
   /** How long an append waits for others to join its batch. @default 50 */
   readonly batchMs?: number;
@@ -31,8 +32,11 @@ export interface HistoryFileStoreOptions {
 
 /** A {@link RunHistoryStore} on `mm.history.jsonl` files, plus whole-journal reads. */
 export interface HistoryFileStore extends RunHistoryStore {
-  /** Every job's history under `home` (an absent journal is empty; damaged lines are counted, not fatal). */
-  readHome(home: string): Promise<ParsedJournal>;
+  /**
+   * Every job's history under `home` (an absent journal is empty; damaged lines are counted, not fatal). With
+   * `{ totals: false }` only the last runs are read (see `parseJournalTail`): what a status page needs, faster.
+   */
+  readHome(home: string, options?: { readonly totals?: boolean }): Promise<ParsedJournal>;
 }
 
 function inProcessLock(): FileLock {
@@ -101,6 +105,8 @@ interface HomeState {
   pending: string[];
   scheduled?: Promise<void>;
   cache?: { signature: string; journal: ParsedJournal };
+  /** Set until the end of this turn of the event loop once the cache was checked against the file's stat. */
+  checked?: boolean;
 }
 
 /**
@@ -117,7 +123,7 @@ interface HomeState {
  */
 export function historyFileStore(options: HistoryFileStoreOptions = {}): HistoryFileStore {
   const fileLock = options.fileLock ?? inProcessLock();
-  const keep = options.keep ?? 20;
+  const keep = options.keep ?? 10;
   const batchMs = options.batchMs ?? 50;
   const slack = options.slackBytes ?? 65_536;
   const homes = new Map<string, HomeState>();
@@ -187,14 +193,25 @@ export function historyFileStore(options: HistoryFileStoreOptions = {}): History
     async read(job) {
       return (await this.readHome(homeOf(job))).jobs.get(job.id);
     },
-    async readHome(home) {
+    async readHome(home, readOptions = {}) {
       const path = join(home, HISTORY_FILE);
       const state = stateOf(home);
+      const wantTotals = readOptions.totals !== false;
+      const cached = state.cache;
+      const usable = cached !== undefined && (!wantTotals || cached.journal.partial !== true);
+      // A status page reads every job's history in one turn: one stat serves them all.
+      if (usable && state.checked) return cached.journal;
       const sig = signature(path);
-      if (state.cache?.signature === sig) return state.cache.journal;
-      const journal = parseJournal(await readText(path), keep);
-      state.cache = { signature: sig, journal };
-      return journal;
+      if (!usable || cached.signature !== sig) {
+        const text = await readText(path);
+        const journal = wantTotals ? parseJournal(text, keep) : parseJournalTail(text, keep);
+        state.cache = { signature: sig, journal };
+      }
+      state.checked = true;
+      setImmediate(() => {
+        state.checked = false;
+      });
+      return state.cache!.journal;
     },
   };
 }
