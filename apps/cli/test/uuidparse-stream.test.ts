@@ -29,11 +29,11 @@ function measure(
     let bytes = 0;
     let head = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       if (head.length < 200) head += d.toString('latin1').slice(0, 200 - head.length);
       bytes += d.length;
     });
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr?.on('data', (d) => (stderr += d));
     let peakKiB = 0;
     const poll = setInterval(() => {
       try {
