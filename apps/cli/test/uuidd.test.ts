@@ -4,6 +4,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UuiddClient } from '@suite/uuid/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
@@ -135,11 +136,13 @@ describe('uuidd options and messages', () => {
   it("refuses mutually exclusive options with util-linux's message", async () => {
     expect(await uuidd(['-P', '-p', 'x'])).toMatchObject({
       status: 1,
-      stderr: 'uuidd: mutually exclusive arguments: --no-pid --pid\n',
+      stderr: 'uuidd: options --no-pid and --pid cannot be combined\n',
     });
-    expect((await uuidd(['-d', '-q'])).stderr).toBe('uuidd: mutually exclusive arguments: --debug --quiet\n');
+    expect((await uuidd(['-d', '-q'])).stderr).toBe(
+      'uuidd: options --debug and --quiet cannot be combined\n',
+    );
     expect((await uuidd(['--time', '-r'])).stderr).toBe(
-      'uuidd: mutually exclusive arguments: --random --time\n',
+      'uuidd: options --time and --random cannot be combined\n',
     );
   });
 
@@ -324,6 +327,88 @@ describe('the uuidd daemon', () => {
       expect(existsSync(pid)).toBe(false);
     });
   }
+
+  it('lets exactly one of three daemons started at the same instant on one socket run, whatever -p/-P say', async () => {
+    // Each process waits at a barrier (a file) before running uuidd, so that all three start it at the same instant.
+    const barrierCode = `import { existsSync } from 'node:fs';
+      while (!existsSync(process.env.UUIDD_TEST_BARRIER)) await new Promise((r) => setTimeout(r, 1));`;
+    const preload = `data:text/javascript,${encodeURIComponent(barrierCode)}`;
+    for (const [round, pidArgs] of [
+      [['-P'], ['-P'], ['-P']],
+      [
+        ['-p', 'a.pid'],
+        ['-p', 'b.pid'],
+        ['-p', 'c.pid'],
+      ],
+      [['-P'], ['-p', 'b.pid'], ['-P']],
+    ].entries()) {
+      const { dir, socket } = paths();
+      const barrier = join(dir, 'go');
+      const start = (extra: string[]) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', preload, bin, '-F', '-s', socket, '-T', '60', ...extra],
+          {
+            cwd: dir,
+            env: { ...process.env, UUIDD_TEST_BARRIER: barrier },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        children.add(child);
+        let stderr = '';
+        child.stderr.on('data', (d) => {
+          stderr += d;
+        });
+        let status: number | null | undefined;
+        const exited = new Promise<number | null>((resolve) =>
+          child.on('exit', (code) => {
+            status = code;
+            resolve(code);
+          }),
+        );
+        return { child, exited, stderr: () => stderr, status: () => status };
+      };
+      const daemons = pidArgs.map((args) => start(args));
+      await new Promise((r) => setTimeout(r, 1500)); // all three loaded and waiting
+      writeFileSync(barrier, '');
+      await waitFor(
+        'two of them to give up',
+        () => daemons.filter((d) => d.status() !== undefined).length >= 2,
+      );
+      await new Promise((r) => setTimeout(r, 500)); // a third exit would come now
+      const running = daemons.filter((d) => d.status() === undefined);
+      expect(running, `round ${round}: ${daemons.map((d) => d.stderr()).join('')}`).toHaveLength(1);
+      for (const loser of daemons.filter((d) => d.status() !== undefined)) {
+        expect(loser.status()).toBe(1);
+        expect(loser.stderr()).toMatch(/^uuidd: uuidd daemon is already running at pid \d+\n$/);
+      }
+      // The losers are gone, and the winner's socket is still there and answers with the winner's pid.
+      const winner = running[0] as (typeof daemons)[number];
+      expect(await new UuiddClient({ socketPath: socket }).pid()).toBe(winner.child.pid);
+      expect(existsSync(`${socket}.lock`)).toBe(false); // the start-up lock is not held while serving
+      winner.child.kill('SIGTERM');
+      expect(await winner.exited).toBe(0);
+      expect(existsSync(socket)).toBe(false);
+    }
+  });
+
+  it('removes its pid file before its socket when it stops, as util-linux does', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { socket, pid } = paths();
+      const daemon = await foreground(['-s', socket, '-p', pid, '-T', '60'], socket);
+      expect(existsSync(pid)).toBe(true);
+      daemon.child.kill('SIGTERM');
+      // Whenever the socket is seen gone, the pid file must be gone already.
+      for (;;) {
+        if (!existsSync(socket)) {
+          expect(existsSync(pid)).toBe(false);
+          break;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      expect((await daemon.exited).status).toBe(0);
+    }
+  });
 
   it('replaces a stale socket left by a daemon that died', async () => {
     const { socket, clock } = paths();

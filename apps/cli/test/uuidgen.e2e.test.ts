@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
 import { describeWithPeers, peerPath } from './_peers.js';
-import { runOurs, runProgram } from './_support.js';
+import { bin, runOurs, runProgram } from './_support.js';
 
 const THEIRS = peerPath('uuidgen');
 
@@ -22,6 +23,22 @@ describeWithPeers(['uuidgen', 'uuidparse'], 'uuidgen interop with util-linux', (
       const [ours, theirs] = [runOurs('uuidgen', args), runProgram(THEIRS, args)];
       expect(theirs.code).toBe(0);
       expect(ours).toEqual({ ...theirs });
+    }
+  });
+
+  it('hashes names that are not UTF-8 to the same UUIDs (the argument bytes, not U+FFFD)', () => {
+    for (const octal of ['\\377', '\\376\\377', 'caf\\351', '\\303']) {
+      const script = `exec "$0" -s -n @dns -N "$(printf '${octal}')"`;
+      const ours = spawnSync(
+        'sh',
+        ['-c', script.replace('"$0"', '"$0" "$1"'), process.execPath, bin('uuidgen')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      const theirs = spawnSync('sh', ['-c', script, THEIRS], { encoding: 'utf8' });
+      expect(theirs.status).toBe(0);
+      expect(ours.stdout).toBe(theirs.stdout);
     }
   });
 

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { v5 } from '@suite/uuid';
 import { describe, expect, it } from 'vitest';
-import { runOurs } from './_support.js';
+import { bin, runOurs } from './_support.js';
 
 const uuidgen = (...args: string[]) => runOurs('uuidgen', args);
 const LINE = (version: string) =>
@@ -53,31 +53,84 @@ describe('uuidgen', () => {
     }
   });
 
+  it('takes @x.500 as libuuid does: the X500 namespace, as @x500', async () => {
+    const dotted = await uuidgen('-s', '-n', '@x.500', '-N', 'CN=Suite');
+    expect(dotted).toMatchObject({ code: 0, stderr: '' });
+    expect(dotted.stdout).toBe((await uuidgen('-s', '-n', '@x500', '-N', 'CN=Suite')).stdout);
+    expect(dotted.stdout).toBe(`${v5('CN=Suite', '6ba7b814-9dad-11d1-80b4-00c04fd430c8')}\n`);
+  });
+
+  it('prints nothing and exits 0 for -C 0, as util-linux does', async () => {
+    for (const args of [['-C', '0'], ['-t', '--count=0'], ['-7C0'], ['-C', '+0']]) {
+      expect(await uuidgen(...args)).toEqual({ code: 0, stdout: '', stderr: '' });
+    }
+  });
+
+  it('hashes a -N name that is not UTF-8 as the bytes given (different bytes, different UUIDs)', () => {
+    // A shell passes the bytes: Node's spawn could only pass UTF-8.
+    const run = (octal: string) =>
+      spawnSync(
+        'sh',
+        ['-c', `exec "$0" "$1" -s -n @dns -N "$(printf '${octal}')"`, process.execPath, bin('uuidgen')],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const ff = run('\\377');
+    const fe = run('\\376');
+    const latin1 = run('caf\\351');
+    expect([ff.status, fe.status, latin1.status]).toEqual([0, 0, 0]);
+    expect(ff.stdout).toBe(`${v5(Uint8Array.of(0xff), v5.DNS)}\n`);
+    expect(fe.stdout).toBe(`${v5(Uint8Array.of(0xfe), v5.DNS)}\n`);
+    expect(latin1.stdout).toBe(`${v5(Uint8Array.of(0x63, 0x61, 0x66, 0xe9), v5.DNS)}\n`);
+    // never the hash of U+FFFD, which both would otherwise give
+    expect(ff.stdout).not.toBe(`${v5('\ufffd', v5.DNS)}\n`);
+  });
+
+  it('refuses, pointing to -x, a name holding U+FFFD when the argument bytes cannot be read', () => {
+    // run() called with arguments that are not this process's command line: their bytes are unknown.
+    const runner = new URL('../dist/run.js', import.meta.url).href;
+    const call = (name: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { run } from '${runner}'; await run('uuidgen', ['-s', '-n', '@dns', '-N', ${JSON.stringify(name)}]);`,
+        ],
+        { encoding: 'utf8' },
+      );
+    const refused = call('caf\ufffd');
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      "uuidgen: the name is not valid UTF-8 and its bytes cannot be read here; give it as hex with -x\nTry 'uuidgen --help' for more information.\n",
+    );
+    expect(call('caf\u00e9').stdout).toBe(`${v5('caf\u00e9', v5.DNS)}\n`);
+  });
+
   describe('refuses bad input with a clear message, exit status 1 and nothing on stdout', () => {
     const cases: [string[], string][] = [
-      [
-        ['-r', '-t'],
-        'uuidgen: mutually exclusive arguments: --time-v6 --time-v7 --md5 --random --sha1 --time',
-      ],
-      [
-        ['-7', '--md5'],
-        'uuidgen: mutually exclusive arguments: --time-v6 --time-v7 --md5 --random --sha1 --time',
-      ],
-      [
-        ['-m', '-C', '2', '-n', '@dns', '-N', 'x'],
-        'uuidgen: mutually exclusive arguments: --count --md5 --sha1',
-      ],
-      [['-t', '-N', 'x'], 'uuidgen: mutually exclusive arguments: --name --random --time'],
-      [['-C', '0'], "uuidgen: invalid count argument: '0': must be at least 1"],
-      [['-C', '-1'], "uuidgen: invalid count argument: '-1': Numerical result out of range"],
-      [['-C', 'abc'], "uuidgen: invalid count argument: 'abc'"],
-      [['-C', '5x'], "uuidgen: invalid count argument: '5x'"],
-      [['-C', '4294967296'], "uuidgen: invalid count argument: '4294967296': Numerical result out of range"],
+      [['-r', '-t'], 'uuidgen: options --random and --time cannot be combined'],
+      [['-7', '--md5'], 'uuidgen: options --time-v7 and --md5 cannot be combined'],
+      [['-m', '-C', '2', '-n', '@dns', '-N', 'x'], 'uuidgen: options --md5 and --count cannot be combined'],
+      [['-t', '-N', 'x'], 'uuidgen: options --time and --name cannot be combined'],
+      [['-n', '@dns', '-r'], 'uuidgen: options --namespace and --random cannot be combined'],
+      [['-C', '-1'], "uuidgen: invalid count: '-1': Numerical result out of range"],
+      [['-C', 'abc'], "uuidgen: invalid count: 'abc'"],
+      [['-C', ''], "uuidgen: invalid count: ''"],
+      [['-C', '5x'], "uuidgen: invalid count: '5x'"],
+      [['-C', '0x10'], "uuidgen: invalid count: '0x10'"],
+      [['-C', '4294967296'], "uuidgen: invalid count: '4294967296': Numerical result out of range"],
       [['--md5'], 'uuidgen: --md5 or --sha1 requires --namespace argument'],
       [['-m', '-n', '@dns'], 'uuidgen: --namespace requires --name argument'],
       [['-N', 'x'], 'uuidgen: --name requires --namespace argument'],
       [['-n', '@dns', '-N', 'x'], 'uuidgen: --namespace requires --md5 or --sha1'],
       [['-s', '-n', '@DNS', '-N', 'x'], "uuidgen: unknown namespace alias: '@DNS'"],
+      [['-s', '-n', '@toString', '-N', 'x'], "uuidgen: unknown namespace alias: '@toString'"],
+      [['-s', '-n', '@constructor', '-N', 'x'], "uuidgen: unknown namespace alias: '@constructor'"],
+      [['-s', '-n', '@__proto__', '-N', 'x'], "uuidgen: unknown namespace alias: '@__proto__'"],
+      [['-m', '-n', '@hasOwnProperty', '-N', 'x'], "uuidgen: unknown namespace alias: '@hasOwnProperty'"],
       [['-s', '-n', '@', '-N', 'x'], "uuidgen: invalid uuid for namespace: '@'"],
       [
         ['-s', '-n', '{6ba7b810-9dad-11d1-80b4-00c04fd430c8}', '-N', 'x'],
@@ -98,13 +151,15 @@ describe('uuidgen', () => {
         expect(r.code).toBe(1);
         expect(r.stdout).toBe('');
         expect(r.stderr.split('\n')[0]).toBe(message);
+        expect(r.stderr).not.toContain('internal error');
       });
     }
   });
 
   it('stops quietly with status 0 when the reader goes away (EPIPE), as util-linux does', async () => {
-    const bin = fileURLToPath(new URL('../bin/uuidgen.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, '-C', '5000000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin('uuidgen'), '-C', '5000000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runOurs } from './_support.js';
+import { bin, runOurs } from './_support.js';
 
 const uuidparse = (args: string[], input?: string, env?: NodeJS.ProcessEnv) =>
   runOurs('uuidparse', args, { input, env: { TZ: 'UTC', ...env } });
@@ -85,6 +86,66 @@ describe('uuidparse', () => {
     expect(r.stdout).toBe(`${V4} DCE\n{${V4}} invalid\nlast invalid\n`);
   });
 
+  it('prints nothing for empty stdin (no header), but an empty JSON array', async () => {
+    for (const args of [[], ['-r'], ['-n'], ['-o', 'uuid']]) {
+      expect(await uuidparse(args, '')).toMatchObject({ code: 0, stdout: '', stderr: '' });
+      expect((await uuidparse(args, ' \n\t\n')).stdout).toBe('');
+    }
+    expect((await uuidparse(['-J'], '')).stdout).toBe('{\n   "uuids": [\n\n   ]\n}\n');
+    expect((await uuidparse(['-J'], '', { LIBSMARTCOLS_JSON: 'compact' })).stdout).toBe('{"uuids":[\n]}\n');
+    expect((await uuidparse(['-J'], '', { LIBSMARTCOLS_JSON: 'lines' })).stdout).toBe('');
+  });
+
+  it('escapes every byte that is not printable ASCII in --raw, as libsmartcols does (\\xc3\\xa9)', async () => {
+    const fromStdin = spawnSync(process.execPath, [bin('uuidparse'), '-r', '-n', '-o', 'uuid'], {
+      input: Buffer.from([...Buffer.from('caf\u00e9 '), 0xff, 0x20, ...Buffer.from('a\\b\x7f')]),
+      encoding: 'latin1',
+    });
+    expect(fromStdin.stdout).toBe('caf\\xc3\\xa9\n\\xff\na\\x5cb\\x7f\n');
+    // arguments keep their bytes too (a shell passes the byte 0xff, which Node's spawn could not)
+    const fromArgs = spawnSync(
+      'sh',
+      [
+        '-c',
+        `exec "$0" "$1" -r -n -o uuid "$(printf 'caf\\303\\251')" "$(printf '\\377')"`,
+        process.execPath,
+        bin('uuidparse'),
+      ],
+      { encoding: 'latin1' },
+    );
+    expect(fromArgs.stdout).toBe('caf\\xc3\\xa9\n\\xff\n');
+  });
+
+  it('shows UTF-8 in a table in a UTF-8 locale, and \\xNN otherwise or where it is not UTF-8', async () => {
+    const input = Buffer.from([...Buffer.from('caf\u00e9 '), 0xff, 0x0a]);
+    const run = (lang: string) =>
+      spawnSync(process.execPath, [bin('uuidparse'), '-n', '-o', 'uuid'], {
+        input,
+        encoding: 'latin1',
+        env: { ...process.env, LC_ALL: '', LC_CTYPE: '', LANG: lang },
+      }).stdout;
+    expect(run('C.UTF-8')).toBe(`${Buffer.from('caf\u00e9').toString('latin1')}\n\\xff\n`);
+    expect(run('C')).toBe('caf\\xc3\\xa9\n\\xff\n');
+  });
+
+  it('honours LIBSMARTCOLS_JSON=compact and =lines with --json; any other value is pretty', async () => {
+    const args = ['-J', '-o', 'uuid,type', V4, 'x'];
+    expect((await uuidparse(args, undefined, { LIBSMARTCOLS_JSON: 'compact' })).stdout).toBe(
+      `{"uuids":[\n{"uuid":"${V4}","type":"random"},\n{"uuid":"x","type":"invalid"}\n]}\n`,
+    );
+    expect((await uuidparse(args, undefined, { LIBSMARTCOLS_JSON: 'lines' })).stdout).toBe(
+      `{"uuid":"${V4}","type":"random"}\n{"uuid":"x","type":"invalid"}\n`,
+    );
+    const pretty = (await uuidparse(args)).stdout;
+    expect((await uuidparse(args, undefined, { LIBSMARTCOLS_JSON: 'Compact' })).stdout).toBe(pretty);
+    expect(JSON.parse(pretty)).toEqual({
+      uuids: [
+        { uuid: V4, type: 'random' },
+        { uuid: 'x', type: 'invalid' },
+      ],
+    });
+  });
+
   it('selects columns with -o (any case, + to add), headings off with -n', async () => {
     expect((await uuidparse(['-o', 'type,UUID', 'x'])).stdout).toBe('TYPE       UUID\ninvalid    x\n');
     expect((await uuidparse(['-n', '-o', '+variant', 'x'])).stdout).toBe(
@@ -94,7 +155,8 @@ describe('uuidparse', () => {
 
   describe('refuses bad options with util-linux messages, exit status 1 and nothing on stdout', () => {
     const cases: [string[], string][] = [
-      [['-J', '-r', 'x'], 'uuidparse: mutually exclusive arguments: --json --raw'],
+      [['-J', '-r', 'x'], 'uuidparse: options --json and --raw cannot be combined'],
+      [['--raw', '--json', 'x'], 'uuidparse: options --raw and --json cannot be combined'],
       [['-o', 'foo', 'x'], 'uuidparse: unknown column: foo'],
       [['-o', '', 'x'], 'uuidparse: unknown column: '],
       [['-o', 'uuid,uuid,uuid,uuid,uuid,uuid,uuid,uuid,uuid', 'x'], 'uuidparse: too many columns: at most 8'],

@@ -1,10 +1,10 @@
 /** Two lowercase hex digits for every byte value. */
-export const BYTE_TO_HEX: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+export const BYTE_TO_HEX: readonly string[] = /* @__PURE__ */ Array.from({ length: 256 }, (_, i) =>
   (i + 0x100).toString(16).slice(1),
 );
 
 /** The value of a hex digit by char code (0-15), or 0xff for anything else; covers char codes 0-127. */
-export const HEX_VALUE: Uint8Array = (() => {
+export const HEX_VALUE: Uint8Array = /* @__PURE__ */ (() => {
   const table = new Uint8Array(128).fill(0xff);
   for (let i = 0; i < 10; i++) table[0x30 + i] = i;
   for (let i = 0; i < 6; i++) {

@@ -1,7 +1,10 @@
 /** The per-step constants of MD5 (RFC 1321): floor(|sin(i + 1)| * 2^32). */
-const K = Int32Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) | 0);
-const S = Uint8Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
-const M = new Int32Array(16);
+const K = /* @__PURE__ */ Int32Array.from(
+  { length: 64 },
+  (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 0x100000000) | 0,
+);
+const S = /* @__PURE__ */ Uint8Array.of(7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21);
+const M = /* @__PURE__ */ new Int32Array(16);
 
 /** MD5 (RFC 1321) of `data` into the 16 bytes of `out`. */
 export function md5(data: Uint8Array, out: Uint8Array): Uint8Array {

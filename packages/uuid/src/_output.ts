@@ -1,5 +1,4 @@
 import { unsafeStringify } from './stringify.js';
-import type { Uuid } from './types.js';
 
 /** Copies 16 bytes from `src` into `buf` at `offset` (returning `buf`), or formats them when there is no `buf`. */
 export function output<TBuf extends Uint8Array>(
@@ -7,7 +6,7 @@ export function output<TBuf extends Uint8Array>(
   srcOffset: number,
   buf: TBuf | undefined,
   offset: number | undefined,
-): Uuid | TBuf {
+): string | TBuf {
   if (buf === undefined) return unsafeStringify(src, srcOffset);
   const at = offset ?? 0;
   if (!(at >= 0 && at + 16 <= buf.length)) {

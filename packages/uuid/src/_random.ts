@@ -46,4 +46,4 @@ export class RandomPool {
 }
 
 /** The pool the generators share. */
-export const pool: RandomPool = new RandomPool();
+export const pool: RandomPool = /* @__PURE__ */ new RandomPool();

@@ -1,4 +1,4 @@
-const W = new Int32Array(80);
+const W = /* @__PURE__ */ new Int32Array(80);
 
 /** SHA-1 (FIPS 180-4) of `data`; the first 16 bytes of the digest go into `out`. Enough for name-based UUIDs. */
 export function sha1(data: Uint8Array, out: Uint8Array): Uint8Array {

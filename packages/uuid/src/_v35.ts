@@ -1,16 +1,22 @@
 import { output } from './_output.js';
 import { parse } from './parse.js';
-import type { Uuid, UuidInput } from './types.js';
+import type { UuidInput } from './types.js';
 
 /** The RFC 9562 namespace IDs of Appendix A. */
 export const DNS = '6ba7b810-9dad-11d1-80b4-00c04fd430c8' as const;
 export const URL = '6ba7b811-9dad-11d1-80b4-00c04fd430c8' as const;
 
-const encoder = new TextEncoder();
-let scratch = new Uint8Array(256);
+const encoder = /* @__PURE__ */ new TextEncoder();
+let scratch = /* @__PURE__ */ new Uint8Array(256);
 let lastNamespace = '';
-let lastNamespaceBytes: Uint8Array = new Uint8Array(16);
-const digest = new Uint8Array(16);
+let lastNamespaceBytes: Uint8Array = /* @__PURE__ */ new Uint8Array(16);
+const digest = /* @__PURE__ */ new Uint8Array(16);
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}
 
 type Hash = (data: Uint8Array, out: Uint8Array) => Uint8Array;
 
@@ -22,7 +28,7 @@ export function v35<TBuf extends Uint8Array>(
   namespace: UuidInput,
   buf: TBuf | undefined,
   offset: number | undefined,
-): Uuid | TBuf {
+): string | TBuf {
   let ns: Uint8Array;
   if (typeof namespace === 'string') {
     if (namespace !== lastNamespace) {
@@ -36,6 +42,10 @@ export function v35<TBuf extends Uint8Array>(
   if (ns?.length !== 16)
     throw new TypeError('Namespace must be array-like (16 iterable integer values, 0-255)');
   let length: number;
+  if (typeof name !== 'string' && !(name instanceof Uint8Array) && !Array.isArray(name)) {
+    // Hashing nothing for 123 or {} would give every such name one shared UUID.
+    throw new TypeError(`Name must be a string or bytes (Uint8Array), not ${describe(name)}`);
+  }
   if (typeof name === 'string') {
     if (scratch.length < 16 + name.length * 3) scratch = new Uint8Array(16 + name.length * 3);
     length = 16 + encoder.encodeInto(name, scratch.subarray(16)).written;

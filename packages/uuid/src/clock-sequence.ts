@@ -1,6 +1,5 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
 import { pool, randomFill } from './_random.js';
-import type { Uuid } from './types.js';
 
 /** What a time-UUID generator persists so that a restarted process never repeats a (timestamp, clockseq) pair. */
 export interface ClockSequenceState {
@@ -125,7 +124,7 @@ export class TimeUuidGenerator {
   }
 
   /** One v1 UUID as a string (faster than formatting `next()`). */
-  nextString(): Uuid {
+  nextString(): string {
     this.#advance(1);
     const { lo, hi } = this.#fields();
     return (H[lo >>> 24]! +
@@ -138,11 +137,11 @@ export class TimeUuidGenerator {
       '-' +
       H[0x10 | ((hi >>> 24) & 0x0f)] +
       H[(hi >>> 16) & 0xff] +
-      this.#suffix) as Uuid;
+      this.#suffix) as string;
   }
 
   /** One v6 UUID as a string. */
-  nextV6String(): Uuid {
+  nextV6String(): string {
     this.#advance(1);
     const { lo, hi } = this.#fields();
     const top = ((hi << 4) | (lo >>> 28)) >>> 0;
@@ -156,7 +155,7 @@ export class TimeUuidGenerator {
       '-' +
       H[0x60 | ((lo >>> 8) & 0x0f)] +
       H[lo & 0xff] +
-      this.#suffix) as Uuid;
+      this.#suffix) as string;
   }
 
   /**
@@ -309,7 +308,7 @@ export class TimeUuidGenerator {
 }
 
 /** The process-wide generator behind `v1()` and `v6()`. */
-export const sharedTimeGenerator: TimeUuidGenerator = new TimeUuidGenerator({
+export const sharedTimeGenerator: TimeUuidGenerator = /* @__PURE__ */ new TimeUuidGenerator({
   random: (bytes) => {
     const at = pool.take(bytes.length);
     bytes.set(pool.bytes.subarray(at, at + bytes.length));

@@ -23,8 +23,16 @@ export {
   type TimeUuidGeneratorOptions,
 } from './clock-sequence.js';
 export { compare } from './compare.js';
+export {
+  NAMESPACE_DNS,
+  NAMESPACE_OID,
+  NAMESPACE_URL,
+  NAMESPACE_X500,
+  namespaceByAlias,
+} from './namespace.js';
+export { isNil } from './nil.js';
 export { parse, parseAny } from './parse.js';
-export { stringify, unsafeStringify } from './stringify.js';
+export { stringify, unparseUpper, unsafeStringify } from './stringify.js';
 export { timestampMs, timestampTicks } from './timestamp.js';
 export type {
   Bytes,
@@ -45,6 +53,6 @@ export { v5 } from './v5.js';
 export { v6 } from './v6.js';
 export { V7Generator, type V7GeneratorOptions, v7 } from './v7.js';
 export { v8 } from './v8.js';
-export { validate } from './validate.js';
+export { isUuid, validate } from './validate.js';
 export { type UuidVariant, variant } from './variant.js';
 export { version } from './version.js';

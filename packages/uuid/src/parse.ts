@@ -3,7 +3,7 @@ import { isValidBytes } from './stringify.js';
 import type { Bytes } from './types.js';
 
 /** The value of a hex digit by char code, 0x100 for any other char code below 128. */
-const NIBBLE: Uint16Array = (() => {
+const NIBBLE: Uint16Array = /* @__PURE__ */ (() => {
   const t = new Uint16Array(128).fill(0x100);
   for (let c = 0; c < 128; c++) if (HEX_VALUE[c] !== 0xff) t[c] = HEX_VALUE[c] as number;
   return t;

@@ -1,5 +1,4 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
-import type { Uuid } from './types.js';
 
 /**
  * Formats 16 bytes at `offset` as a lowercase UUID string without checking version and variant (the fast way to
@@ -8,7 +7,7 @@ import type { Uuid } from './types.js';
  * import { bulk, unsafeStringify } from '@suite/uuid';
  * unsafeStringify(bulk(4, 2), 16); // the second UUID
  */
-export function unsafeStringify(b: Uint8Array, offset = 0): Uuid {
+export function unsafeStringify(b: Uint8Array, offset = 0): string {
   return (H[b[offset] as number]! +
     H[b[offset + 1] as number] +
     H[b[offset + 2] as number] +
@@ -28,7 +27,7 @@ export function unsafeStringify(b: Uint8Array, offset = 0): Uuid {
     H[b[offset + 12] as number] +
     H[b[offset + 13] as number] +
     H[b[offset + 14] as number] +
-    H[b[offset + 15] as number]) as Uuid;
+    H[b[offset + 15] as number]) as string;
 }
 
 /** Whether 16 bytes form a UUID that `validate` accepts: version 1-8 with the RFC variant, nil or max. */
@@ -47,9 +46,20 @@ export function isValidBytes(b: Uint8Array | ArrayLike<number>, offset = 0): boo
  * import { parse, stringify } from '@suite/uuid';
  * stringify(parse('919108F7-52D1-4320-9BAC-F847DB4148A8')); // '919108f7-52d1-4320-9bac-f847db4148a8'
  */
-export function stringify(arr: Uint8Array, offset = 0): Uuid {
+export function stringify(arr: Uint8Array, offset = 0): string {
   if (!(offset >= 0 && offset + 16 <= arr.length) || !isValidBytes(arr, offset)) {
     throw new TypeError('Stringified UUID is invalid');
   }
   return unsafeStringify(arr, offset);
+}
+
+/**
+ * Formats 16 bytes at `offset` as an UPPERCASE UUID string, whatever their version and variant (libuuid's
+ * `uuid_unparse_upper`; `unsafeStringify` is its `uuid_unparse_lower`).
+ * @example
+ * import { parse, unparseUpper } from '@suite/uuid';
+ * unparseUpper(parse('919108f7-52d1-4320-9bac-f847db4148a8')); // '919108F7-52D1-4320-9BAC-F847DB4148A8'
+ */
+export function unparseUpper(b: Uint8Array, offset = 0): string {
+  return unsafeStringify(b, offset).toUpperCase();
 }

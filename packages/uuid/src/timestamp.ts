@@ -1,8 +1,7 @@
-import { GREGORIAN_OFFSET_MS } from './clock-sequence.js';
 import { parseAny } from './parse.js';
 import type { UuidInput } from './types.js';
 
-const GREGORIAN_OFFSET_TICKS = BigInt(GREGORIAN_OFFSET_MS) * 10_000n;
+const GREGORIAN_OFFSET_TICKS = 122_192_928_000_000_000n; // GREGORIAN_OFFSET_MS in 100-ns ticks
 
 function bytesOf(uuid: UuidInput): Uint8Array {
   const b = typeof uuid === 'string' ? parseAny(uuid) : uuid;

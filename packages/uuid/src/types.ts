@@ -1,12 +1,12 @@
 declare const uuidBrand: unique symbol;
 
 /**
- * A UUID in its canonical 36-character string form. Every generator returns it; `validate` narrows a string to it.
+ * A checked UUID string: a branded `string`, opt-in. The generators return plain `string` (as the `uuid` package's
+ * do, so `let id = v4(); id = 'x'` compiles); `isUuid` narrows a value to this type once it has been checked.
  * @example
- * import { type Uuid, v4, validate } from '@suite/uuid';
- * const id: Uuid = v4();
- * const input: string = '919108f7-52d1-4320-9bac-f847db4148a8';
- * if (validate(input)) { const checked: Uuid = input; }
+ * import { isUuid, type Uuid, v4 } from '@suite/uuid';
+ * const id = v4();
+ * if (isUuid(id)) { const checked: Uuid = id; }
  */
 export type Uuid = string & { readonly [uuidBrand]: true };
 

@@ -44,7 +44,8 @@ export const UUIDD_BULK_RANDOM_MAX = 63;
 export const UUIDD_BULK_TIME_MAX = 1 << 20;
 
 /** Whether this host's native byte order, the order of the protocol's int32s, is little-endian. */
-export const UUIDD_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const UUIDD_LITTLE_ENDIAN: boolean = /* @__PURE__ */ (() =>
+  new Uint8Array(new Uint16Array([1]).buffer)[0] === 1)();
 
 /** An operation code of the protocol, 0 to 5. */
 export type UuiddOp = 0 | 1 | 2 | 3 | 4 | 5;
@@ -150,7 +151,7 @@ export function decodeUuiddRequest(bytes: Uint8Array): UuiddDecoded<UuiddRequest
   return { status: 'complete', message: { op, count: readInt32(bytes, 1) }, length: 5 };
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 function checkUuid(uuid: Uint8Array): void {
   if (uuid.length !== 16) throw new UuiddProtocolError(`a UUID is 16 bytes, not ${uuid.length}`);
@@ -209,11 +210,11 @@ export function encodeUuiddReply(reply: UuiddReply): Uint8Array {
 }
 
 /** The payload lengths libuuid accepts: anything else makes it fall back to local generation. */
-const fixedLength: Partial<Record<UuiddOp, number>> = {
+const fixedLength: Partial<Record<UuiddOp, number>> = /* @__PURE__ */ (() => ({
   [UUIDD_OP_TIME_UUID]: 16,
   [UUIDD_OP_RANDOM_UUID]: 16,
   [UUIDD_OP_BULK_TIME_UUID]: 20,
-};
+}))();
 
 /** The largest payload a client here reads: a bulk random reply of `maxCount` UUIDs, or a short ASCII number. */
 function payloadLimit(op: UuiddOp, maxCount: number): number {

@@ -1,6 +1,6 @@
 import { parse } from './parse.js';
 import { unsafeStringify } from './stringify.js';
-import type { Bytes, Uuid, UuidInput } from './types.js';
+import type { Bytes, UuidInput } from './types.js';
 
 /** Reorders the timestamp of a v1 UUID's bytes into v6 order. */
 export function v1BytesToV6(b: Uint8Array, out: Bytes = new Uint8Array(16)): Bytes {
@@ -52,9 +52,9 @@ export function v6BytesToV1(b: Uint8Array, out: Bytes = new Uint8Array(16)): Byt
  * import { v1ToV6 } from '@suite/uuid';
  * v1ToV6('c232ab00-9414-11ec-b3c8-9f6bdeced846'); // '1ec9414c-232a-6b00-b3c8-9f6bdeced846'
  */
-export function v1ToV6(uuid: string): Uuid;
+export function v1ToV6(uuid: string): string;
 export function v1ToV6(uuid: Uint8Array): Bytes;
-export function v1ToV6(uuid: UuidInput): Uuid | Bytes {
+export function v1ToV6(uuid: UuidInput): string | Bytes {
   if (typeof uuid === 'string') return unsafeStringify(v1BytesToV6(parse(uuid)));
   return v1BytesToV6(uuid);
 }
@@ -65,9 +65,9 @@ export function v1ToV6(uuid: UuidInput): Uuid | Bytes {
  * import { v6ToV1 } from '@suite/uuid';
  * v6ToV1('1ec9414c-232a-6b00-b3c8-9f6bdeced846'); // 'c232ab00-9414-11ec-b3c8-9f6bdeced846'
  */
-export function v6ToV1(uuid: string): Uuid;
+export function v6ToV1(uuid: string): string;
 export function v6ToV1(uuid: Uint8Array): Bytes;
-export function v6ToV1(uuid: UuidInput): Uuid | Bytes {
+export function v6ToV1(uuid: UuidInput): string | Bytes {
   if (typeof uuid === 'string') return unsafeStringify(v6BytesToV1(parse(uuid)));
   return v6BytesToV1(uuid);
 }

@@ -1,7 +1,7 @@
 import { hasOptions, output } from './_output.js';
 import { pool } from './_random.js';
 import { GREGORIAN_OFFSET_MS, sharedTimeGenerator } from './clock-sequence.js';
-import type { Uuid, Version1Options } from './types.js';
+import type { Version1Options } from './types.js';
 
 /** Writes a v1 UUID from explicit fields, the layout of the `uuid` package's `v1(options)`. */
 export function v1FromOptions(options: Version1Options): Uint8Array {
@@ -44,7 +44,7 @@ export function v1FromOptions(options: Version1Options): Uint8Array {
  * v1(); // 'c232ab00-9414-11ec-b3c8-9f6bdeced846'
  * v1({ msecs: 1645557742000, clockseq: 0x33c8, node: Uint8Array.of(0x9f, 0x6b, 0xde, 0xce, 0xd8, 0x46) });
  */
-export function v1(options?: Version1Options, buf?: undefined, offset?: number): Uuid;
+export function v1(options?: Version1Options, buf?: undefined, offset?: number): string;
 export function v1<TBuf extends Uint8Array>(
   options: Version1Options | undefined,
   buf: TBuf,
@@ -54,7 +54,7 @@ export function v1<TBuf extends Uint8Array>(
   options?: Version1Options,
   buf?: TBuf,
   offset?: number,
-): Uuid | TBuf {
+): string | TBuf {
   if (hasOptions(options)) return output(v1FromOptions(options as Version1Options), 0, buf, offset);
   if (buf === undefined) return sharedTimeGenerator.nextString();
   return sharedTimeGenerator.next(buf, offset ?? 0) as TBuf;

@@ -1,7 +1,7 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
 import { output } from './_output.js';
 import { pool } from './_random.js';
-import type { Uuid, Version4Options } from './types.js';
+import type { Version4Options } from './types.js';
 
 /**
  * A random (version 4) UUID. The random bytes come from a pool filled by one getRandomValues call per 256 UUIDs.
@@ -10,7 +10,7 @@ import type { Uuid, Version4Options } from './types.js';
  * v4(); // '919108f7-52d1-4320-9bac-f847db4148a8'
  * v4(undefined, new Uint8Array(32), 16); // written into bytes 16-31
  */
-export function v4(options?: Version4Options, buf?: undefined, offset?: number): Uuid;
+export function v4(options?: Version4Options, buf?: undefined, offset?: number): string;
 export function v4<TBuf extends Uint8Array>(
   options: Version4Options | undefined,
   buf: TBuf,
@@ -20,7 +20,7 @@ export function v4<TBuf extends Uint8Array>(
   options?: Version4Options,
   buf?: TBuf,
   offset?: number,
-): Uuid | TBuf {
+): string | TBuf {
   let src: Uint8Array;
   let at = 0;
   if (options?.random !== undefined || options?.rng !== undefined) {
@@ -51,7 +51,7 @@ export function v4<TBuf extends Uint8Array>(
         H[src[at + 12] as number] +
         H[src[at + 13] as number] +
         H[src[at + 14] as number] +
-        H[src[at + 15] as number]) as Uuid;
+        H[src[at + 15] as number]) as string;
     }
   }
   src[at + 6] = 0x40 | ((src[at + 6] as number) & 0x0f);

@@ -1,8 +1,8 @@
 import { sha1 } from './_sha1.js';
 import { DNS, URL, v35 } from './_v35.js';
-import type { Uuid, UuidInput } from './types.js';
+import type { UuidInput } from './types.js';
 
-function v5Impl(name: string | Uint8Array, namespace: UuidInput, buf?: undefined, offset?: number): Uuid;
+function v5Impl(name: string | Uint8Array, namespace: UuidInput, buf?: undefined, offset?: number): string;
 function v5Impl<TBuf extends Uint8Array>(
   name: string | Uint8Array,
   namespace: UuidInput,
@@ -14,7 +14,7 @@ function v5Impl<TBuf extends Uint8Array>(
   namespace: UuidInput,
   buf?: TBuf,
   offset?: number,
-): Uuid | TBuf {
+): string | TBuf {
   return v35(0x50, sha1, name, namespace, buf, offset);
 }
 
@@ -25,10 +25,8 @@ function v5Impl<TBuf extends Uint8Array>(
  * import { v5 } from '@suite/uuid';
  * v5('www.example.com', v5.DNS); // '2ed6657d-e927-568b-95e1-2665a8aea6a2'
  */
-export const v5: typeof v5Impl & { readonly DNS: typeof DNS; readonly URL: typeof URL } = Object.assign(
-  v5Impl,
-  {
+export const v5: typeof v5Impl & { readonly DNS: typeof DNS; readonly URL: typeof URL } =
+  /* @__PURE__ */ Object.assign(v5Impl, {
     DNS,
     URL,
-  } as const,
-);
+  } as const);

@@ -1,6 +1,6 @@
 import { hasOptions, output } from './_output.js';
 import { sharedTimeGenerator } from './clock-sequence.js';
-import type { Uuid, Version6Options } from './types.js';
+import type { Version6Options } from './types.js';
 import { v1FromOptions } from './v1.js';
 import { v1BytesToV6 } from './v1-to-v6.js';
 
@@ -11,7 +11,7 @@ import { v1BytesToV6 } from './v1-to-v6.js';
  * import { v6 } from '@suite/uuid';
  * v6(); // '1ec9414c-232a-6b00-b3c8-9f6bdeced846'
  */
-export function v6(options?: Version6Options, buf?: undefined, offset?: number): Uuid;
+export function v6(options?: Version6Options, buf?: undefined, offset?: number): string;
 export function v6<TBuf extends Uint8Array>(
   options: Version6Options | undefined,
   buf: TBuf,
@@ -21,7 +21,7 @@ export function v6<TBuf extends Uint8Array>(
   options?: Version6Options,
   buf?: TBuf,
   offset?: number,
-): Uuid | TBuf {
+): string | TBuf {
   if (hasOptions(options)) {
     return output(v1BytesToV6(v1FromOptions(options as Version6Options)), 0, buf, offset);
   }

@@ -1,7 +1,7 @@
 import { BYTE_TO_HEX as H } from './_hex.js';
 import { hasOptions, output } from './_output.js';
 import { pool } from './_random.js';
-import type { Uuid, Version7Options } from './types.js';
+import type { Version7Options } from './types.js';
 
 /** A 31-bit random counter seed: the top bit clear leaves at least 2^31 increments before the 32 bits overflow. */
 function seedCounter(): number {
@@ -47,7 +47,7 @@ export class V7Generator {
   }
 
   /** The next UUID as a string. */
-  next(): Uuid {
+  next(): string {
     this.advance();
     const seq = this.seq;
     const at = pool.take(6) - 10; // random bytes at at+10 .. at+15
@@ -64,7 +64,7 @@ export class V7Generator {
       H[r[at + 12] as number] +
       H[r[at + 13] as number] +
       H[r[at + 14] as number] +
-      H[r[at + 15] as number]) as Uuid;
+      H[r[at + 15] as number]) as string;
   }
 
   /** The next UUID written into `buf` at `offset`. */
@@ -97,7 +97,7 @@ export class V7Generator {
   }
 }
 
-const shared = new V7Generator();
+const shared = /* @__PURE__ */ new V7Generator();
 
 /** Writes a v7 UUID with the given fields; random bytes from `rnds` (indices 10-15 used, like `uuid`). */
 export function writeV7(
@@ -135,7 +135,7 @@ export function writeV7(
  * const b = v7();
  * a < b; // true, always
  */
-export function v7(options?: Version7Options, buf?: undefined, offset?: number): Uuid;
+export function v7(options?: Version7Options, buf?: undefined, offset?: number): string;
 export function v7<TBuf extends Uint8Array>(
   options: Version7Options | undefined,
   buf: TBuf,
@@ -145,7 +145,7 @@ export function v7<TBuf extends Uint8Array>(
   options?: Version7Options,
   buf?: TBuf,
   offset?: number,
-): Uuid | TBuf {
+): string | TBuf {
   if (hasOptions(options)) {
     const opts = options as Version7Options;
     const rnds = opts.random ?? opts.rng?.() ?? pool.bytes.slice(pool.take(16)).subarray(0, 16);

@@ -1,6 +1,5 @@
 import { output } from './_output.js';
 import { pool } from './_random.js';
-import type { Uuid } from './types.js';
 
 /**
  * A custom (version 8) UUID (RFC 9562 §5.8): your 16 bytes with the version and variant bits set over them
@@ -9,9 +8,9 @@ import type { Uuid } from './types.js';
  * import { v8 } from '@suite/uuid';
  * v8(new Uint8Array(16).fill(0xff)); // 'ffffffff-ffff-8fff-bfff-ffffffffffff'
  */
-export function v8(data?: Uint8Array, buf?: undefined, offset?: number): Uuid;
+export function v8(data?: Uint8Array, buf?: undefined, offset?: number): string;
 export function v8<TBuf extends Uint8Array>(data: Uint8Array | undefined, buf: TBuf, offset?: number): TBuf;
-export function v8<TBuf extends Uint8Array>(data?: Uint8Array, buf?: TBuf, offset?: number): Uuid | TBuf {
+export function v8<TBuf extends Uint8Array>(data?: Uint8Array, buf?: TBuf, offset?: number): string | TBuf {
   let b: Uint8Array;
   if (data === undefined) {
     const at = pool.take(16);

@@ -25,6 +25,18 @@ const UUID_PATTERN =
  * validate('919108f7-52d1-4320-9bac-f847db4148a8'); // true
  * validate('{919108f7-52d1-4320-9bac-f847db4148a8}'); // false
  */
-export function validate(value: unknown): value is Uuid {
+export function validate(value: unknown): boolean {
   return typeof value === 'string' && UUID_PATTERN.test(value);
+}
+
+/**
+ * The opt-in branded type: whether `value` is a UUID string that `validate` accepts, as a type guard that narrows
+ * it to {@link Uuid}. The generators return plain `string`s, as the `uuid` package's do.
+ * @example
+ * import { isUuid, type Uuid } from '@suite/uuid';
+ * const input: unknown = '919108f7-52d1-4320-9bac-f847db4148a8';
+ * if (isUuid(input)) { const checked: Uuid = input; }
+ */
+export function isUuid(value: unknown): value is Uuid {
+  return validate(value);
 }

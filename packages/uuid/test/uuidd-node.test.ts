@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,17 @@ describe.each(ways)('UuiddClient against UuiddServer $way', ({ fast }) => {
     expect(await new UuiddClient({ socketPath }).pid()).toBe(process.pid);
     await server.close();
     expect(() => statSync(socketPath)).toThrow(/ENOENT/);
+  });
+
+  it('leaves alone a socket that another server bound on its path since, when it closes', async () => {
+    const first = await start({ pid: 1111 });
+    const second = await start({ pid: 2222 });
+    expect(await new UuiddClient({ socketPath }).pid()).toBe(2222);
+    await first.close();
+    expect(await new UuiddClient({ socketPath }).pid()).toBe(2222); // still reachable
+    await second.close();
+    expect(() => statSync(socketPath)).toThrow(/ENOENT/);
+    expect(readdirSync(dir)).toEqual([]); // no temporary name left behind
   });
 
   it('fails with the step and the system error when no daemon listens', async () => {

@@ -1,6 +1,7 @@
-import { parseAny, TimeUuidGenerator, type Uuid, v3, v4, v5, v7 } from '@suite/uuid';
+import { namespaceByAlias, parseAny, TimeUuidGenerator, v3, v4, v5, v7 } from '@suite/uuid';
 import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
-import { usageError, versionLine, write } from '../uuid/output.js';
+import { versionLine, write } from '../uuid/output.js';
+import { bytesOf, rawArgv } from '../uuid/raw-argv.js';
 
 const PROGRAM = 'uuidgen';
 
@@ -26,14 +27,6 @@ const EXCLUSIVE_GROUPS = [
   ['N', 'r', 't'],
   ['n', 'r', 't'],
 ] as const;
-
-/** The namespace aliases of `-n @name` (RFC 9562 Appendix A.2). */
-const ALIASES: Readonly<Record<string, string>> = {
-  dns: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
-  url: '6ba7b811-9dad-11d1-80b4-00c04fd430c8',
-  oid: '6ba7b812-9dad-11d1-80b4-00c04fd430c8',
-  x500: '6ba7b814-9dad-11d1-80b4-00c04fd430c8',
-};
 
 const HELP = `
 Usage:
@@ -70,16 +63,16 @@ const KIND_OF: Readonly<Record<string, Kind>> = {
   s: 'sha1',
 };
 
-/** `-C NUM` as util-linux's strtou32_or_err reads it, except that 0 is refused too (see the README). */
+/**
+ * `-C NUM` as util-linux 2.42's strtou32_or_err reads it: leading blanks and a sign allowed, decimal digits only,
+ * negative or above 2^32-1 out of range. 0 is a count (nothing is printed), as in util-linux.
+ */
 function parseCount(text: string): number | string {
-  const m = /^\s*\+?(\d+)$/.exec(text);
-  if (!m)
-    return /^\s*-\d+$/.test(text)
-      ? `invalid count argument: '${text}': Numerical result out of range`
-      : `invalid count argument: '${text}'`;
-  const n = Number(m[1]);
-  if (n > 0xffffffff) return `invalid count argument: '${text}': Numerical result out of range`;
-  if (n === 0) return `invalid count argument: '${text}': must be at least 1`;
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
+  if (!m) return `invalid count: '${text}'`;
+  const n = Number(m[2]);
+  if ((m[1] === '-' && n !== 0) || n > 0xffffffff)
+    return `invalid count: '${text}': Numerical result out of range`;
   return n;
 }
 
@@ -89,16 +82,30 @@ function unhex(text: string): Uint8Array | undefined {
   return Uint8Array.from(Buffer.from(text, 'hex'));
 }
 
+/** Writes `uuidgen: message` (a byte string: arguments quoted in it keep their bytes) to stderr. */
+function warn(message: string): void {
+  process.stderr.write(Buffer.from(`${PROGRAM}: ${message}\n`, 'latin1'));
+}
+
+/** warnx() then errtryhelp(): the message, util-linux's hint, exit status 1. */
+function usageError(message: string): number {
+  warn(message);
+  process.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
+  return 1;
+}
+
 /** uuidgen(1) of util-linux 2.42: `-r -t -6 -7 -m -s -n -N -x -C`, the same output, exclusions and errors. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Arguments as byte strings: a -N name is hashed as the bytes given, whatever their encoding.
+  const { args, exact } = rawArgv(argv);
   let parsed: ReturnType<typeof getopt>;
   try {
-    parsed = getopt(argv, SPECS);
+    parsed = getopt(args, SPECS);
   } catch (error) {
     if (!(error instanceof GetoptError)) throw error;
     const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
     if (before) return exclusiveError(before);
-    return usageError(PROGRAM, error.message);
+    return usageError(error.message);
   }
   const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
   if (clash) return exclusiveError(clash);
@@ -123,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     else if (key === 'C') {
       const n = parseCount(value as string);
       if (typeof n === 'string') {
-        process.stderr.write(`${PROGRAM}: ${n}\n`);
+        warn(n); // err(): no hint
         return 1;
       }
       count = n;
@@ -132,25 +139,31 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const hashed = kind === 'md5' || kind === 'sha1';
   if (namespace !== undefined) {
-    if (name === undefined) return usageError(PROGRAM, '--namespace requires --name argument');
-    if (!hashed) return usageError(PROGRAM, '--namespace requires --md5 or --sha1');
+    if (name === undefined) return usageError('--namespace requires --name argument');
+    if (!hashed) return usageError('--namespace requires --md5 or --sha1');
   } else {
-    if (name !== undefined) return usageError(PROGRAM, '--name requires --namespace argument');
-    if (hashed) return usageError(PROGRAM, '--md5 or --sha1 requires --namespace argument');
+    if (name !== undefined) return usageError('--name requires --namespace argument');
+    if (hashed) return usageError('--md5 or --sha1 requires --namespace argument');
   }
 
   if (hashed) {
-    const data = hex ? unhex(name as string) : new TextEncoder().encode(name as string);
-    if (data === undefined) return usageError(PROGRAM, 'not a valid hex string');
+    if (!hex && !exact && (name as string).includes(REPLACEMENT_UTF8)) {
+      // Without the argument's bytes, U+FFFD may stand for any bytes that were not UTF-8: refuse to guess.
+      return usageError(
+        'the name is not valid UTF-8 and its bytes cannot be read here; give it as hex with -x',
+      );
+    }
+    const data = hex ? unhex(name as string) : bytesOf(name as string);
+    if (data === undefined) return usageError('not a valid hex string');
     const ns = namespace as string;
     let nsBytes: Uint8Array | undefined;
     if (ns.startsWith('@') && ns.length > 1) {
-      const alias = ALIASES[ns.slice(1)];
-      if (alias === undefined) return usageError(PROGRAM, `unknown namespace alias: '${ns}'`);
+      const alias = namespaceByAlias(ns.slice(1));
+      if (alias === undefined) return usageError(`unknown namespace alias: '${ns}'`);
       nsBytes = parseAny(alias);
     } else {
       nsBytes = parseAny(ns);
-      if (nsBytes === undefined) return usageError(PROGRAM, `invalid uuid for namespace: '${ns}'`);
+      if (nsBytes === undefined) return usageError(`invalid uuid for namespace: '${ns}'`);
     }
     const id = kind === 'md5' ? v3(data, nsBytes as Uint8Array) : v5(data, nsBytes as Uint8Array);
     await write(process.stdout, `${id}\n`);
@@ -169,7 +182,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function generator(kind: Kind): () => Uuid {
+function generator(kind: Kind): () => string {
   switch (kind) {
     case 'time': {
       const gen = new TimeUuidGenerator();
@@ -188,6 +201,9 @@ function generator(kind: Kind): () => Uuid {
 
 /** util-linux's err_exclusive_options: the message alone (no --help hint), status 1. */
 function exclusiveError(message: string): number {
-  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  warn(message);
   return 1;
 }
+
+/** U+FFFD as a byte string of its UTF-8 encoding (what Node puts where argv bytes were not UTF-8). */
+const REPLACEMENT_UTF8 = '\xef\xbf\xbd';

@@ -1,8 +1,19 @@
-import { text } from 'node:stream/consumers';
 import { parseAny, timestampTicks, variant } from '@suite/uuid';
 import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
 import { usageError, versionLine, write } from '../uuid/output.js';
-import { type Cell, type Column, renderTable } from '../uuid/table.js';
+import { rawArgv } from '../uuid/raw-argv.js';
+import {
+  type Cell,
+  type Column,
+  isUtf8Locale,
+  jsonFormatOf,
+  type LongCell,
+  printTable,
+  StreamingTable,
+  type TableFormat,
+  type TableOutput,
+} from '../uuid/table.js';
+import { WordReader } from '../uuid/word-reader.js';
 
 const PROGRAM = 'uuidparse';
 
@@ -71,9 +82,9 @@ function isoTimestampComma(sec: bigint, usec: number): string {
   );
 }
 
-/** One row: UUID, VARIANT, TYPE, TIME as util-linux 2.42 fills them. */
+/** One row: UUID, VARIANT, TYPE, TIME as util-linux 2.42 fills them (`input` is a byte string). */
 function describe(input: string): Record<string, Cell> {
-  const bytes = parseAny(input);
+  const bytes = input.length === 36 ? parseAny(input) : undefined;
   if (bytes === undefined) return { UUID: input, VARIANT: 'invalid', TYPE: 'invalid', TIME: 'invalid' };
   const v = variant(bytes);
   // Types and times are defined for the DCE (RFC 9562) variant only (util-linux 2.41 and later).
@@ -144,18 +155,90 @@ export async function main(argv: readonly string[]): Promise<number> {
     columns = picked;
   }
 
-  // Unlike util-linux's scanf loop, a word longer than 36 characters stays one (invalid) word, and the last word
-  // counts even without a newline after it.
-  const inputs =
-    parsed.operands.length > 0
-      ? parsed.operands
-      : (await text(process.stdin)).split(/[ \t\n\v\f\r]+/).filter((w) => w !== '');
-  const rows = inputs.map((input) => {
-    const row = describe(input);
-    return columns.map((c) => row[c.name]);
-  });
-  await write(process.stdout, renderTable(columns, rows, { mode, noHeadings, jsonName: 'uuids' }));
+  const format: TableFormat = {
+    mode,
+    noHeadings,
+    jsonName: 'uuids',
+    json: jsonFormatOf(process.env.LIBSMARTCOLS_JSON),
+    utf8: isUtf8Locale(process.env),
+  };
+  const out = outputTo(process.stdout);
+  // Arguments and stdin words are byte strings: what is not UTF-8 is shown as libsmartcols shows it.
+  const words = parsed.operands.length > 0 ? rawArgv(parsed.operands).args : undefined;
+  const stdin = () => new WordReader(process.stdin);
+  if (mode === 'table') {
+    const all = words ?? (await readAllWords(stdin()));
+    if (typeof all === 'number') {
+      process.stderr.write(
+        `${PROGRAM}: a word on stdin is longer than ${all >> 20} MiB: the table needs it whole; --raw and --json stream it\n`,
+      );
+      return 1;
+    }
+    const rows = function* () {
+      for (const word of all) {
+        const row = describe(word);
+        yield columns.map((c) => row[c.name]);
+      }
+    };
+    await printTable(columns, rows, format, out);
+  } else {
+    const table = new StreamingTable(columns, format, out);
+    if (words !== undefined) {
+      for (const word of words) {
+        const row = describe(word);
+        await table.row(columns.map((c) => row[c.name]));
+      }
+    } else {
+      const reader = stdin();
+      for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
+        const head = w.head.toString('latin1');
+        const row = describe(head);
+        // A word longer than a UUID is invalid whatever follows: its rest is streamed into its cell.
+        const long: LongCell = { head: w.head, more: () => reader.more() };
+        await table.row(columns.map((c) => (c.name === 'UUID' && !w.ended ? long : row[c.name])));
+      }
+    }
+    await table.end();
+  }
   return 0;
+}
+
+/** Read this many bytes of a word before deciding it is longer than any UUID. */
+const LONGEST = 37;
+
+/**
+ * Every stdin word, for the human table, or the word limit when a word is longer than it, or the word limit when a word is longer than it (which needs every width before its first line). Unlike util-linux's
+ * scanf loop, a word longer than 36 characters stays one (invalid) word, and the last word counts even without a
+ * newline after it.
+ */
+async function readAllWords(reader: WordReader): Promise<string[] | number> {
+  const words: string[] = [];
+  for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
+    let word = w.head.toString('latin1');
+    if (!w.ended) {
+      for (let piece = await reader.more(); piece; piece = await reader.more()) {
+        word += piece.toString('latin1');
+        // Far below V8's longest string (about 512 MiB), which </dev/zero would reach as one word.
+        if (word.length > WORD_LIMIT) return WORD_LIMIT;
+      }
+    }
+    words.push(word);
+  }
+  return words;
+}
+
+/** The longest stdin word a human table takes (bytes). */
+const WORD_LIMIT = 64 << 20;
+
+/** Byte strings to a stream, waiting for the reader; after EPIPE (the reader has gone) the rest is dropped. */
+function outputTo(stream: NodeJS.WritableStream): TableOutput {
+  let gone = false;
+  return {
+    async write(bytes) {
+      if (gone || bytes === '') return;
+      gone = !(await write(stream, Buffer.from(bytes, 'latin1')));
+    },
+  };
 }
 
 /** util-linux's err_exclusive_options: the message alone (no --help hint), status 1. */

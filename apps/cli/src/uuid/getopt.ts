@@ -101,9 +101,9 @@ function parseInto(
 }
 
 /**
- * util-linux's err_exclusive_options: the first option of a group that is given excludes the others of that
- * group. Returns the message (`mutually exclusive arguments: --json --raw`) for the first clash, in command-line
- * order, or undefined.
+ * util-linux's err_exclusive_options (2.42): the first option of a group that is given excludes the others of that
+ * group. Returns the message for the first clash, in command-line order, naming the option given first and the
+ * one that clashes with it (`options --random and --time cannot be combined`), or undefined.
  */
 export function exclusiveClash(
   options: readonly ParsedOption[],
@@ -111,18 +111,16 @@ export function exclusiveClash(
   specs: readonly OptionSpec[],
 ): string | undefined {
   const seen = new Map<readonly string[], string>();
+  const nameOf = (key: string) => {
+    const spec = specs.find((s) => s.key === key);
+    return spec?.long ? `--${spec.long}` : `-${key}`;
+  };
   for (const { key } of options) {
     for (const group of groups) {
       if (!group.includes(key)) continue;
       const first = seen.get(group);
       if (first === undefined) seen.set(group, key);
-      else if (first !== key) {
-        const names = group.map((k) => {
-          const spec = specs.find((s) => s.key === k);
-          return spec?.long ? `--${spec.long}` : `-${k}`;
-        });
-        return `mutually exclusive arguments: ${names.join(' ')}`;
-      }
+      else if (first !== key) return `options ${nameOf(first)} and ${nameOf(key)} cannot be combined`;
     }
   }
   return undefined;

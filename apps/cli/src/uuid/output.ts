@@ -6,7 +6,7 @@ const guarded = new WeakSet<NodeJS.WritableStream>();
  * Writes text to a stream and waits until it is flushed. Resolves false once the reader has gone (EPIPE): like
  * util-linux's close_stdout, that ends the output quietly instead of failing.
  */
-export function write(stream: NodeJS.WritableStream, text: string): Promise<boolean> {
+export function write(stream: NodeJS.WritableStream, text: string | Uint8Array): Promise<boolean> {
   if (!guarded.has(stream)) {
     guarded.add(stream);
     // Errors reach the write callbacks; without a listener, an 'error' event would also kill the process.

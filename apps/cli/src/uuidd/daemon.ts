@@ -5,7 +5,14 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPidFile, type PidFile, PidFileError } from '@suite/lockfile/node';
+import {
+  acquire,
+  createPidFile,
+  LockError,
+  type LockHandle,
+  type PidFile,
+  PidFileError,
+} from '@suite/lockfile/node';
 import {
   type ClockSequenceStore,
   describeSystemError,
@@ -234,17 +241,30 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
   const socketPath = resolve(options.socketPath);
   const pidPath = options.pidPath === undefined ? undefined : resolve(options.pidPath);
   let pidFile: PidFile | undefined;
+  // Start-up (probe, bind) is serialized by a lock beside the socket, whatever -p/-P say: two daemons started at
+  // once on one socket would otherwise both find none running and both bind. Held until the socket listens.
+  let startLock: LockHandle | undefined;
 
   if (!options.socketActivation) {
     const guard = setTimeout(() => {
       io.warn('uuidd: timed out');
       process.exit(1);
     }, 30_000);
+    try {
+      startLock = await acquire(socketPath, { timeout: 25_000 });
+    } catch (error) {
+      clearTimeout(guard);
+      if (!(error instanceof LockError)) throw error;
+      // A missing or unwritable directory: say what bind(2) would say about the socket there.
+      warn(`couldn't bind unix socket ${socketPath}: ${describeSystemError(error.code)}`);
+      return 1;
+    }
     if (pidPath !== undefined) {
       try {
         pidFile = await createPidFile(pidPath, { format: 'uuidd' });
       } catch (error) {
         clearTimeout(guard);
+        await startLock.release();
         if (!(error instanceof PidFileError)) throw error;
         if (error.code === 'ERUNNING') {
           const running = (await probeDaemon(socketPath)) ?? String(error.pid ?? '');
@@ -258,6 +278,7 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
     if (running !== undefined) {
       warn(`uuidd daemon is already running at pid ${running}`);
       await pidFile?.release();
+      await startLock.release();
       return 1;
     }
   }
@@ -300,8 +321,10 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
         : `couldn't listen on the socket received from systemd: ${describeSystemError(code)}`,
     );
     await pidFile?.release();
+    await startLock?.release();
     return 1;
   }
+  await startLock?.release(); // the socket answers now: a daemon starting after this finds us running
 
   // Start the clock state now (one tick is spent): the file is written at startup, a bad path reported then.
   time.next();
@@ -318,8 +341,10 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
       stopping = true;
       workers?.stop();
       if (idle !== undefined) clearTimeout(idle);
-      await server.close();
+      // The pid file goes first, then the socket, as util-linux's all_done() does: a script that waits for the
+      // socket to go must not find the pid file still there.
       await pidFile?.release();
+      await server.close();
       done(status);
     };
     for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGALRM'] as const) {

@@ -208,8 +208,9 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
         if (!group.includes(spec.short)) return;
         const earlier = seen.get(index);
         if (earlier !== undefined && earlier !== spec.short) {
-          const names = group.map((letter) => `--${specs.find((s) => s.short === letter)!.long}`);
-          throw new OptionError(`mutually exclusive arguments: ${names.join(' ')}`);
+          // util-linux 2.42's wording: the option given first, then the one that clashes with it.
+          const long = (letter: string) => `--${specs.find((s) => s.short === letter)!.long}`;
+          throw new OptionError(`options ${long(earlier)} and ${long(spec.short)} cannot be combined`);
         }
         seen.set(index, spec.short);
       });

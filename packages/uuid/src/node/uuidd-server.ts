@@ -1,5 +1,7 @@
-import { chmodSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import {
   decodeUuiddRequest,
   encodeUuiddReply,
@@ -90,6 +92,12 @@ export interface UuiddServerStats {
   timedOut: number;
 }
 
+/** A fresh name beside `path` to bind under before renaming, or undefined if it would not fit in sun_path. */
+function temporaryName(path: string): string | undefined {
+  const temp = join(dirname(path), `.uuidd-${process.pid}-${randomBytes(3).toString('hex')}`);
+  return Buffer.byteLength(temp) < 108 ? temp : undefined;
+}
+
 /**
  * Where a {@link UuiddServer} listens: a socket path it binds, a listening socket it inherited (`{ fd: 3 }`), or
  * a listening `net.Server`, such as one another process handed over with `child.send(message, server)` so that
@@ -107,7 +115,7 @@ export type UuiddListenTarget = string | { readonly fd: number } | Server;
  *   time: new TimeUuidGenerator({ store: fileClockStore('/var/lib/suite-uuidd/clock.txt') }),
  * });
  * // ...
- * await server.close(); // stops listening and removes the socket file
+ * await server.close(); // stops listening and removes the socket file (if it is still the one it bound)
  */
 export class UuiddServer {
   /** Counters since the server started. */
@@ -126,10 +134,16 @@ export class UuiddServer {
   readonly #fastPath: boolean;
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
+  /** The device and inode of the socket file this server bound: it removes that file only while it is still it. */
+  readonly #bound: { readonly dev: number; readonly ino: number } | undefined;
 
   private constructor(server: Server, path: string | undefined, options: UuiddServerOptions) {
     this.#server = server;
     this.path = path;
+    if (path !== undefined) {
+      const st = lstatSync(path);
+      this.#bound = { dev: st.dev, ino: st.ino };
+    }
     this.#responder = new UuiddResponder({
       pid: options.pid ?? process.pid,
       time: options.time,
@@ -153,33 +167,49 @@ export class UuiddServer {
 
   /**
    * Starts serving on a socket path or on an inherited listening socket (`{ fd: 3 }` under systemd socket
-   * activation). A path is bound afresh: whatever file is there is removed first (make sure no live daemon
-   * answers on it), and the socket is made accessible to every user (mode 0777), as util-linux's uuidd does.
-   * Rejects with the bind/listen error (`EACCES`, `ENAMETOOLONG`, ...).
+   * activation). A path is bound afresh: the socket is bound under a temporary name beside it and renamed over
+   * whatever file is there (make sure no live daemon answers on it), so the path never goes missing, and the
+   * socket is made accessible to every user (mode 0777), as util-linux's uuidd does. Rejects with the
+   * bind/listen error (`EACCES`, `ENAMETOOLONG`, ...).
    */
   static async listen(target: UuiddListenTarget, options: UuiddServerOptions): Promise<UuiddServer> {
     if (target instanceof Server) return new UuiddServer(target, undefined, options);
     const server = createServer({ allowHalfOpen: false });
     const path = typeof target === 'string' ? target : undefined;
-    if (path !== undefined) {
+    // libuv removes the path a server listened on when it closes, whoever's socket is there by then: bound under
+    // a temporary name, only that name is removed, and close() removes the real path only if it is still ours.
+    const temp = path === undefined ? undefined : temporaryName(path);
+    if (path !== undefined && temp === undefined) {
       try {
         unlinkSync(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
+    const bindPath = temp ?? path;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(
         // Listening again on an inherited socket sets its backlog: keep it as deep as systemd's default.
-        { ...(path === undefined ? { fd: (target as { fd: number }).fd } : { path }), backlog: 4096 },
+        {
+          ...(bindPath === undefined ? { fd: (target as { fd: number }).fd } : { path: bindPath }),
+          backlog: 4096,
+        },
         () => {
           server.off('error', reject);
           resolve();
         },
       );
     });
-    if (path !== undefined) chmodSync(path, 0o777);
+    if (bindPath !== undefined && path !== undefined) {
+      try {
+        chmodSync(bindPath, 0o777);
+        if (temp !== undefined) renameSync(temp, path);
+      } catch (error) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        throw error;
+      }
+    }
     return new UuiddServer(server, path, options);
   }
 
@@ -329,11 +359,14 @@ export class UuiddServer {
     for (const connection of this.#pending) this.#drop(connection);
     this.#pending.clear();
     await closed;
-    if (this.path !== undefined) {
+    if (this.path !== undefined && this.#bound !== undefined) {
       try {
-        unlinkSync(this.path);
+        // Another daemon may have bound the path since (a second one started on it, or ours was replaced): leave
+        // its socket alone.
+        const st = lstatSync(this.path);
+        if (st.dev === this.#bound.dev && st.ino === this.#bound.ino) unlinkSync(this.path);
       } catch {
-        // Already gone: someone removed it, or it was never ours to remove.
+        // Already gone: someone removed it.
       }
     }
   }

@@ -16,3 +16,4 @@ export {
   type UuiddServerOptions,
   type UuiddServerStats,
 } from './uuidd-server.js';
+export { type SafeTimeUuid, type V1SafeOptions, v1Safe } from './v1-safe.js';

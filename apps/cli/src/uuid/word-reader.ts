@@ -1,0 +1,82 @@
+/** Bytes that separate words (isspace in the C locale). */
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || (byte >= 0x09 && byte <= 0x0d);
+}
+
+/** The start of a word: up to `limit` bytes, and whether the word ended within them. */
+export interface WordHead {
+  /** The word's first bytes (all of it when `ended`). */
+  readonly head: Buffer;
+  /** True when the word has no more bytes than `head`; else read the rest with `more()` before the next word. */
+  readonly ended: boolean;
+}
+
+/**
+ * Whitespace-separated words of a byte stream, read as they come: memory stays bounded by a chunk and the head
+ * of a word, however long the input or a word (`</dev/zero` is one endless word). A word longer than the
+ * head's limit is handed on in pieces (`more()`), for the caller to stream or keep.
+ */
+export class WordReader {
+  readonly #chunks: AsyncIterator<Buffer | string>;
+  #buf: Buffer = Buffer.alloc(0);
+  #pos = 0;
+  #eof = false;
+  #inWord = false;
+
+  constructor(stream: AsyncIterable<Buffer | string>) {
+    this.#chunks = stream[Symbol.asyncIterator]();
+  }
+
+  async #fill(): Promise<boolean> {
+    while (!this.#eof && this.#pos >= this.#buf.length) {
+      const next = await this.#chunks.next();
+      if (next.done) this.#eof = true;
+      else {
+        this.#buf = typeof next.value === 'string' ? Buffer.from(next.value, 'latin1') : next.value;
+        this.#pos = 0;
+      }
+    }
+    return this.#pos < this.#buf.length;
+  }
+
+  /** The next word's first bytes (at most `limit`), or undefined at the end of the input. */
+  async next(limit: number): Promise<WordHead | undefined> {
+    while (this.#inWord) await this.more(); // the rest of a word the caller left
+    for (;;) {
+      if (!(await this.#fill())) return undefined;
+      while (this.#pos < this.#buf.length && isSpace(this.#buf[this.#pos] as number)) this.#pos++;
+      if (this.#pos < this.#buf.length) break;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    while (size < limit) {
+      if (!(await this.#fill())) return { head: Buffer.concat(parts), ended: true };
+      const start = this.#pos;
+      const stop = Math.min(this.#buf.length, start + (limit - size));
+      let end = start;
+      while (end < stop && !isSpace(this.#buf[end] as number)) end++;
+      parts.push(Buffer.from(this.#buf.subarray(start, end)));
+      size += end - start;
+      this.#pos = end;
+      if (end < stop) return { head: Buffer.concat(parts), ended: true }; // a blank ends it
+    }
+    this.#inWord = true;
+    return { head: Buffer.concat(parts), ended: false };
+  }
+
+  /** The next piece of the current word after its head (a view valid until the next call), or undefined at its end. */
+  async more(): Promise<Buffer | undefined> {
+    if (!this.#inWord) return undefined;
+    if (!(await this.#fill())) {
+      this.#inWord = false;
+      return undefined;
+    }
+    const start = this.#pos;
+    let end = start;
+    while (end < this.#buf.length && !isSpace(this.#buf[end] as number)) end++;
+    this.#pos = end;
+    if (end < this.#buf.length) this.#inWord = false; // stopped at a blank
+    if (end === start) return undefined;
+    return this.#buf.subarray(start, end);
+  }
+}
