@@ -434,6 +434,16 @@ describe('ctm_rmail -b --keyring', () => {
     expect(readdirSync(at('deltas'))).toEqual([]);
   });
 
+  it('exits 75 and applies nothing when a signature cannot be read (a local failure); the delta stays to be checked again', async () => {
+    await send(at('src.0001.gz'), at('mbox'));
+    mkdirSync(at('deltas', 'src.0001.gz.asc')); // reading it fails with EISDIR
+    const r = await receive(at('mbox'));
+    expect(r.code).toBe(75);
+    expect(r.stderr).toContain('ctm_rmail: cannot check the signature of src.0001.gz: Is a directory\n');
+    expect(treeAt()).toBe('src 0\n');
+    expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(true);
+  });
+
   it('refuses --keyring without -b (signatures are checked when deltas are applied)', async () => {
     const r = await tool('ctm_rmail', [
       '-p',

@@ -29,7 +29,13 @@ async function pair(type: 'ecc' | 'rsa', name: string, passphrase?: string): Pro
   const userIDs = [{ name, email: `${name.toLowerCase()}@example.org` }];
   const made =
     type === 'ecc'
-      ? await openpgp.generateKey({ type: 'ecc', curve: 'ed25519Legacy', userIDs, passphrase, format: 'armored' })
+      ? await openpgp.generateKey({
+          type: 'ecc',
+          curve: 'ed25519Legacy',
+          userIDs,
+          passphrase,
+          format: 'armored',
+        })
       : await openpgp.generateKey({ type: 'rsa', rsaBits: 2048, userIDs, passphrase, format: 'armored' });
   return {
     secret: made.privateKey,
