@@ -5,6 +5,7 @@ import {
   appendFileSync,
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,6 +16,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import * as openpgp from 'openpgp';
 import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeWithPeers, peerPath } from './_peers.js';
@@ -56,6 +58,9 @@ async function rebuild(mbox: string, name: string, data: Buffer) {
   expect(r.stderr).toMatch(new RegExp(`${name.replaceAll('.', '\\.')} complete\\n$`));
   expect(readFileSync(join(dir, 'deltas', name)).equals(data)).toBe(true);
 }
+
+let eximSetupFor: () => { sendmail: string; runQueue: () => void; mbox: string };
+let waitFor: (mbox: string, count: number) => Promise<void>;
 
 describeWithPeers(['exim4'], 'through exim4', () => {
   /**
@@ -130,6 +135,9 @@ describeWithPeers(['exim4'], 'through exim4', () => {
     throw new Error(`the mbox did not get ${count} pieces; exim says:\n${log}`);
   }
 
+  eximSetupFor = eximSetup;
+  waitFor = waitForPieces;
+
   it("sends with ctm_smail through exim's sendmail, delivers with a queue run, rebuilds with ctm_rmail", async () => {
     const { sendmail, runQueue, mbox } = eximSetup();
     const data = delta(150_000, 1);
@@ -173,6 +181,101 @@ describeWithPeers(['exim4'], 'through exim4', () => {
     runQueue();
     await waitForPieces(mbox, 4);
     await rebuild(mbox, 'src-cur.0101.gz', data);
+  });
+});
+
+describe('signed deltas through exim4', () => {
+  it('sends signed pieces through exim; ctm_rmail --keyring rebuilds, verifies and applies the genuine delta, and sets the forged one aside', async () => {
+    const { sendmail, runQueue, mbox } = eximSetupFor();
+    const made = async (name: string) =>
+      openpgp.generateKey({
+        type: 'ecc',
+        curve: 'ed25519Legacy',
+        userIDs: [{ name, email: `${name.toLowerCase()}@example.org` }],
+        format: 'armored',
+      });
+    const [publisher, forger] = await Promise.all([made('Publisher'), made('Forger')]);
+    writeFileSync(join(dir, 'trusted.asc'), publisher.publicKey);
+    writeFileSync(join(dir, 'publisher.key'), publisher.privateKey);
+    writeFileSync(join(dir, 'forger.key'), forger.privateKey);
+    for (const d of ['v0', 'v1', 'v2', 'evil']) mkdirSync(join(dir, d));
+    writeFileSync(join(dir, 'v0', '.ctm_status'), 'src 0\n');
+    writeFileSync(join(dir, 'v0', 'README'), 'version 0\n');
+    writeFileSync(join(dir, 'v1', 'README'), 'version 1\n');
+    writeFileSync(join(dir, 'evil', 'README'), 'version 1\n');
+    writeFileSync(join(dir, 'evil', 'backdoor'), 'owned\n');
+    execFileSync(process.execPath, [
+      bin('ctm'),
+      'diff',
+      join(dir, 'v0'),
+      join(dir, 'v1'),
+      'src',
+      '1',
+      '-o',
+      join(dir, 'src.0001.gz'),
+    ]);
+    writeFileSync(join(dir, 'v1', '.ctm_status'), 'src 1\n');
+    execFileSync(process.execPath, [
+      bin('ctm'),
+      'diff',
+      join(dir, 'v1'),
+      join(dir, 'evil'),
+      'src',
+      '2',
+      '-o',
+      join(dir, 'src.0002.gz'),
+    ]);
+    cpSync(join(dir, 'v0'), join(dir, 'tree'), { recursive: true });
+
+    const genuine = await tool('ctm_smail', [
+      '-m',
+      '400',
+      '--sign',
+      join(dir, 'publisher.key'),
+      '--sendmail',
+      sendmail,
+      join(dir, 'src.0001.gz'),
+      'ctm-list',
+    ]);
+    expect(genuine.code, genuine.stderr).toBe(0);
+    expect(genuine.stderr).toMatch(/src\.0001\.gz\.asc (\d)\/\1 sent to ctm-list\n$/);
+    const forged = await tool('ctm_smail', [
+      '-m',
+      '400',
+      '--sign',
+      join(dir, 'forger.key'),
+      '--sendmail',
+      sendmail,
+      join(dir, 'src.0002.gz'),
+      'ctm-list',
+    ]);
+    expect(forged.code, forged.stderr).toBe(0);
+    const pieces = (genuine.stderr + forged.stderr).match(/ sent to /g)!.length;
+    runQueue();
+    await waitFor(mbox, pieces);
+
+    const r = await tool('ctm_rmail', [
+      '-p',
+      join(dir, 'pieces'),
+      '-d',
+      join(dir, 'deltas'),
+      '-b',
+      join(dir, 'tree'),
+      '--keyring',
+      join(dir, 'trusted.asc'),
+      mbox,
+    ]);
+    expect(r.code).toBe(1); // a forged delta is bad mail
+    expect(r.stderr).toMatch(
+      /src\.0001\.gz has a good signature by Publisher <publisher@example\.org>[\s\S]*src\.0001\.gz applied\n/,
+    );
+    expect(r.stderr).toMatch(
+      /src\.0002\.gz not applied: src\.0002\.gz\.asc: signed by key [0-9A-F]{16}, which is not in the keyring\n/,
+    );
+    expect(readFileSync(join(dir, 'tree', 'README'), 'utf8')).toBe('version 1\n');
+    expect(readFileSync(join(dir, 'tree', '.ctm_status'), 'utf8')).toBe('src 1\n');
+    expect(existsSync(join(dir, 'tree', 'backdoor'))).toBe(false);
+    expect(existsSync(join(dir, 'deltas', '.rejected', 'src.0002.gz'))).toBe(true);
   });
 });
 

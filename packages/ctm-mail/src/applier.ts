@@ -1,5 +1,6 @@
 import { deltaFileName } from './delta-name.js';
 import type { LockPort, LogPort } from './ports.js';
+import { signatureName } from './signature.js';
 
 /** The tree and the delta directory, as {@link applyCompleted} sees them. */
 export interface ApplyCompletedPorts {
@@ -13,7 +14,28 @@ export interface ApplyCompletedPorts {
   runCtm(name: string, onLine: (line: string) => void): Promise<boolean>;
   /** Removes the delta `name` from the delta directory. */
   removeDelta(name: string): Promise<void>;
+  /**
+   * ctm_rmail --keyring: asked before ctm runs on the delta `name`, whether it may be applied (see
+   * {@link DeltaVerdict}). Without it every delta is applied, as by the original. A throw (the delta cannot be
+   * read) stops the applying and is passed on.
+   */
+  checkDelta?(name: string): Promise<DeltaVerdict>;
+  /**
+   * Moves a rejected delta, and its signature if there is one, out of the way of the applying (and of the
+   * next delivery of the genuine delta); resolves to where they went, for the log.
+   */
+  setAside?(name: string): Promise<string>;
 }
+
+/**
+ * What {@link ApplyCompletedPorts.checkDelta} found: `apply` (with a line for the log, such as who signed it),
+ * `wait` (its signature has not come yet: not an error, the applying stops here until it does), or `reject` (it
+ * is set aside, with the reason in the log, and the applying stops).
+ */
+export type DeltaVerdict =
+  | { readonly verdict: 'apply'; readonly note: string }
+  | { readonly verdict: 'wait'; readonly reason: string }
+  | { readonly verdict: 'reject'; readonly reason: string };
 
 /** Options of {@link applyCompleted}. */
 export interface ApplyCompletedOptions {
@@ -66,17 +88,40 @@ export async function applyCompleted(
     for (let number = status.number + 1; ; number++) {
       const delta = `${status.name}.${String(number).padStart(4, '0')}.gz`;
       if (!(await ports.hasDelta(delta))) break;
+      if (!(await admitted(ports, delta))) break;
       const ok = await ports.runCtm(delta, (line) => ports.log(`ctm: ${line}`));
       if (!ok) {
         ports.log(`ctm failed to apply ${delta}`);
         break;
       }
-      if (options.deleteAfter) await ports.removeDelta(delta);
+      if (options.deleteAfter) {
+        await ports.removeDelta(delta);
+        if (ports.checkDelta) await ports.removeDelta(signatureName(delta));
+      }
       ports.log(`${delta} applied${options.deleteAfter ? ' and deleted' : ''}`);
       applied++;
     }
     return applied;
   } finally {
     await lock.release();
+  }
+}
+
+/** Whether the delta may be applied: asks `checkDelta`, logs its verdict, sets a rejected delta aside. */
+async function admitted(ports: ApplyCompletedPorts, delta: string): Promise<boolean> {
+  if (!ports.checkDelta) return true;
+  const found = await ports.checkDelta(delta);
+  switch (found.verdict) {
+    case 'apply':
+      ports.log(`${delta} ${found.note}`);
+      return true;
+    case 'wait':
+      ports.log(`${delta} not applied yet: ${found.reason}`);
+      return false;
+    case 'reject': {
+      ports.log(`${delta} not applied: ${found.reason}`);
+      if (ports.setAside) ports.log(`${delta} set aside in ${await ports.setAside(delta)}`);
+      return false;
+    }
   }
 }

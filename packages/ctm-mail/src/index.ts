@@ -2,6 +2,7 @@ export {
   type ApplyCompletedOptions,
   type ApplyCompletedPorts,
   applyCompleted,
+  type DeltaVerdict,
   parseCtmStatus,
 } from './applier.js';
 export { pieceChecksum } from './checksum.js';
@@ -15,6 +16,20 @@ export { type PieceId, parsePieceFileName, pieceFileName } from './piece-name.js
 export type { HeldLock, LockPort, LogPort, MimeDecoder, PieceStore, PieceWriter } from './ports.js';
 export { type MaildropResult, readMaildrop } from './read-maildrop.js';
 export { MAX_LINE, MAX_PIECE_COUNT, PieceScanner, type ScanEvent } from './scanner.js';
+export {
+  type DeltaBytes,
+  type KeyInfo,
+  Keyring,
+  readKeyring,
+  readSigningKey,
+  SignatureError,
+  type SignatureErrorCode,
+  SigningKey,
+  signatureName,
+  signDelta,
+  type VerifiedSignature,
+  verifyDelta,
+} from './signature.js';
 export { DEFAULT_MAX_MESSAGE_SIZE, type PiecePlan, planPieces } from './sizing.js';
 export {
   type DeltaSource,

@@ -14,6 +14,8 @@ export interface CtmOptions {
   setTimes: boolean;
   verbose: number;
   filters: DeltaFilter[];
+  /** --keyring FILE (a suite addition): apply only deltas with a good signature `DELTA.asc` by one of its keys. */
+  keyring?: string;
   files: string[];
   /** Messages about the options (each printed as `ctm: ...`). */
   warnings: string[];
@@ -24,7 +26,10 @@ export interface CtmOptions {
 const WITH_ARGUMENT = new Set(['b', 'B', 'd', 'e', 'm', 'r', 'R', 't', 'T', 'V', 'x']);
 const KNOWN = new Set([...WITH_ARGUMENT, 'a', 'c', 'F', 'k', 'l', 'p', 'P', 'q', 'u', 'v']);
 
-/** Parses ctm's options; like BSD getopt it stops at the first operand or at `--`. */
+/**
+ * Parses ctm's options; like BSD getopt it stops at the first operand or at `--`. The one long option,
+ * `--keyring FILE`, is the suite's.
+ */
 export function parseCtmOptions(argv: readonly string[]): CtmOptions {
   const o: CtmOptions = {
     tarCommand: 'tar -rf %s -T -',
@@ -39,7 +44,9 @@ export function parseCtmOptions(argv: readonly string[]): CtmOptions {
     warnings: [],
     errors: 0,
   };
-  const scan = new OptionScanner(argv, (name) => WITH_ARGUMENT.has(name.slice(1)), { long: false });
+  const scan = new OptionScanner(takeKeyring(argv, o), (name) => WITH_ARGUMENT.has(name.slice(1)), {
+    long: false,
+  });
   for (const { name, value, missing } of scan) {
     const c = name.slice(1);
     if (!KNOWN.has(c)) {
@@ -52,6 +59,39 @@ export function parseCtmOptions(argv: readonly string[]): CtmOptions {
   }
   o.files = scan.operands;
   return o;
+}
+
+/**
+ * Takes the suite's `--keyring FILE` (or `--keyring=FILE`) out of the options, wherever it stands among them, and
+ * returns the rest for getopt. getopt would read it as the letters `-`, `k`, `e`..., an error: no command line that
+ * worked with the original means anything else.
+ */
+function takeKeyring(argv: readonly string[], o: CtmOptions): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--keyring' || arg.startsWith('--keyring=')) {
+      const value = arg === '--keyring' ? argv[++i] : arg.slice('--keyring='.length);
+      if (value) o.keyring = value;
+      else {
+        o.warnings.push("option '--keyring' requires an argument");
+        o.errors++;
+      }
+      continue;
+    }
+    rest.push(arg);
+    if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
+      rest.push(...argv.slice(i + 1));
+      break;
+    }
+    // A letter that takes a value takes the rest of its word, or else the next argument.
+    for (let j = 1; j < arg.length; j++) {
+      if (!WITH_ARGUMENT.has(arg[j]!)) continue;
+      if (j === arg.length - 1 && i + 1 < argv.length) rest.push(argv[++i]!);
+      break;
+    }
+  }
+  return rest;
 }
 
 function apply(o: CtmOptions, c: string, value: string): void {

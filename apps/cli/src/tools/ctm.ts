@@ -1,21 +1,25 @@
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { CtmExit } from '@suite/ctm-mail';
+import { CtmExit, type Keyring, SignatureError } from '@suite/ctm-mail';
 import {
   applyDelta,
   deltaBytesSource,
   deltaFileSource,
+  describeSigner,
   NodeTree,
   nodeMd5,
   strerror,
+  verifyDeltaFile,
 } from '@suite/ctm-mail/node';
 import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
 import { versionText } from '../version.js';
+import { loadKeyring } from '../ctm-mail/signing.js';
 
 const USAGE = [
   'usage: ctm [-cFklquv] [-b basedir] [-B backup-file] [-t tar-command] [-e regex] [-x regex] [-V level] [file ...]',
+  '           [--keyring FILE] file ...',
   '       ctm diff [-q] [-d YYYYMMDDHHMMSSZ] [-I ignore-regex] [-P prefix] [-o delta.gz] old-dir new-dir name number',
 ].join('\n');
 
@@ -43,6 +47,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     warn(`${o.errors} errors during option processing`);
     return CtmExit.Pilot;
   }
+  let keyring: Keyring | undefined;
+  if (o.keyring !== undefined) {
+    if (o.files.length === 0 || o.files.includes('-')) {
+      warn('--keyring needs delta files: the signature of each is read from DELTA.asc beside it');
+      return CtmExit.Pilot;
+    }
+    try {
+      keyring = await loadKeyring(o.keyring);
+    } catch (error) {
+      warn((error as Error).message);
+      return CtmExit.Pilot;
+    }
+  }
   const dir = o.basedir ?? '.';
   const statusPath = o.basedir ? join(o.basedir, '.ctm_status') : '.ctm_status';
   const tree = new NodeTree(dir);
@@ -51,15 +68,34 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   let status = 0;
   for (const file of o.files.length > 0 ? o.files : ['-']) {
-    status |= await proc(file, tree, dir, o);
+    status |= await proc(file, tree, dir, o, keyring);
     if (status !== 0) break;
   }
   if (o.verbose > 0) warn(`exit(${status})`);
   return status;
 }
 
-async function proc(file: string, tree: NodeTree, dir: string, o: CtmOptions): Promise<number> {
+async function proc(
+  file: string,
+  tree: NodeTree,
+  dir: string,
+  o: CtmOptions,
+  keyring: Keyring | undefined,
+): Promise<number> {
   const say = (line: string) => process.stderr.write(bytesOf(`${line}\n`));
+  if (keyring) {
+    try {
+      const who = await verifyDeltaFile(file, keyring);
+      if (o.verbose > 0) say(`ctm: ${file}: good signature by ${describeSigner(who)}`);
+    } catch (error) {
+      if (!(error instanceof SignatureError)) {
+        say(`ctm: ${file}: ${strerror(error)}`);
+        return CtmExit.Broke;
+      }
+      say(`ctm: ${file}: not applied: ${error.message}`);
+      return CtmExit.Garbage;
+    }
+  }
   let source: ReturnType<typeof deltaFileSource>;
   try {
     source = file === '-' ? deltaBytesSource(await buffer(process.stdin)) : deltaFileSource(file);

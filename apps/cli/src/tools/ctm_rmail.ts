@@ -2,26 +2,26 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyCompleted, PieceIntake, readMaildrop } from '@suite/ctm-mail';
+import { applyCompleted, type Keyring, PieceIntake, readMaildrop } from '@suite/ctm-mail';
 import {
   decodeMimeMessage,
   FilePieceStore,
   fileChunks,
   maildirMessages,
   nodeMd5,
+  signatureGate,
   strerror,
 } from '@suite/ctm-mail/node';
 import { runCtm } from '../ctm-mail/ctm-runner.js';
 import { deltaDirLocks } from '../ctm-mail/locks.js';
 import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
+import { EX_TEMPFAIL, loadKeyring } from '../ctm-mail/signing.js';
 
 const PROG = 'ctm_rmail';
 const SYNOPSIS = '[-Dfuv] [-p piecedir] [-d deltadir] [-b basedir] [-l log] [file ...]';
-const EXTRA = '[--ctm PATH]';
-
-/** sysexits.h's EX_TEMPFAIL: an MTA keeps the mail and retries the delivery later. */
-const EX_TEMPFAIL = 75;
+const EXTRA = '[--ctm PATH] [--keyring FILE]';
+const OPTIONS = { flags: 'Dfuv', values: 'pdbl', long: ['ctm', 'keyring'] };
 
 /**
  * ctm_rmail: reads maildrops (files, Maildir directories, or stdin) for pieces, stores them in -p, rebuilds
@@ -35,7 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
   let args: ReturnType<typeof parseArgs>;
   try {
-    args = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });
+    args = parseArgs(argv, OPTIONS);
   } catch (error) {
     if (error instanceof UsageError) return usage(PROG, SYNOPSIS, EXTRA, error.message);
     throw error;
@@ -47,6 +47,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (deltaDir === undefined) return usage(PROG, SYNOPSIS, EXTRA);
   if (pieceDir === undefined && (baseDir === undefined || args.operands.length > 0)) {
     return usage(PROG, SYNOPSIS, EXTRA);
+  }
+  const keyringFile = stringOption(o.get('keyring'));
+  if (keyringFile !== undefined && baseDir === undefined) {
+    return usage(PROG, SYNOPSIS, EXTRA, '--keyring needs -b: signatures are checked when deltas are applied');
   }
   const logger = new Logger(PROG);
   const log = logger.log;
@@ -67,11 +71,24 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 1; // a directory that is not there or not ours is the setup's fault, as in the original
       }
     }
+    // The keyring is read before any mail: if it cannot be, the MTA keeps the mail and tries again later.
+    let keyring: Keyring | undefined;
+    if (keyringFile !== undefined) {
+      try {
+        keyring = await loadKeyring(keyringFile);
+      } catch (error) {
+        log((error as Error).message);
+        return EX_TEMPFAIL;
+      }
+    }
     let status = 0;
     if (pieceDir !== undefined) status = await readPieces(args.operands, pieceDir, deltaDir, log);
     if (baseDir !== undefined) {
       if (o.has('f')) applyInBackground(argv, deltaDir, baseDir, logFile);
-      else await apply(deltaDir, baseDir, o, log);
+      else {
+        const applied = await apply(deltaDir, baseDir, o, log, keyring);
+        if (applied !== 0 && status !== EX_TEMPFAIL) status = applied;
+      }
     }
     return status;
   } finally {
@@ -158,12 +175,17 @@ async function readPieces(
   return local ? EX_TEMPFAIL : status;
 }
 
+/**
+ * -b: applies the completed deltas. With a keyring, only those with a good signature: resolves to 1 when one was
+ * rejected (forged mail), 75 when one could not be checked (a local failure), else 0.
+ */
 async function apply(
   deltaDir: string,
   baseDir: string,
   o: ReadonlyMap<string, string | true>,
   log: (message: string) => void,
-): Promise<void> {
+  keyring: Keyring | undefined,
+): Promise<number> {
   const run = {
     program: stringOption(o.get('ctm')) ?? process.env.CTM,
     setTime: o.has('u'),
@@ -171,6 +193,23 @@ async function apply(
     baseDir,
   };
   const locks = deltaDirLocks(deltaDir);
+  let status = 0;
+  const gate = keyring && signatureGate(deltaDir, keyring);
+  const signatures = gate && {
+    checkDelta: async (name: string) => {
+      try {
+        return await gate.checkDelta(name);
+      } catch (error) {
+        log(`cannot check the signature of ${name}: ${strerror(error)}`);
+        status = EX_TEMPFAIL;
+        return { verdict: 'wait' as const, reason: 'it will be checked again on the next run' };
+      }
+    },
+    setAside: (name: string) => {
+      status = 1;
+      return gate.setAside(name);
+    },
+  };
   await applyCompleted(
     {
       locks,
@@ -191,9 +230,11 @@ async function apply(
       },
       runCtm: (name, onLine) => runCtm(run, resolve(deltaDir, name), onLine, (pid) => locks.adopt(pid)),
       removeDelta: async (name) => unlinkSync(resolve(deltaDir, name)),
+      ...signatures,
     },
     { deleteAfter: o.has('D') },
   );
+  return status;
 }
 
 /** -f: the applying goes on in a detached child (ctm_rmail without -p and -f), so the MTA is answered at once. */
@@ -203,12 +244,14 @@ function applyInBackground(
   baseDir: string,
   logFile: string | undefined,
 ): void {
-  const { options } = parseArgs(argv, { flags: 'Dfuv', values: 'pdbl', long: ['ctm'] });
+  const { options } = parseArgs(argv, OPTIONS);
   const args = ['-d', resolve(deltaDir), '-b', resolve(baseDir)];
   for (const flag of ['D', 'u', 'v']) if (options.has(flag)) args.push(`-${flag}`);
   if (logFile) args.push('-l', resolve(logFile));
   const ctm = stringOption(options.get('ctm'));
   if (ctm) args.push('--ctm', ctm);
+  const keyring = stringOption(options.get('keyring'));
+  if (keyring) args.push('--keyring', resolve(keyring));
   const bin = fileURLToPath(new URL('../bin/ctm_rmail.js', import.meta.url));
   const child = spawn(process.execPath, [bin, ...args], {
     detached: true,

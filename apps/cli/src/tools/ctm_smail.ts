@@ -1,13 +1,22 @@
 import { accessSync, closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
-import { CtmMailError, deltaFileName, noticeMessage, planPieces, splitDelta } from '@suite/ctm-mail';
-import { fdSource, QueueDir, strerror } from '@suite/ctm-mail/node';
+import {
+  CtmMailError,
+  deltaFileName,
+  noticeMessage,
+  planPieces,
+  type SigningKey,
+  signatureName,
+  splitDelta,
+} from '@suite/ctm-mail';
+import { fdSource, QueueDir, signDeltaFile, strerror } from '@suite/ctm-mail/node';
 import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
+import { loadSigningKey, signatureSource } from '../ctm-mail/signing.js';
 import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
 
 const PROG = 'ctm_smail';
 const SYNOPSIS = '[-l log] [-m maxmsgsize] [-c maxctmsize] [-q queuedir] ctm-delta mail-alias';
-const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
+const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE] [--sign KEYFILE [--passphrase-file FILE]]';
 
 /** ctm_smail: splits a delta into mail pieces and sends them (sendmail, SMTP, an mbox) or queues them. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -16,12 +25,18 @@ export async function main(argv: readonly string[]): Promise<number> {
   let maxMessageSize: number;
   let maxDeltaSize: number;
   try {
-    args = parseArgs(argv, { flags: '', values: 'lmcq', long: ['sendmail', 'smtp', 'mbox'] });
+    args = parseArgs(argv, {
+      flags: '',
+      values: 'lmcq',
+      long: ['sendmail', 'smtp', 'mbox', 'sign', 'passphrase-file'],
+    });
     if (args.operands.length !== 2) throw new UsageError('');
     maxMessageSize = numberOption(args.options.get('m'), 'm', 64000, 1);
     maxDeltaSize = numberOption(args.options.get('c'), 'c', 0, 0);
     const chosen = ['sendmail', 'smtp', 'mbox', 'q'].filter((o) => args.options.has(o));
     if (chosen.length > 1) throw new UsageError(`choose one of -q, --sendmail, --smtp, --mbox`);
+    if (args.options.has('passphrase-file') && !args.options.has('sign'))
+      throw new UsageError('--passphrase-file goes with --sign KEYFILE');
   } catch (error) {
     if (error instanceof UsageError) return usage(PROG, SYNOPSIS, EXTRA, error.message || undefined);
     throw error;
@@ -42,6 +57,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!/^[\x21-\x7e]+$/.test(alias)) {
       log(`mail alias '${alias}' must be one address without spaces or control characters`);
       return 1;
+    }
+    const keyFile = stringOption(args.options.get('sign'));
+    let signing: { key: SigningKey; name: string } | undefined;
+    if (keyFile !== undefined) {
+      try {
+        signing = {
+          name: signatureName(deltaFileName(name)),
+          key: await loadSigningKey(keyFile, stringOption(args.options.get('passphrase-file'))),
+        };
+      } catch (error) {
+        log(error instanceof CtmMailError ? `${deltaPath}: cannot sign: ${error.message}` : messageOf(error));
+        return 1;
+      }
     }
     const queueDir = stringOption(args.options.get('q'));
     if (queueDir !== undefined) {
@@ -92,13 +120,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       const split = { name, size, alias, maxMessageSize };
+      // --sign: a detached signature of the delta travels as a delta of its own, NAME.asc, which FreeBSD's
+      // ctm_rmail stores beside the delta and never applies.
+      const signature = signing && signatureSource(await signDeltaFile(fd, signing.key));
+      const signatureSplit = signature && signing && { ...split, name: signing.name, size: signature.size };
       if (queueDir !== undefined) {
         const queue = new QueueDir(queueDir);
         queue.recover();
+        const queued = (p: { name: string; number: number; count: number }) =>
+          log(`${p.name} ${p.number}/${p.count} queued for ${alias}`);
         try {
-          await queue.queueDelta(fdSource(fd), split, (p) =>
-            log(`${p.name} ${p.number}/${p.count} queued for ${alias}`),
-          );
+          // The signature first: a run that dies between the two leaves no complete unsigned delta queued.
+          if (signature && signatureSplit) await queue.queueDelta(signature, signatureSplit, queued);
+          await queue.queueDelta(fdSource(fd), split, queued);
         } catch (error) {
           log(messageOf(error));
           log('discarding queued delta pieces');
@@ -108,16 +142,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const transport = await transportFor(args.options);
       try {
-        await splitDelta(fdSource(fd), split, (piece) => {
+        const send = (piece: { name: string; number: number; count: number }) => {
           const message = transport.start();
           return {
-            write: (bytes) => message.write(bytes),
+            write: (bytes: Uint8Array) => message.write(bytes),
             close: async () => {
               await message.close();
               log(`${piece.name} ${piece.number}/${piece.count} sent to ${alias}`);
             },
           };
-        });
+        };
+        await splitDelta(fdSource(fd), split, send);
+        if (signature && signatureSplit) await splitDelta(signature, signatureSplit, send);
       } finally {
         await transport.end();
       }

@@ -6,4 +6,5 @@ export { decodeMimeMessage } from './mime.js';
 export { FilePieceStore, type FilePieceStoreOptions } from './piece-store.js';
 export { isProcessAlive, processToken } from './process-token.js';
 export { type ClaimedEntry, QueueDir, type QueueDirOptions } from './queue-dir.js';
+export { describeSigner, signatureGate, signDeltaFile, verifyDeltaFile } from './signed-delta.js';
 export { strerror } from './strerror.js';
