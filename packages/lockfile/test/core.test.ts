@@ -222,7 +222,7 @@ describe('waiting', () => {
   });
 
   it('gives up after `retries` more tries with ELOCKED', async () => {
-    const { world, a, b, portsB } = setup();
+    const { world, a, b } = setup();
     await a.acquire('/locks/job');
     let tries = 0;
     const readdir = world.fs.readdir.bind(world.fs);

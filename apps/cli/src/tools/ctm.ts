@@ -14,8 +14,8 @@ import {
 import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
-import { versionText } from '../version.js';
 import { loadKeyring } from '../ctm-mail/signing.js';
+import { versionText } from '../version.js';
 
 const USAGE = [
   'usage: ctm [-cFklquv] [-b basedir] [-B backup-file] [-t tar-command] [-e regex] [-x regex] [-V level] [file ...]',
