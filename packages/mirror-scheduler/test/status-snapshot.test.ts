@@ -129,7 +129,7 @@ describe('statusSnapshot', () => {
     expect(by['a:failing']).toMatchObject({
       state: 'failing',
       consecutiveFailures: 3,
-      reason: 'failing 3 times (last exit 23); retry after 2026-11-28T12:50:00Z',
+      reason: 'failing 3 times (last exit 23); retry after 2026-11-28T12:51:00Z',
     });
     expect(by['c:locked']).toMatchObject({
       state: 'locked',
@@ -182,7 +182,7 @@ describe('statusSnapshot', () => {
     });
     const [status] = (await statusSnapshot([job('x:y')], { store, history, clock })).jobs;
     expect(status!.lastAttempt).toMatchObject({ result: 'timeout', durationMs: 30_000, signal: 'SIGTERM' });
-    expect(status!.reason).toBe('failing once (last run timed out); retry after 2026-11-28T12:59:00Z');
+    expect(status!.reason).toBe('failing once (last run timed out); retry after 2026-11-28T12:59:30Z');
   });
 
   it('counts a run whose runner died (start without an end, no lock) as a failure', async () => {
@@ -351,7 +351,7 @@ describe('renderStatusPage, formatMetrics and tunasyncJobs', () => {
       last_update_ts: (NOW - 30 * HOUR) / 1000,
       last_started: '2026-11-28 11:50:00 +0000',
       last_ended: '2026-11-28 11:51:00 +0000',
-      next_schedule: '2026-11-28 12:50:00 +0000',
+      next_schedule: '2026-11-28 12:51:00 +0000',
       size: 'unknown',
       consecutive_failures: 3,
     });
