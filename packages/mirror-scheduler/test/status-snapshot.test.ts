@@ -137,7 +137,7 @@ describe('statusSnapshot', () => {
     });
     expect(by['b:waiting']).toMatchObject({
       state: 'waiting',
-      reason: 'waiting for its timer until 2026-11-28T19:00:00Z',
+      reason: 'waiting for its timer until 2026-11-28T19:01:30Z',
       freshness: 'fresh',
     });
     expect(by['b:late']).toMatchObject({ state: 'due', freshness: 'late' });
