@@ -14,6 +14,11 @@ export const PEERS = [
   { name: 'uuidparse', path: '/usr/bin/uuidparse', deb: 'uuid-runtime' },
   { name: 'uuidd', path: '/usr/sbin/uuidd', deb: 'uuid-runtime' },
   { name: 'exim4', path: '/usr/sbin/exim4', deb: 'exim4-daemon-light' },
+  { name: 'gpg', path: '/usr/bin/gpg', deb: 'gnupg' },
+  { name: 'chromium', path: '/usr/bin/chromium', deb: 'chromium' },
+  { name: 'promtool', path: '/usr/bin/promtool', deb: 'prometheus' },
+  // PostgreSQL (the fleet's tests) is not here: they run only under Node >= 22.12, which `npm test` on Node 20
+  // does not use; .ci/run installs it for its Node 24 pass.
 ];
 
 /** The command a person runs to install the missing peers. */

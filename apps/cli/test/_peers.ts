@@ -1,10 +1,11 @@
-// The one gate for tests that need a real peer program (util-linux's uuidgen, uuidparse, uuidd; exim4): the peer
+// The one gate for tests that need a real peer program (util-linux's uuidgen, uuidparse, uuidd; exim4; gpg;
+// chromium; promtool): the peer
 // table and its installer are scripts/peers.mjs (`npm run peers`; `npm test` runs it first when it can install).
 import { describe, it } from 'vitest';
 import { debsOf, INSTALL_COMMAND, missingPeers, PEERS } from '../../../scripts/peers.mjs';
 
 /** A peer program of the tests, by name. */
-export type PeerName = 'uuidgen' | 'uuidparse' | 'uuidd' | 'exim4';
+export type PeerName = 'uuidgen' | 'uuidparse' | 'uuidd' | 'exim4' | 'gpg' | 'chromium' | 'promtool';
 
 /** Whether this run is CI, where a missing peer is a failure, never a skip. */
 export const inCI = (env: NodeJS.ProcessEnv = process.env): boolean =>
@@ -47,4 +48,12 @@ export function describeWithPeers(names: readonly PeerName[], title: string, bod
   } else {
     describe.skip(`${title} [skipped: ${reason}]`, body);
   }
+}
+
+/**
+ * For `it.skipIf`: the reason tests needing `names` are skipped here, or '' when they run: always '' under CI,
+ * where the test then fails on the missing program rather than being skipped.
+ */
+export function skipWithoutPeers(names: readonly PeerName[]): string {
+  return inCI() ? '' : (peersMissingReason(names) ?? '');
 }

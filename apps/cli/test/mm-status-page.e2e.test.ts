@@ -2,7 +2,6 @@
 // by this test; `mm serve` serves them; Debian's chromium (through playwright-core) reads the page as a user
 // does; Prometheus' promtool checks /metrics.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
@@ -11,16 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { acquire, type LockHandle } from '@suite/lockfile/node';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peerPath, skipWithoutPeers } from './_peers.js';
 import { bin, tool } from './_support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const PROMTOOL = '/usr/bin/promtool';
-const inCI = process.env.CI === 'true';
-/** Skips with a reason where a Debian package is missing, except in CI, where the test must fail instead. */
-const needs = (path: string, pkg: string) =>
-  !inCI && !existsSync(path) ? `needs ${path} (Debian package ${pkg})` : '';
-const noBrowser = needs(CHROMIUM, 'chromium');
-const noPromtool = needs(PROMTOOL, 'prometheus');
+const CHROMIUM = peerPath('chromium');
+const PROMTOOL = peerPath('promtool');
+const noBrowser = skipWithoutPeers(['chromium']);
+const noPromtool = skipWithoutPeers(['promtool']);
 
 /** Where test artifacts (the screenshot) go: apps/cli/.test-artifacts/, ignored by git. */
 const ARTIFACTS = fileURLToPath(new URL('../.test-artifacts/', import.meta.url));
