@@ -324,6 +324,27 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
     await startLock?.release();
     return 1;
   }
+  // The signals are taken as soon as the socket answers: a client that sees the socket may stop us at once.
+  let workers: ReturnType<typeof startWorkers> | undefined;
+  let done: (status: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    done = resolve;
+  });
+  let stopping = false;
+  const stop = async (status: number) => {
+    if (stopping) return;
+    stopping = true;
+    workers?.stop();
+    if (idle !== undefined) clearTimeout(idle);
+    // The pid file goes first, then the socket, as util-linux's all_done() does: a script that waits for the
+    // socket to go must not find the pid file still there.
+    await pidFile?.release();
+    await server.close();
+    done(status);
+  };
+  for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGALRM'] as const) {
+    process.on(signal, () => void stop(0));
+  }
   await startLock?.release(); // the socket answers now: a daemon starting after this finds us running
 
   // Start the clock state now (one tick is spent): the file is written at startup, a bad path reported then.
@@ -331,34 +352,18 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
 
   // -d keeps to one process, so that its log is complete and in order.
   const processes = options.debug ? 1 : (options.workers ?? Math.min(availableParallelism(), 4));
-  const workers =
-    processes > 1 ? startWorkers(processes - 1, argv, server.server, () => idle?.refresh()) : undefined;
+  if (processes > 1 && !stopping)
+    workers = startWorkers(processes - 1, argv, server.server, () => idle?.refresh());
 
-  return new Promise((done) => {
-    let stopping = false;
-    const stop = async (status: number) => {
-      if (stopping) return;
-      stopping = true;
-      workers?.stop();
-      if (idle !== undefined) clearTimeout(idle);
-      // The pid file goes first, then the socket, as util-linux's all_done() does: a script that waits for the
-      // socket to go must not find the pid file still there.
-      await pidFile?.release();
-      await server.close();
-      done(status);
-    };
-    for (const signal of ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGALRM'] as const) {
-      process.on(signal, () => void stop(0));
-    }
-    if (options.timeout > 0) {
-      // setTimeout takes at most 2^31-1 ms; longer idle timeouts (about 25 days and up) are as good as none.
-      const ms = Math.min(options.timeout * 1000, 0x7fff_ffff);
-      idle = setTimeout(() => {
-        if (options.debug) io.debug(`timeout [${options.timeout} sec]`);
-        void stop(0);
-      }, ms);
-    }
-    io.ready();
-    if (isDaemonChild()) process.chdir('/');
-  });
+  if (options.timeout > 0 && !stopping) {
+    // setTimeout takes at most 2^31-1 ms; longer idle timeouts (about 25 days and up) are as good as none.
+    const ms = Math.min(options.timeout * 1000, 0x7fff_ffff);
+    idle = setTimeout(() => {
+      if (options.debug) io.debug(`timeout [${options.timeout} sec]`);
+      void stop(0);
+    }, ms);
+  }
+  io.ready();
+  if (isDaemonChild()) process.chdir('/');
+  return finished;
 }
