@@ -107,7 +107,7 @@ describe('uuidparse', () => {
       'sh',
       [
         '-c',
-        `exec "$0" "$1" -r -n -o uuid "$(printf 'caf\\303\\251')" "$(printf '\\377')"`,
+        `exec "$0" "$1" "$(printf 'caf\\303\\251')" -r -n -o uuid "$(printf '\\377')"`,
         process.execPath,
         bin('uuidparse'),
       ],
