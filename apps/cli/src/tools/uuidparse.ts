@@ -194,8 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       const reader = stdin();
       for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
-        const head = w.head.toString('latin1');
-        const row = describe(head);
+        const row = describe(w.head);
         // A word longer than a UUID is invalid whatever follows: its rest is streamed into its cell.
         const long: LongCell = { head: w.head, more: () => reader.more() };
         await table.row(columns.map((c) => (c.name === 'UUID' && !w.ended ? long : row[c.name])));
@@ -217,10 +216,10 @@ const LONGEST = 37;
 async function readAllWords(reader: WordReader): Promise<string[] | number> {
   const words: string[] = [];
   for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
-    let word = w.head.toString('latin1');
+    let word = w.head;
     if (!w.ended) {
       for (let piece = await reader.more(); piece; piece = await reader.more()) {
-        word += piece.toString('latin1');
+        word += piece;
         // Far below V8's longest string (about 512 MiB), which </dev/zero would reach as one word.
         if (word.length > WORD_LIMIT) return WORD_LIMIT;
       }
