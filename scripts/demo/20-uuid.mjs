@@ -12,7 +12,8 @@ export default async function uuid({ tool, log }) {
   if ([...v7s].sort().join() !== v7s.join()) throw new Error('uuidgen -7: not in increasing order');
   await tool('uuidparse', [random, v1, v6, ...v7s, md5, sha1, 'not-a-uuid'], { env: { TZ: 'UTC' } });
   await tool('uuidparse', ['--json', '-o', 'uuid,type,time'], { input: `${v7s[0]}\n`, env: { TZ: 'UTC' } });
-  await tool('uuidgen', ['-C', '0'], { expectStatus: 1 });
+  if ((await tool('uuidgen', ['-C', '0'])).stdout !== '') throw new Error('uuidgen -C 0: printed something');
+  await tool('uuidgen', ['--random', '--time'], { expectStatus: 1 }); // options --random and --time cannot be combined
   log(
     'uuidgen: v4 by default; v1, v6 and v7 from the clock; v3/v5 match util-linux; uuidparse reads them all',
   );

@@ -158,6 +158,11 @@ describe('uuidd options and messages', () => {
     expect((await uuidd(['-C30'])).stderr).toBe(
       "uuidd: failed to parse --cont-clock/-C: '30': Numerical result out of range\n",
     );
+    // 2.42 strips the h or d suffix before it quotes the number
+    expect((await uuidd(['--cont-clock=400d'])).stderr).toBe(
+      "uuidd: failed to parse --cont-clock/-C: '400': Numerical result out of range\n",
+    );
+    expect((await uuidd(['-Cxh'])).stderr).toBe("uuidd: failed to parse --cont-clock/-C: 'x'\n");
   });
 
   it('refuses a socket path longer than a sockaddr_un holds', async () => {

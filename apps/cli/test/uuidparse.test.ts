@@ -84,6 +84,9 @@ describe('uuidparse', () => {
   it('reads whitespace-separated words from stdin, keeping long words whole and the last word without newline', async () => {
     const r = await uuidparse(['-r', '-n', '-o', 'uuid,variant'], ` ${V4}\t{${V4}}\n\nlast`);
     expect(r.stdout).toBe(`${V4} DCE\n{${V4}} invalid\nlast invalid\n`);
+    const long = 'x'.repeat(200_000); // streamed in pieces into its cell, and kept for a second UUID column
+    const twice = await uuidparse(['-r', '-n', '-o', 'uuid,variant,uuid'], `${long} y`);
+    expect(twice.stdout).toBe(`${long} invalid ${long}\ny invalid y\n`);
   });
 
   it('prints nothing for empty stdin (no header), but an empty JSON array', async () => {
@@ -107,7 +110,7 @@ describe('uuidparse', () => {
       'sh',
       [
         '-c',
-        `exec "$0" "$1" -r -n -o uuid "$(printf 'caf\\303\\251')" "$(printf '\\377')"`,
+        `exec "$0" "$1" "$(printf 'caf\\303\\251')" -r -n -o uuid "$(printf '\\377')"`,
         process.execPath,
         bin('uuidparse'),
       ],

@@ -1,6 +1,6 @@
 import { parseAny, timestampTicks, variant } from '@suite/uuid';
 import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
-import { usageError, versionLine, write } from '../uuid/output.js';
+import { versionLine, write } from '../uuid/output.js';
 import { rawArgv } from '../uuid/raw-argv.js';
 import {
   type Cell,
@@ -118,12 +118,15 @@ function columnsOf(list: string): readonly Column[] | string {
 export async function main(argv: readonly string[]): Promise<number> {
   let parsed: ReturnType<typeof getopt>;
   try {
-    parsed = getopt(argv, SPECS);
+    // Arguments as byte strings: a word that is not UTF-8 is shown with its own bytes, as util-linux shows it.
+    parsed = getopt(rawArgv(argv).args, SPECS);
   } catch (error) {
     if (!(error instanceof GetoptError)) throw error;
     const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
     if (before) return exclusiveError(before);
-    return usageError(PROGRAM, error.message);
+    warn(error.message);
+    process.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
+    return 1;
   }
   const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
   if (clash) return exclusiveError(clash);
@@ -149,7 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (outarg !== undefined) {
     const picked = columnsOf(outarg);
     if (typeof picked === 'string') {
-      process.stderr.write(`${PROGRAM}: ${picked}\n`);
+      warn(picked);
       return 1;
     }
     columns = picked;
@@ -164,7 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   const out = outputTo(process.stdout);
   // Arguments and stdin words are byte strings: what is not UTF-8 is shown as libsmartcols shows it.
-  const words = parsed.operands.length > 0 ? rawArgv(parsed.operands).args : undefined;
+  const words = parsed.operands.length > 0 ? parsed.operands : undefined;
   const stdin = () => new WordReader(process.stdin);
   if (mode === 'table') {
     const all = words ?? (await readAllWords(stdin()));
@@ -191,8 +194,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       const reader = stdin();
       for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
-        const head = w.head.toString('latin1');
-        const row = describe(head);
+        const row = describe(w.head);
         // A word longer than a UUID is invalid whatever follows: its rest is streamed into its cell.
         const long: LongCell = { head: w.head, more: () => reader.more() };
         await table.row(columns.map((c) => (c.name === 'UUID' && !w.ended ? long : row[c.name])));
@@ -214,10 +216,10 @@ const LONGEST = 37;
 async function readAllWords(reader: WordReader): Promise<string[] | number> {
   const words: string[] = [];
   for (let w = await reader.next(LONGEST); w !== undefined; w = await reader.next(LONGEST)) {
-    let word = w.head.toString('latin1');
+    let word = w.head;
     if (!w.ended) {
       for (let piece = await reader.more(); piece; piece = await reader.more()) {
-        word += piece.toString('latin1');
+        word += piece;
         // Far below V8's longest string (about 512 MiB), which </dev/zero would reach as one word.
         if (word.length > WORD_LIMIT) return WORD_LIMIT;
       }
@@ -243,6 +245,11 @@ function outputTo(stream: NodeJS.WritableStream): TableOutput {
 
 /** util-linux's err_exclusive_options: the message alone (no --help hint), status 1. */
 function exclusiveError(message: string): number {
-  process.stderr.write(`${PROGRAM}: ${message}\n`);
+  warn(message);
   return 1;
+}
+
+/** Writes `uuidparse: message` (a byte string: words quoted in it keep their bytes) to stderr. */
+function warn(message: string): void {
+  process.stderr.write(Buffer.from(`${PROGRAM}: ${message}\n`, 'latin1'));
 }

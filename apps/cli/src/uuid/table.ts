@@ -42,8 +42,10 @@ export type Cell = string | undefined;
  * A renderer that shows it once streams it; the pieces are kept only if the column is shown twice.
  */
 export interface LongCell {
-  readonly head: Buffer;
-  more(): Promise<Buffer | undefined>;
+  /** The first bytes, as a byte string. */
+  readonly head: string;
+  /** The next bytes, as a byte string, or undefined at the end. */
+  more(): Promise<string | undefined>;
 }
 
 /** Cells that --raw and JSON print as they are (the fast path: every UUID). */
@@ -196,10 +198,10 @@ export class StreamingTable {
           text += json ? `"${esc(held)}"` : esc(held);
           continue;
         }
-        let all = cell.head.toString('latin1');
+        let all = cell.head;
         text += (json ? '"' : '') + esc(all);
         for (let piece = await cell.more(); piece !== undefined; piece = await cell.more()) {
-          const bytes = piece.toString('latin1');
+          const bytes = piece;
           if (keep) all += bytes;
           text += esc(bytes);
           if (text.length >= 1 << 16) {

@@ -5,20 +5,22 @@ function isSpace(byte: number): boolean {
 
 /** The start of a word: up to `limit` bytes, and whether the word ended within them. */
 export interface WordHead {
-  /** The word's first bytes (all of it when `ended`). */
-  readonly head: Buffer;
+  /** The word's first bytes as a byte string (all of it when `ended`). */
+  readonly head: string;
   /** True when the word has no more bytes than `head`; else read the rest with `more()` before the next word. */
   readonly ended: boolean;
 }
 
 /**
- * Whitespace-separated words of a byte stream, read as they come: memory stays bounded by a chunk and the head
- * of a word, however long the input or a word (`</dev/zero` is one endless word). A word longer than the
- * head's limit is handed on in pieces (`more()`), for the caller to stream or keep.
+ * Whitespace-separated words of a byte stream, read as they come, as byte strings (one char per byte, latin1):
+ * memory stays bounded by a chunk and the head of a word, however long the input or a word (`</dev/zero` is one
+ * endless word). A word longer than the head's limit is handed on in pieces (`more()`), for the caller to stream
+ * or keep.
  */
 export class WordReader {
   readonly #chunks: AsyncIterator<Buffer | string>;
-  #buf: Buffer = Buffer.alloc(0);
+  /** The current chunk as a byte string: words are cut from it as substrings, without copying bytes. */
+  #buf = '';
   #pos = 0;
   #eof = false;
   #inWord = false;
@@ -32,7 +34,7 @@ export class WordReader {
       const next = await this.#chunks.next();
       if (next.done) this.#eof = true;
       else {
-        this.#buf = typeof next.value === 'string' ? Buffer.from(next.value, 'latin1') : next.value;
+        this.#buf = typeof next.value === 'string' ? next.value : next.value.toString('latin1');
         this.#pos = 0;
       }
     }
@@ -44,28 +46,26 @@ export class WordReader {
     while (this.#inWord) await this.more(); // the rest of a word the caller left
     for (;;) {
       if (!(await this.#fill())) return undefined;
-      while (this.#pos < this.#buf.length && isSpace(this.#buf[this.#pos] as number)) this.#pos++;
+      while (this.#pos < this.#buf.length && isSpace(this.#buf.charCodeAt(this.#pos))) this.#pos++;
       if (this.#pos < this.#buf.length) break;
     }
-    const parts: Buffer[] = [];
-    let size = 0;
-    while (size < limit) {
-      if (!(await this.#fill())) return { head: Buffer.concat(parts), ended: true };
+    let head = '';
+    while (head.length < limit) {
+      if (!(await this.#fill())) return { head, ended: true };
       const start = this.#pos;
-      const stop = Math.min(this.#buf.length, start + (limit - size));
+      const stop = Math.min(this.#buf.length, start + (limit - head.length));
       let end = start;
-      while (end < stop && !isSpace(this.#buf[end] as number)) end++;
-      parts.push(Buffer.from(this.#buf.subarray(start, end)));
-      size += end - start;
+      while (end < stop && !isSpace(this.#buf.charCodeAt(end))) end++;
+      head += this.#buf.slice(start, end);
       this.#pos = end;
-      if (end < stop) return { head: Buffer.concat(parts), ended: true }; // a blank ends it
+      if (end < stop) return { head, ended: true }; // a blank ends it
     }
     this.#inWord = true;
-    return { head: Buffer.concat(parts), ended: false };
+    return { head, ended: false };
   }
 
-  /** The next piece of the current word after its head (a view valid until the next call), or undefined at its end. */
-  async more(): Promise<Buffer | undefined> {
+  /** The next piece of the current word after its head, as a byte string, or undefined at its end. */
+  async more(): Promise<string | undefined> {
     if (!this.#inWord) return undefined;
     if (!(await this.#fill())) {
       this.#inWord = false;
@@ -73,10 +73,10 @@ export class WordReader {
     }
     const start = this.#pos;
     let end = start;
-    while (end < this.#buf.length && !isSpace(this.#buf[end] as number)) end++;
+    while (end < this.#buf.length && !isSpace(this.#buf.charCodeAt(end))) end++;
     this.#pos = end;
     if (end < this.#buf.length) this.#inWord = false; // stopped at a blank
     if (end === start) return undefined;
-    return this.#buf.subarray(start, end);
+    return this.#buf.slice(start, end);
   }
 }

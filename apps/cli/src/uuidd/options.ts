@@ -116,12 +116,13 @@ export function parseContClock(text: string): number {
   const suffix = arg.at(-1);
   const factor = suffix === 'h' ? 3600 : suffix === 'd' ? 24 * 3600 : 1;
   const digits = factor === 1 ? arg : arg.slice(0, -1);
+  // util-linux cuts the h/d off the argument in place, so its messages quote the number without it.
   const match = /^\s*[+-]?\d+$/.exec(digits);
-  if (match === null) throw new OptionError(`${what}: '${arg}'`);
+  if (match === null) throw new OptionError(`${what}: '${digits}'`);
   const value = Number(digits);
   const min = factor === 1 ? 60 : 1;
   if (value < min || value > Math.floor(maxSeconds / factor))
-    throw new OptionError(`${what}: '${arg}': ${RANGE}`);
+    throw new OptionError(`${what}: '${digits}': ${RANGE}`);
   return value * factor;
 }
 

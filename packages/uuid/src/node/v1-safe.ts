@@ -1,7 +1,12 @@
 import { v1 } from '../v1.js';
 import { UuiddClient } from './uuidd-client.js';
 
-/** What {@link v1Safe} made: the UUID, and whether it was made safely (libuuid's `uuid_generate_time_safe`). */
+/**
+ * What {@link v1Safe} made: the UUID, and whether it was made safely (libuuid's `uuid_generate_time_safe`).
+ * @example
+ * import { type SafeTimeUuid, v1Safe } from '@suite/uuid/node';
+ * const made: SafeTimeUuid = await v1Safe(); // { uuid: '1ef0c8a2-…', safe: true }
+ */
 export interface SafeTimeUuid {
   /** A v1 (time-based) UUID. */
   readonly uuid: string;
@@ -13,7 +18,12 @@ export interface SafeTimeUuid {
   readonly safe: boolean;
 }
 
-/** Options of {@link v1Safe}. */
+/**
+ * Options of {@link v1Safe}.
+ * @example
+ * import { v1Safe } from '@suite/uuid/node';
+ * await v1Safe({ socketPath: '/run/uuidd/request', timeout: 1000 });
+ */
 export interface V1SafeOptions {
   /**
    * The daemon's socket.
