@@ -310,7 +310,7 @@ describe('ctm_rmail -b --keyring', () => {
     expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(true);
   });
 
-  it('sets aside a delta signed by a key not in the keyring, says why, exits 1; the genuine pair still applies later', async () => {
+  it('sets aside a signature by a key not in the keyring, says why, exits 1; the delta waits, and the genuine signature applies it', async () => {
     await send(at('src.0001.gz'), at('forged'), at('stranger.key'));
     const r = await receive(at('forged'));
     expect(r.code).toBe(1);
@@ -318,12 +318,26 @@ describe('ctm_rmail -b --keyring', () => {
     expect(r.stderr).toContain(
       `ctm_rmail: src.0001.gz not applied: src.0001.gz.asc: signed by key ${id}, which is not in the keyring\n`,
     );
-    expect(r.stderr).toContain(`ctm_rmail: src.0001.gz set aside in ${at('deltas', '.rejected')}\n`);
+    expect(r.stderr).toContain(
+      `ctm_rmail: src.0001.gz.asc set aside in ${at('deltas', '.rejected')}; src.0001.gz waits for a good signature\n`,
+    );
     expect(treeAt()).toBe('src 0\n');
-    expect(readdirSync(at('deltas', '.rejected')).sort()).toEqual(['src.0001.gz', 'src.0001.gz.asc']);
-    expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(false);
+    expect(readdirSync(at('deltas', '.rejected'))).toEqual(['src.0001.gz.asc']);
+    expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(true);
+    const cron = await tool('ctm_rmail', [
+      '-d',
+      at('deltas'),
+      '-b',
+      at('tree'),
+      '--keyring',
+      at('trusted.asc'),
+    ]);
+    expect(cron).toMatchObject({
+      code: 0,
+      stderr: 'ctm_rmail: src.0001.gz not applied yet: waiting for its signature src.0001.gz.asc\n',
+    });
 
-    // The same delta, genuinely signed, delivered afterwards: not taken for a duplicate of the forgery.
+    // The delta, genuinely signed, delivered afterwards: its signature is not taken for a duplicate of the forgery.
     await send(at('src.0001.gz'), at('genuine'), at('publisher.key'));
     const g = await receive(at('genuine'));
     expect(g.code, g.stderr).toBe(0);
@@ -346,11 +360,15 @@ describe('ctm_rmail -b --keyring', () => {
     expect(r.stderr).toMatch(
       /src\.0001\.gz not applied: src\.0001\.gz\.asc: the signature by key [0-9A-F]{16} \(Publisher <publisher@example\.org>\) does not match the delta: it was made over other bytes\n/,
     );
+    expect(r.stderr).toContain(
+      `ctm_rmail: src.0001.gz and its signature set aside in ${at('deltas', '.rejected')}\n`,
+    );
+    expect(readdirSync(at('deltas', '.rejected')).sort()).toEqual(['src.0001.gz', 'src.0001.gz.asc']);
     expect(treeAt()).toBe('src 0\n');
     expect(readme()).toBe('version 0\n');
   });
 
-  it('sets aside a delta whose signature is malformed, whether the signature comes before or after it', async () => {
+  it("applies nothing when a malformed or a stranger's signature comes before the delta or after it", async () => {
     await sendAs(
       'src.0001.gz.asc',
       '-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n-----END PGP SIGNATURE-----\n',

@@ -185,7 +185,7 @@ describe('through exim4', () => {
 });
 
 describe('signed deltas through exim4', () => {
-  it('sends signed pieces through exim; ctm_rmail --keyring rebuilds, verifies and applies the genuine delta, and sets the forged one aside', async () => {
+  it('sends signed pieces through exim; ctm_rmail --keyring rebuilds, verifies and applies the genuine delta, and sets the forged signature aside', async () => {
     const { sendmail, runQueue, mbox } = eximSetupFor();
     const made = async (name: string) =>
       openpgp.generateKey({
@@ -275,7 +275,8 @@ describe('signed deltas through exim4', () => {
     expect(readFileSync(join(dir, 'tree', 'README'), 'utf8')).toBe('version 1\n');
     expect(readFileSync(join(dir, 'tree', '.ctm_status'), 'utf8')).toBe('src 1\n');
     expect(existsSync(join(dir, 'tree', 'backdoor'))).toBe(false);
-    expect(existsSync(join(dir, 'deltas', '.rejected', 'src.0002.gz'))).toBe(true);
+    expect(existsSync(join(dir, 'deltas', '.rejected', 'src.0002.gz.asc'))).toBe(true);
+    expect(r.stderr).toContain('src.0002.gz waits for a good signature\n');
   });
 });
 
