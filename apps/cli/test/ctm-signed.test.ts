@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCtmOptions } from '../src/ctm/options.js';
 import { tool } from './_support.js';
 
@@ -34,16 +34,15 @@ async function makeKey(name: string, passphrase?: string) {
   return { secret: made.privateKey, public: made.publicKey, fingerprint: key.getFingerprint().toUpperCase() };
 }
 
-beforeAll(async () => {
-  [trusted, stranger] = await Promise.all([makeKey('Publisher', PASSPHRASE), makeKey('Stranger')]);
-});
-
 let dir: string;
 /** dir/NAME */
 const at = (...names: string[]) => join(dir, ...names);
+/** What every test starts from, made once: the trees v0 → v1 → v2, deltas 1 and 2 by `ctm diff`, the keys. */
+let fixture: string;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctm-signed-'));
+beforeAll(async () => {
+  [trusted, stranger] = await Promise.all([makeKey('Publisher', PASSPHRASE), makeKey('Stranger')]);
+  dir = fixture = mkdtempSync(join(tmpdir(), 'ctm-signed-fixture-'));
   for (const d of ['v0', 'v1', 'v2', 'pieces', 'deltas', 'queue', 'forge']) mkdirSync(at(d));
   writeFileSync(at('v0', '.ctm_status'), 'src 0\n');
   writeFileSync(at('v0', 'README'), 'version 0\n');
@@ -57,6 +56,12 @@ beforeEach(async () => {
   expect((await tool('ctm', ['diff', at('v0'), at('v1'), 'src', '1', '-o', at('src.0001.gz')])).code).toBe(0);
   writeFileSync(at('v1', '.ctm_status'), 'src 1\n');
   expect((await tool('ctm', ['diff', at('v1'), at('v2'), 'src', '2', '-o', at('src.0002.gz')])).code).toBe(0);
+});
+afterAll(() => rmSync(fixture, { recursive: true, force: true }));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctm-signed-'));
+  cpSync(fixture, dir, { recursive: true });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
