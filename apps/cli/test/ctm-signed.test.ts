@@ -241,6 +241,48 @@ describe('ctm_smail --sign', () => {
   });
 });
 
+describe('ctm_smail --sign -c (a delta too big to mail)', () => {
+  it('sends the notice instead of the delta, and the signature by mail, to check the delta fetched by other means', async () => {
+    const r = await tool('ctm_smail', [
+      '-c',
+      '10',
+      '--sign',
+      at('publisher.key'),
+      '--passphrase-file',
+      at('passphrase'),
+      '--mbox',
+      at('mbox'),
+      at('src.0001.gz'),
+      'mirror',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^ctm_smail: src\.0001\.gz\.asc 1\/1 sent to mirror\n$/);
+    const mbox = readFileSync(at('mbox'), 'latin1');
+    expect(mbox).toMatch(
+      /^Subject: ctm-notice src\.0001\.gz\n\nsrc\.0001\.gz is \d+ bytes\. {2}The limit is 10 bytes\./m,
+    );
+    expect(mbox).not.toMatch(/^CTM_MAIL BEGIN src\.0001\.gz /m);
+
+    const waiting = await receive(at('mbox'));
+    expect(waiting.code, waiting.stderr).toBe(0);
+    expect(waiting.stderr).toContain('ctm_rmail: src.0001.gz.asc complete\n');
+    cpSync(at('src.0001.gz'), at('deltas', 'src.0001.gz')); // fetched by ftp
+    const applied = await tool('ctm_rmail', [
+      '-d',
+      at('deltas'),
+      '-b',
+      at('tree'),
+      '--keyring',
+      at('trusted.asc'),
+    ]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(
+      /src\.0001\.gz has a good signature by Publisher[\s\S]*src\.0001\.gz applied\n$/,
+    );
+    expect(readme()).toBe('version 1\n');
+  });
+});
+
 describe('ctm_rmail -b --keyring', () => {
   it('applies signed deltas in order, each with a log line naming the signer; -D removes each delta and its signature', async () => {
     await send(at('src.0002.gz'), at('mbox'), at('publisher.key'));
