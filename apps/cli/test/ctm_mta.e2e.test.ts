@@ -58,9 +58,6 @@ async function rebuild(mbox: string, name: string, data: Buffer) {
   expect(readFileSync(join(dir, 'deltas', name)).equals(data)).toBe(true);
 }
 
-let eximSetupFor: () => { sendmail: string; runQueue: () => void; mbox: string };
-let waitFor: (mbox: string, count: number) => Promise<void>;
-
 describe('through exim4', () => {
   /**
    * exim with a configuration of its own (-C) in the temp dir: its own spool, every address delivered to one mbox.
@@ -134,9 +131,6 @@ describe('through exim4', () => {
     throw new Error(`the mbox did not get ${count} pieces; exim says:\n${log}`);
   }
 
-  eximSetupFor = eximSetup;
-  waitFor = waitForPieces;
-
   it("sends with ctm_smail through exim's sendmail, delivers with a queue run, rebuilds with ctm_rmail", async () => {
     expect(existsSync(EXIM), 'exim4-daemon-light is installed (.ci/run installs it)').toBe(true);
     const { sendmail, runQueue, mbox } = eximSetup();
@@ -182,11 +176,9 @@ describe('through exim4', () => {
     await waitForPieces(mbox, 4);
     await rebuild(mbox, 'src-cur.0101.gz', data);
   });
-});
 
-describe('signed deltas through exim4', () => {
   it('sends signed pieces through exim; ctm_rmail --keyring rebuilds, verifies and applies the genuine delta, and sets the forged signature aside', async () => {
-    const { sendmail, runQueue, mbox } = eximSetupFor();
+    const { sendmail, runQueue, mbox } = eximSetup();
     const made = async (name: string) =>
       openpgp.generateKey({
         type: 'ecc',
@@ -252,7 +244,7 @@ describe('signed deltas through exim4', () => {
     expect(forged.code, forged.stderr).toBe(0);
     const pieces = (genuine.stderr + forged.stderr).match(/ sent to /g)!.length;
     runQueue();
-    await waitFor(mbox, pieces);
+    await waitForPieces(mbox, pieces);
 
     const r = await tool('ctm_rmail', [
       '-p',
