@@ -94,6 +94,6 @@ export default async function ctm({ dir, tool, log }) {
   if (readFileSync(join(mirror, '.ctm_status'), 'utf8') !== 'demo 1\n')
     throw new Error('ctm: a forged delta was applied');
   log(
-    'ctm: delta made by `ctm diff`, signed and mailed by ctm_smail, verified, rebuilt and applied by `ctm_rmail -b --keyring`: mirror = NEW; a forged delta was set aside',
+    'ctm: delta made by `ctm diff`, signed and mailed by ctm_smail, verified, rebuilt and applied by `ctm_rmail -b --keyring`: mirror = NEW; a forged delta was refused',
   );
 }

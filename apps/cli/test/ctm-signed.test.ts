@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCtmOptions } from '../src/ctm/options.js';
 import { tool } from './_support.js';
 
@@ -34,16 +34,15 @@ async function makeKey(name: string, passphrase?: string) {
   return { secret: made.privateKey, public: made.publicKey, fingerprint: key.getFingerprint().toUpperCase() };
 }
 
-beforeAll(async () => {
-  [trusted, stranger] = await Promise.all([makeKey('Publisher', PASSPHRASE), makeKey('Stranger')]);
-});
-
 let dir: string;
 /** dir/NAME */
 const at = (...names: string[]) => join(dir, ...names);
+/** What every test starts from, made once: the trees v0 → v1 → v2, deltas 1 and 2 by `ctm diff`, the keys. */
+let fixture: string;
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctm-signed-'));
+beforeAll(async () => {
+  [trusted, stranger] = await Promise.all([makeKey('Publisher', PASSPHRASE), makeKey('Stranger')]);
+  dir = fixture = mkdtempSync(join(tmpdir(), 'ctm-signed-fixture-'));
   for (const d of ['v0', 'v1', 'v2', 'pieces', 'deltas', 'queue', 'forge']) mkdirSync(at(d));
   writeFileSync(at('v0', '.ctm_status'), 'src 0\n');
   writeFileSync(at('v0', 'README'), 'version 0\n');
@@ -57,6 +56,12 @@ beforeEach(async () => {
   expect((await tool('ctm', ['diff', at('v0'), at('v1'), 'src', '1', '-o', at('src.0001.gz')])).code).toBe(0);
   writeFileSync(at('v1', '.ctm_status'), 'src 1\n');
   expect((await tool('ctm', ['diff', at('v1'), at('v2'), 'src', '2', '-o', at('src.0002.gz')])).code).toBe(0);
+});
+afterAll(() => rmSync(fixture, { recursive: true, force: true }));
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctm-signed-'));
+  cpSync(fixture, dir, { recursive: true });
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -236,6 +241,48 @@ describe('ctm_smail --sign', () => {
   });
 });
 
+describe('ctm_smail --sign -c (a delta too big to mail)', () => {
+  it('sends the notice instead of the delta, and the signature by mail, to check the delta fetched by other means', async () => {
+    const r = await tool('ctm_smail', [
+      '-c',
+      '10',
+      '--sign',
+      at('publisher.key'),
+      '--passphrase-file',
+      at('passphrase'),
+      '--mbox',
+      at('mbox'),
+      at('src.0001.gz'),
+      'mirror',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^ctm_smail: src\.0001\.gz\.asc 1\/1 sent to mirror\n$/);
+    const mbox = readFileSync(at('mbox'), 'latin1');
+    expect(mbox).toMatch(
+      /^Subject: ctm-notice src\.0001\.gz\n\nsrc\.0001\.gz is \d+ bytes\. {2}The limit is 10 bytes\./m,
+    );
+    expect(mbox).not.toMatch(/^CTM_MAIL BEGIN src\.0001\.gz /m);
+
+    const waiting = await receive(at('mbox'));
+    expect(waiting.code, waiting.stderr).toBe(0);
+    expect(waiting.stderr).toContain('ctm_rmail: src.0001.gz.asc complete\n');
+    cpSync(at('src.0001.gz'), at('deltas', 'src.0001.gz')); // fetched by ftp
+    const applied = await tool('ctm_rmail', [
+      '-d',
+      at('deltas'),
+      '-b',
+      at('tree'),
+      '--keyring',
+      at('trusted.asc'),
+    ]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toMatch(
+      /src\.0001\.gz has a good signature by Publisher[\s\S]*src\.0001\.gz applied\n$/,
+    );
+    expect(readme()).toBe('version 1\n');
+  });
+});
+
 describe('ctm_rmail -b --keyring', () => {
   it('applies signed deltas in order, each with a log line naming the signer; -D removes each delta and its signature', async () => {
     await send(at('src.0002.gz'), at('mbox'), at('publisher.key'));
@@ -310,7 +357,7 @@ describe('ctm_rmail -b --keyring', () => {
     expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(true);
   });
 
-  it('sets aside a delta signed by a key not in the keyring, says why, exits 1; the genuine pair still applies later', async () => {
+  it('sets aside a signature by a key not in the keyring, says why, exits 1; the delta waits, and the genuine signature applies it', async () => {
     await send(at('src.0001.gz'), at('forged'), at('stranger.key'));
     const r = await receive(at('forged'));
     expect(r.code).toBe(1);
@@ -318,12 +365,26 @@ describe('ctm_rmail -b --keyring', () => {
     expect(r.stderr).toContain(
       `ctm_rmail: src.0001.gz not applied: src.0001.gz.asc: signed by key ${id}, which is not in the keyring\n`,
     );
-    expect(r.stderr).toContain(`ctm_rmail: src.0001.gz set aside in ${at('deltas', '.rejected')}\n`);
+    expect(r.stderr).toContain(
+      `ctm_rmail: src.0001.gz.asc set aside in ${at('deltas', '.rejected')}; src.0001.gz waits for a good signature\n`,
+    );
     expect(treeAt()).toBe('src 0\n');
-    expect(readdirSync(at('deltas', '.rejected')).sort()).toEqual(['src.0001.gz', 'src.0001.gz.asc']);
-    expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(false);
+    expect(readdirSync(at('deltas', '.rejected'))).toEqual(['src.0001.gz.asc']);
+    expect(existsSync(at('deltas', 'src.0001.gz'))).toBe(true);
+    const cron = await tool('ctm_rmail', [
+      '-d',
+      at('deltas'),
+      '-b',
+      at('tree'),
+      '--keyring',
+      at('trusted.asc'),
+    ]);
+    expect(cron).toMatchObject({
+      code: 0,
+      stderr: 'ctm_rmail: src.0001.gz not applied yet: waiting for its signature src.0001.gz.asc\n',
+    });
 
-    // The same delta, genuinely signed, delivered afterwards: not taken for a duplicate of the forgery.
+    // The delta, genuinely signed, delivered afterwards: its signature is not taken for a duplicate of the forgery.
     await send(at('src.0001.gz'), at('genuine'), at('publisher.key'));
     const g = await receive(at('genuine'));
     expect(g.code, g.stderr).toBe(0);
@@ -346,11 +407,15 @@ describe('ctm_rmail -b --keyring', () => {
     expect(r.stderr).toMatch(
       /src\.0001\.gz not applied: src\.0001\.gz\.asc: the signature by key [0-9A-F]{16} \(Publisher <publisher@example\.org>\) does not match the delta: it was made over other bytes\n/,
     );
+    expect(r.stderr).toContain(
+      `ctm_rmail: src.0001.gz and its signature set aside in ${at('deltas', '.rejected')}\n`,
+    );
+    expect(readdirSync(at('deltas', '.rejected')).sort()).toEqual(['src.0001.gz', 'src.0001.gz.asc']);
     expect(treeAt()).toBe('src 0\n');
     expect(readme()).toBe('version 0\n');
   });
 
-  it('sets aside a delta whose signature is malformed, whether the signature comes before or after it', async () => {
+  it("applies nothing when a malformed or a stranger's signature comes before the delta or after it", async () => {
     await sendAs(
       'src.0001.gz.asc',
       '-----BEGIN PGP SIGNATURE-----\n\nnot base64 at all!\n-----END PGP SIGNATURE-----\n',

@@ -21,21 +21,24 @@ export interface ApplyCompletedPorts {
    */
   checkDelta?(name: string): Promise<DeltaVerdict>;
   /**
-   * Moves a rejected delta, and its signature if there is one, out of the way of the applying (and of the
-   * next delivery of the genuine delta); resolves to where they went, for the log.
+   * Moves what a `reject` verdict names out of the way of the applying and of the next delivery of the genuine
+   * files: the signature of the delta `name`, or the delta and its signature; resolves to where they went.
    */
-  setAside?(name: string): Promise<string>;
+  setAside?(name: string, what: 'signature' | 'both'): Promise<string>;
 }
 
 /**
  * What {@link ApplyCompletedPorts.checkDelta} found: `apply` (with a line for the log, such as who signed it),
- * `wait` (its signature has not come yet: not an error, the applying stops here until it does), or `reject` (it
- * is set aside, with the reason in the log, and the applying stops).
+ * `wait` (its signature has not come yet: not an error, the applying stops here until it does), or `reject` (the
+ * reason goes to the log, the applying stops, and `aside` is set aside: `signature` when the signature is what is
+ * wrong, so that the delta waits for a good one; `both` when they do not belong together).
+ * @example
+ * const verdict: DeltaVerdict = { verdict: 'wait', reason: 'waiting for its signature src-cur.0042.gz.asc' };
  */
 export type DeltaVerdict =
   | { readonly verdict: 'apply'; readonly note: string }
   | { readonly verdict: 'wait'; readonly reason: string }
-  | { readonly verdict: 'reject'; readonly reason: string };
+  | { readonly verdict: 'reject'; readonly reason: string; readonly aside: 'signature' | 'both' };
 
 /** Options of {@link applyCompleted}. */
 export interface ApplyCompletedOptions {
@@ -120,7 +123,10 @@ async function admitted(ports: ApplyCompletedPorts, delta: string): Promise<bool
       return false;
     case 'reject': {
       ports.log(`${delta} not applied: ${found.reason}`);
-      if (ports.setAside) ports.log(`${delta} set aside in ${await ports.setAside(delta)}`);
+      if (!ports.setAside) return false;
+      const where = await ports.setAside(delta, found.aside);
+      if (found.aside === 'both') ports.log(`${delta} and its signature set aside in ${where}`);
+      else ports.log(`${signatureName(delta)} set aside in ${where}; ${delta} waits for a good signature`);
       return false;
     }
   }

@@ -35,16 +35,26 @@ export class SignatureError extends Error {
 /**
  * A delta's bytes: whole, or as a stream that is read once (a web `ReadableStream`, or any async iterable of
  * chunks, such as a Node stream); each chunk must stay as it is once handed over.
+ * @example
+ * await verifyDelta(createReadStream('src-cur.0042.gz'), asc, keyring); // a Node stream is an async iterable
  */
 export type DeltaBytes = Uint8Array | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
-/** One key, as a person checks it: its fingerprint (upper-case hex) and its user IDs. */
+/**
+ * One key, as a person checks it: its fingerprint (upper-case hex) and its user IDs.
+ * @example
+ * { fingerprint: '02CBE3F42D1876DB312A31F6B0236D0EFCFE5B8E', userIds: ['CTM <ctm@example.org>'] }
+ */
 export interface KeyInfo {
   readonly fingerprint: string;
   readonly userIds: readonly string[];
 }
 
-/** A good signature: who made it, with which (sub)key, and when. */
+/**
+ * A good signature: who made it, with which (sub)key, and when.
+ * @example
+ * const { key, keyId, created } = await verifyDelta(delta, asc, keyring);
+ */
 export interface VerifiedSignature {
   /** The signer's primary key. */
   readonly key: KeyInfo;
@@ -57,6 +67,9 @@ export interface VerifiedSignature {
 /**
  * The public keys trusted to sign deltas: an OpenPGP key file (`gpg --export`, armored or binary, one key or
  * many). Made by {@link readKeyring}.
+ * @example
+ * const keyring = await readKeyring(readFileSync('/etc/ctm/trusted.asc'));
+ * for (const key of keyring.keys) console.log(key.fingerprint, key.userIds.join(', '));
  */
 export class Keyring {
   readonly #keys: readonly PublicKey[];
@@ -79,7 +92,12 @@ export class Keyring {
   }
 }
 
-/** A secret key, unlocked, that signs deltas. Made by {@link readSigningKey}. */
+/**
+ * A secret key, unlocked, that signs deltas. Made by {@link readSigningKey}.
+ * @example
+ * const key = await readSigningKey(readFileSync('ctm.key'), passphrase);
+ * key.info.userIds; // ['CTM <ctm@example.org>']
+ */
 export class SigningKey {
   /** @internal */
   readonly key: PrivateKey;

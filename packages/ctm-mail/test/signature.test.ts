@@ -267,8 +267,8 @@ describe('applyCompleted with a signature check', () => {
       },
       removeDelta: async (name) => void removed.push(name),
       checkDelta: async (name) => verdicts[name] ?? { verdict: 'wait', reason: 'no verdict' },
-      setAside: async (name) => {
-        asides.push(name);
+      setAside: async (name, what) => {
+        asides.push(`${name} ${what}`);
         return '/deltas/.rejected';
       },
     };
@@ -293,12 +293,13 @@ describe('applyCompleted with a signature check', () => {
     ]);
   });
 
-  it('sets a rejected delta aside, says why, and applies nothing after it', async () => {
+  it('sets a bad signature aside, says why, applies nothing after it, and lets the delta wait for a good one', async () => {
     const t = ports(
       {
         'src.0005.gz': {
           verdict: 'reject',
           reason: 'src.0005.gz.asc: signed by key 1234, which is not in the keyring',
+          aside: 'signature',
         },
         'src.0006.gz': { verdict: 'apply', note: 'has a good signature by Ed' },
       },
@@ -306,10 +307,22 @@ describe('applyCompleted with a signature check', () => {
     );
     expect(await applyCompleted(t.p)).toBe(0);
     expect(t.ran).toEqual([]);
-    expect(t.asides).toEqual(['src.0005.gz']);
+    expect(t.asides).toEqual(['src.0005.gz signature']);
     expect(t.lines).toEqual([
       'src.0005.gz not applied: src.0005.gz.asc: signed by key 1234, which is not in the keyring',
-      'src.0005.gz set aside in /deltas/.rejected',
+      'src.0005.gz.asc set aside in /deltas/.rejected; src.0005.gz waits for a good signature',
+    ]);
+  });
+
+  it('sets a delta aside with its signature when they do not belong together', async () => {
+    const reason = 'src.0005.gz.asc: the signature by key 1234 (Ed) does not match the delta';
+    const t = ports({ 'src.0005.gz': { verdict: 'reject', reason, aside: 'both' } }, ['src.0005.gz']);
+    expect(await applyCompleted(t.p)).toBe(0);
+    expect(t.ran).toEqual([]);
+    expect(t.asides).toEqual(['src.0005.gz both']);
+    expect(t.lines).toEqual([
+      `src.0005.gz not applied: ${reason}`,
+      'src.0005.gz and its signature set aside in /deltas/.rejected',
     ]);
   });
 

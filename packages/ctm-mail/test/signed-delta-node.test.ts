@@ -96,10 +96,18 @@ describe('signatureGate', () => {
       reason: expect.stringMatching(
         /^src\.0002\.gz\.asc: signed by key [0-9A-F]{16}, which is not in the keyring$/,
       ),
+      aside: 'signature',
+    });
+    writeFileSync(join(dir, 'src.0002.gz.asc'), await signDeltaFile(join(dir, 'src.0001.gz'), key));
+    expect(await gate.checkDelta('src.0002.gz')).toEqual({
+      verdict: 'reject',
+      reason: expect.stringMatching(/^src\.0002\.gz\.asc: the signature by key .* does not match the delta/),
+      aside: 'both',
     });
     writeDelta('a-name-of-twenty-six-chars', 3);
     expect(await gate.checkDelta('a-name-of-twenty-six-chars')).toMatchObject({
       verdict: 'reject',
+      aside: 'both',
       reason: expect.stringMatching(/^it cannot be signed: .* longer than 29 characters/),
     });
   });
@@ -112,7 +120,7 @@ describe('signatureGate', () => {
       writeFileSync(join(dir, 'src.0001.gz.asc'), 'forged');
       writeFileSync(join(dir, '.rebuilt', 'src.0001.gz'), '');
       writeFileSync(join(dir, '.rebuilt', 'src.0001.gz.asc'), '');
-      expect(await gate.setAside('src.0001.gz')).toBe(join(dir, '.rejected'));
+      expect(await gate.setAside('src.0001.gz', 'both')).toBe(join(dir, '.rejected'));
     }
     expect(readdirSync(join(dir, '.rejected')).sort()).toEqual([
       'src.0001.gz',
@@ -124,5 +132,17 @@ describe('signatureGate', () => {
     ]);
     expect(readdirSync(dir).sort()).toEqual(['.rebuilt', '.rejected']);
     expect(readdirSync(join(dir, '.rebuilt'))).toEqual([]);
+  });
+
+  it('sets aside only the signature when the signature is what is wrong: the delta stays, still marked rebuilt', async () => {
+    const gate = signatureGate(dir, keyring);
+    mkdirSync(join(dir, '.rebuilt'));
+    writeDelta('src.0001.gz', 1);
+    writeFileSync(join(dir, 'src.0001.gz.asc'), 'forged');
+    for (const f of ['src.0001.gz', 'src.0001.gz.asc']) writeFileSync(join(dir, '.rebuilt', f), '');
+    await gate.setAside('src.0001.gz', 'signature');
+    expect(readdirSync(join(dir, '.rejected'))).toEqual(['src.0001.gz.asc']);
+    expect(readdirSync(dir).sort()).toEqual(['.rebuilt', '.rejected', 'src.0001.gz']);
+    expect(readdirSync(join(dir, '.rebuilt'))).toEqual(['src.0001.gz']);
   });
 });

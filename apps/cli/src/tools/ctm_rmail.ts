@@ -205,9 +205,9 @@ async function apply(
         return { verdict: 'wait' as const, reason: 'it will be checked again on the next run' };
       }
     },
-    setAside: (name: string) => {
+    setAside: (name: string, what: 'signature' | 'both') => {
       status = 1;
-      return gate.setAside(name);
+      return gate.setAside(name, what);
     },
   };
   await applyCompleted(

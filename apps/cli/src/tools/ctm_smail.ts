@@ -4,6 +4,7 @@ import {
   deltaFileName,
   noticeMessage,
   planPieces,
+  type PieceId,
   type SigningKey,
   signatureName,
   splitDelta,
@@ -12,7 +13,7 @@ import { fdSource, QueueDir, signDeltaFile, strerror } from '@suite/ctm-mail/nod
 import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
 import { loadSigningKey, signatureSource } from '../ctm-mail/signing.js';
-import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
+import { chooseTransport, type MailTransport, TransportError } from '../ctm-mail/transport.js';
 
 const PROG = 'ctm_smail';
 const SYNOPSIS = '[-l log] [-m maxmsgsize] [-c maxctmsize] [-q queuedir] ctm-delta mail-alias';
@@ -100,15 +101,26 @@ export async function main(argv: readonly string[]): Promise<number> {
         log(`${deltaPath}: the delta is empty: nothing to send`);
         return 1;
       }
+      const split = { name, size, alias, maxMessageSize };
+      // --sign: a detached signature of the delta travels as a delta of its own, NAME.asc, which FreeBSD's
+      // ctm_rmail stores beside the delta and never applies.
+      const signature = signing && signatureSource(await signDeltaFile(fd, signing.key));
+      const signatureSplit = signature && signing && { ...split, name: signing.name, size: signature.size };
+      const queued = (p: PieceId) => log(`${p.name} ${p.number}/${p.count} queued for ${alias}`);
       if (maxDeltaSize !== 0 && size > maxDeltaSize) {
         const notice = { name, size, maxDeltaSize, alias };
+        // The delta is fetched by other means; its signature still goes by mail, to check the delta with.
         if (queueDir !== undefined) {
-          new QueueDir(queueDir).queueNotice(notice);
+          const queue = new QueueDir(queueDir);
+          queue.queueNotice(notice);
+          if (signature && signatureSplit) await queue.queueDelta(signature, signatureSplit, queued);
         } else {
           const transport = await transportFor(args.options);
           const message = transport.start();
           await message.write(noticeMessage(notice));
           await message.close();
+          if (signature && signatureSplit)
+            await splitDelta(signature, signatureSplit, sender(transport, alias, log));
           await transport.end();
         }
         return 0;
@@ -119,16 +131,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         log(`${deltaPath}: cannot send: ${messageOf(error)}`);
         return 1;
       }
-      const split = { name, size, alias, maxMessageSize };
-      // --sign: a detached signature of the delta travels as a delta of its own, NAME.asc, which FreeBSD's
-      // ctm_rmail stores beside the delta and never applies.
-      const signature = signing && signatureSource(await signDeltaFile(fd, signing.key));
-      const signatureSplit = signature && signing && { ...split, name: signing.name, size: signature.size };
       if (queueDir !== undefined) {
         const queue = new QueueDir(queueDir);
         queue.recover();
-        const queued = (p: { name: string; number: number; count: number }) =>
-          log(`${p.name} ${p.number}/${p.count} queued for ${alias}`);
         try {
           // The signature first: a run that dies between the two leaves no complete unsigned delta queued.
           if (signature && signatureSplit) await queue.queueDelta(signature, signatureSplit, queued);
@@ -142,16 +147,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const transport = await transportFor(args.options);
       try {
-        const send = (piece: { name: string; number: number; count: number }) => {
-          const message = transport.start();
-          return {
-            write: (bytes: Uint8Array) => message.write(bytes),
-            close: async () => {
-              await message.close();
-              log(`${piece.name} ${piece.number}/${piece.count} sent to ${alias}`);
-            },
-          };
-        };
+        const send = sender(transport, alias, log);
         await splitDelta(fdSource(fd), split, send);
         if (signature && signatureSplit) await splitDelta(signature, signatureSplit, send);
       } finally {
@@ -168,6 +164,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     logger.close();
   }
+}
+
+/** Each piece as one message of the transport, logged `NAME P/N sent to ALIAS` once sent. */
+function sender(transport: MailTransport, alias: string, log: (line: string) => void) {
+  return (piece: PieceId) => {
+    const message = transport.start();
+    return {
+      write: (bytes: Uint8Array) => message.write(bytes),
+      close: async () => {
+        await message.close();
+        log(`${piece.name} ${piece.number}/${piece.count} sent to ${alias}`);
+      },
+    };
+  };
 }
 
 function transportFor(options: ReadonlyMap<string, string | true>) {

@@ -69,9 +69,10 @@ export async function verifyDeltaFile(
 /**
  * The signature check of `ctm_rmail -b --keyring`, on a real delta directory: the `checkDelta` and `setAside` ports
  * of {@link applyCompleted}. A delta is applied only with a good signature `NAME.asc` beside it by a key in the
- * keyring; without one it waits; with a bad one (malformed, an unknown key, other bytes) it and its signature
- * are moved to `DELTADIR/.rejected/` (a numbered name when taken) and forgotten as rebuilt, so that the genuine
- * delta can still be delivered.
+ * keyring; without one it waits. A bad signature (malformed, by an unknown, revoked or expired key) is moved to
+ * `DELTADIR/.rejected/` and the delta waits for a good one; a trusted signature over other bytes is moved there
+ * with its delta. What is moved gets a numbered name when the name is taken, and is forgotten as rebuilt, so that
+ * the genuine files can still be delivered.
  * @example
  * await applyCompleted({ ...ports, ...signatureGate('/ctm/deltas', keyring) });
  */
@@ -85,7 +86,11 @@ export function signatureGate(
       try {
         asc = signatureName(name);
       } catch (error) {
-        return { verdict: 'reject', reason: `it cannot be signed: ${(error as Error).message}` };
+        return {
+          verdict: 'reject',
+          reason: `it cannot be signed: ${(error as Error).message}`,
+          aside: 'both',
+        };
       }
       try {
         const who = await verifyDeltaFile(join(deltaDir, name), keyring, join(deltaDir, asc));
@@ -93,13 +98,19 @@ export function signatureGate(
       } catch (error) {
         if (!(error instanceof SignatureError)) throw error;
         if (error.code === 'ENOSIG') return { verdict: 'wait', reason: `waiting for its signature ${asc}` };
-        return { verdict: 'reject', reason: `${asc}: ${error.message}` };
+        // A signature by a trusted key over other bytes: the two do not belong together, and which one is forged
+        // cannot be told. Any other bad signature is the forgery: the delta may still get a good one.
+        return {
+          verdict: 'reject',
+          reason: `${asc}: ${error.message}`,
+          aside: error.code === 'EMISMATCH' ? 'both' : 'signature',
+        };
       }
     },
-    async setAside(name) {
+    async setAside(name, what) {
       const rejected = join(deltaDir, REJECTED_DIR);
       mkdirSync(rejected, { recursive: true, mode: 0o700 });
-      const names = [name];
+      const names = what === 'both' ? [name] : [];
       try {
         names.push(signatureName(name));
       } catch {
