@@ -35,6 +35,37 @@ function oneTool(tool: string): NonNullable<Options['esbuildPlugins']>[number] {
   };
 }
 
+/**
+ * Node built-ins that cost milliseconds to load and that a one-shot command may not touch on a given run (uuidparse
+ * with UUIDs on its command line reads no stdin and draws no random bytes): in the bundles they are loaded on first
+ * call, through `process.getBuiltinModule` (Node 20.16+). Only the functions listed here are wrapped; a bundle that
+ * imports anything else from these modules fails to build, so a class or a constant is never silently wrapped.
+ */
+const LAZY_BUILTINS: Readonly<Record<string, readonly string[]>> = {
+  crypto: ['randomFillSync', 'randomBytes'],
+  'stream/consumers': ['text', 'buffer', 'json', 'arrayBuffer'],
+};
+
+const lazyBuiltins: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'suite-lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(node:)?(${Object.keys(LAZY_BUILTINS).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({
+      path: args.path.replace(/^node:/, ''),
+      namespace: 'suite-lazy-builtin',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'suite-lazy-builtin' }, (args) => ({
+      loader: 'js',
+      contents: [
+        `const load = () => process.getBuiltinModule(${JSON.stringify(`node:${args.path}`)});`,
+        ...(LAZY_BUILTINS[args.path] ?? []).map(
+          (name) => `export const ${name} = (...a) => load().${name}(...a);`,
+        ),
+      ].join('\n'),
+    }));
+  },
+};
+
 export default defineConfig([
   // One entry for the programmatic API and one for the runner the other bin files call; every tool is a lazily
   // imported chunk so that starting `mm` does not load the mail stack.
@@ -58,7 +89,8 @@ export default defineConfig([
       platform: 'node',
       splitting: false, // dynamic import() of a bundled module is inlined: one file
       noExternal: [/^@suite\//],
-      esbuildPlugins: [oneTool(tool)],
+      esbuildPlugins: [oneTool(tool), lazyBuiltins],
+      removeNodeProtocol: false, // else tsup takes node:* imports before lazyBuiltins sees them
     }),
   ),
 ]);

@@ -81,6 +81,37 @@ describe('one-shot bins start from one file', () => {
   });
 });
 
+describe('built-ins a run does not use are not loaded', () => {
+  // Prints, at exit, every crypto or stream/consumers module Node loaded in the process.
+  const report =
+    'data:text/javascript,process.on("exit",()=>process.stderr.write(' +
+    'process.moduleLoadList.filter((m)=>/crypto|consumers/.test(m)).join(",")))';
+
+  it('uuidparse with UUIDs on its command line loads neither node:crypto nor node:stream/consumers', async () => {
+    const r = await exec(process.execPath, ['--import', report, bin('uuidparse'), UUID]);
+    expect(r.stdout).toContain(`${UUID}  DCE     time-based`);
+    expect(r.stderr).toBe('');
+  });
+
+  it('uuidparse reading stdin, and uuidgen drawing random bytes, load them when they need them', async () => {
+    const child = execFile(process.execPath, ['--import', report, bin('uuidparse')]);
+    child.stdin?.end(`${UUID}\n`);
+    const [stdout, stderr] = await new Promise<[string, string]>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d) => (out += d));
+      child.stderr?.on('data', (d) => (err += d));
+      child.on('error', reject);
+      child.on('close', () => resolve([out, err]));
+    });
+    expect(stdout).toContain(`${UUID}  DCE     time-based`);
+    expect(stderr).toContain('NativeModule stream/consumers');
+    const gen = await exec(process.execPath, ['--import', report, bin('uuidgen')]);
+    expect(gen.stdout).toMatch(UUID_LINE);
+    expect(gen.stderr).toContain('NativeModule crypto');
+  });
+});
+
 describe('the compile cache never breaks a command', () => {
   it('a compile cache directory that cannot be created (under a regular file) is ignored', async () => {
     await writeFile(join(dir, 'file'), '');
