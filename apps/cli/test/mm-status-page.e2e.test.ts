@@ -81,13 +81,13 @@ describe('mm status page, /jobs and /metrics of a home with a running, a failing
         '',
       ].join('\n'),
     );
-    const first = await tool('mm', ['--quiet', '-o', 'w:waiting', '-o', 'f:failing', 'mm.conf'], {
+    const first = await tool('mm', ['--verbose', '-o', '^(w:waiting|f:failing)$', 'mm.conf'], {
       cwd: home,
     });
     expect(first.stdout).toContain('1 succeeded, 1 failed');
     await mkdir(join(home, 'mm.locks'), { recursive: true });
     held = await acquire(join(home, 'mm.locks', encodeURIComponent('l:locked')), { timeout: 0 });
-    running = background(home, ['--quiet', '-o', 'r:running', 'mm.conf']);
+    running = background(home, ['--verbose', '-o', 'r:running', 'mm.conf']);
     await until(() => running.stdout().includes('r:running: started'));
     // Its start is recorded while it runs (the status store batches writes for a few ms).
     await until(async () =>
