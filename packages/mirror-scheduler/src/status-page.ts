@@ -119,7 +119,7 @@ td.age.fresh{color:#17692c}td.age.late{color:#9a6200}td.age.stale{color:#b3141b;
 .strip i{display:inline-block;width:1.1em;height:1.4em;margin-right:1px;font:10px/1.4em monospace;text-align:center;color:#fff;font-style:normal;overflow:hidden}
 .strip i.ok{background:#2e9d47}.strip i.bad{background:#d33}.strip i.off{background:#aaa}.strip i.run{background:#3b82f6}
 .none{color:#888;font-size:.9em}
-#fleet{margin:1.5em 0}#fleet h2{font-size:1.1em}#fleet tr.silent b{color:#b3141b}#fleet tr.stopped b{color:#666}
+#fleet{margin:1.5em 0}#fleet h2{font-size:1.1em}#fleet ul{margin:0;padding:0;list-style:none}#fleet tr.silent b{color:#b3141b}#fleet tr.stopped b{color:#666}
 footer{margin-top:1em;color:#666;font-size:.9em}
 time{white-space:nowrap}
 `;
@@ -142,6 +142,7 @@ function fleetSection(fleet: FleetOverview, now: number): string {
   return `<section id="fleet">
 <h2>Fleet: ${fleet.workers.filter((w) => w.state === 'alive').length} of ${fleet.workers.length} workers alive, ${fleet.queued} queued${limits ? `; slots ${escapeHtml(limits)}` : ''}</h2>
 <table>
+<colgroup><col style="width:18%"><col style="width:12%"><col style="width:7%"><col style="width:7.5em"><col style="width:12%"><col style="width:6%"><col></colgroup>
 <thead><tr><th scope="col">Worker</th><th scope="col">Host</th><th scope="col">Pid</th><th scope="col">State</th><th scope="col">Last heartbeat</th><th scope="col">Jobs</th><th scope="col">Runs</th></tr></thead>
 <tbody>
 ${rows.join('') || '<tr><td colspan="7" class="none">no workers have joined</td></tr>\n'}</tbody>

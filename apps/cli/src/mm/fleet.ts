@@ -361,7 +361,7 @@ async function status(fleet: FleetConnection, args: FleetArgs): Promise<number> 
   const { fleetStatus, fleetStatusSnapshot } = await import('@suite/mirror-scheduler/pg-boss');
   if (args.mm.html !== undefined) {
     const { snapshot } = await fleetStatusSnapshot(fleet);
-    return writePage(renderStatusPage(snapshot, { title: 'Mirror fleet status' }), args.mm.html);
+    return writePage(renderStatusPage(snapshot), args.mm.html); // the page mm serve --fleet serves
   }
   const s = await fleetStatus(fleet);
   out(args.mm.json ? `${JSON.stringify(s, null, 2)}\n` : formatFleetStatus(s));
