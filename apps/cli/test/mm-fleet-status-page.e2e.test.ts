@@ -1,17 +1,15 @@
 // The fleet's status page, /jobs and /metrics from its PostgreSQL state: two real workers, a real database, the
 // page served by `mm serve --fleet` and written by `mm --status --html FILE --fleet`; promtool checks /metrics.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetSkipReason, TestPostgres } from '../../../packages/mirror-scheduler/test/fleet/postgres.js';
 import { peerPath, skipWithoutPeers } from './_peers.js';
 import { bin, tool } from './_support.js';
 
 const skip = fleetSkipReason();
-const ARTIFACTS = fileURLToPath(new URL('../.test-artifacts/', import.meta.url));
 const noPromtool = skipWithoutPeers(['promtool']);
 
 interface Proc {
@@ -165,8 +163,6 @@ describe.skipIf(skip !== undefined)(
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       const html = await res.text();
-      await mkdir(ARTIFACTS, { recursive: true });
-      await writeFile(join(ARTIFACTS, 'mm-fleet-status-page.html'), html); // to look at
       const rows = jobRows(html);
       expect([...rows.keys()]).toEqual([
         'fail.example:bad',
