@@ -1,7 +1,14 @@
 // The fleet's state as a StatusSnapshot: the same page, /jobs and /metrics as a single host's, from PostgreSQL.
 import { isoSeconds } from '../_iso-time.js';
 import type { Job, Step } from '../job.js';
-import { addToTotals, emptyTotals, type JobHistory, type RunEntry } from '../run-history.js';
+import {
+  DURATION_BUCKETS_SECONDS,
+  emptyTotals,
+  type JobHistory,
+  type RunEntry,
+  type RunResult,
+  type RunTotals,
+} from '../run-history.js';
 import {
   JOB_STATES,
   type JobState,
@@ -89,6 +96,8 @@ export async function fleetStatusSnapshot(
     entries = [...ids].sort().map((id): Job => specs.get(id) ?? { id, command: '' });
   }
   const keep = options.historyRuns ?? 10;
+  // The last `keep` runs of each job for its strip, and the totals over all its runs counted by the database
+  // (the runs table only grows: the page reads a bounded number of rows, however long the fleet has run).
   const runs = await fleet.db.query<{
     job_id: string;
     started: Date;
@@ -98,21 +107,50 @@ export async function fleetStatusSnapshot(
     signal: string | null;
     worker: string;
   }>(
-    `SELECT job_id, started, ended, outcome, exit_code, signal, worker FROM ${s}.runs
-      WHERE ended IS NOT NULL AND outcome IS NOT NULL ORDER BY job_id, run_id`,
+    `SELECT job_id, started, ended, outcome, exit_code, signal, worker FROM (
+       SELECT *, row_number() OVER (PARTITION BY job_id ORDER BY run_id DESC) AS nth FROM ${s}.runs
+        WHERE ended IS NOT NULL AND outcome IS NOT NULL) r
+      WHERE nth <= $1 ORDER BY job_id, run_id`,
+    [keep],
   );
-  const histories = new Map<string, { runs: RunEntry[]; totals: ReturnType<typeof emptyTotals> }>();
-  for (const r of runs) {
-    let h = histories.get(r.job_id);
+  const sums = await fleet.db.query<{
+    job_id: string;
+    result: RunResult;
+    bucket: number;
+    n: number;
+    seconds: number;
+  }>(
+    `SELECT job_id, result, (SELECT count(*) FROM unnest($1::float8[]) b WHERE b < d)::int AS bucket,
+            count(*)::int AS n, sum(d)::float8 AS seconds
+       FROM (SELECT job_id,
+                    CASE WHEN outcome = 'ok' THEN 'ok' WHEN outcome = 'cancelled' THEN 'cancelled'
+                         WHEN outcome <> 'lost' AND signal IS NOT NULL THEN 'signal' ELSE 'failed' END AS result,
+                    greatest(0, extract(epoch FROM ended - started))::float8 AS d
+               FROM ${s}.runs WHERE ended IS NOT NULL AND outcome IS NOT NULL) r
+      GROUP BY 1, 2, 3`,
+    [DURATION_BUCKETS_SECONDS],
+  );
+  const histories = new Map<string, { runs: RunEntry[]; totals: RunTotals }>();
+  const historyOf = (id: string) => {
+    let h = histories.get(id);
     if (!h) {
       h = { runs: [], totals: emptyTotals() };
-      histories.set(r.job_id, h);
+      histories.set(id, h);
     }
-    const entry = entryOf(r);
-    h.runs.push(entry);
-    h.totals = addToTotals(h.totals, entry);
+    return h;
+  };
+  for (const r of runs) historyOf(r.job_id).runs.push(entryOf(r));
+  for (const t of sums) {
+    const h = historyOf(t.job_id);
+    const buckets = [...h.totals.buckets];
+    buckets[t.bucket] = (buckets[t.bucket] ?? 0) + t.n;
+    h.totals = {
+      byResult: { ...h.totals.byResult, [t.result]: h.totals.byResult[t.result] + t.n },
+      buckets,
+      durationSumSeconds: h.totals.durationSumSeconds + t.seconds,
+      durationCount: h.totals.durationCount + t.n,
+    };
   }
-  for (const h of histories.values()) if (h.runs.length > keep) h.runs.splice(0, h.runs.length - keep);
   const global = status.limits.global?.max;
   const base = await statusSnapshot(entries, {
     store: snap.store,

@@ -83,6 +83,15 @@ describe.skipIf(skip !== undefined)(
         expect(tunasyncJobs(snapshot).find((j) => j.name === 'c:later')!.status).toBe('pre-syncing');
         expect(formatMetrics(snapshot)).toContain('mm_jobs{state="queued"} 1\n');
 
+        // The strip shows the last N runs; the totals (runs by result, the duration histogram) count all of them.
+        const bare = await fleetStatusSnapshot(fleet, { historyRuns: 0 });
+        const bad = bare.snapshot.jobs.find((j) => j.job.id === 'b:bad')!;
+        expect(bad.history).toEqual([]);
+        expect(bad.totals.byResult).toMatchObject({ failed: 1, ok: 0 });
+        expect(bad.totals.durationCount).toBe(1);
+        expect(bad.totals.buckets.reduce((a, b) => a + b, 0)).toBe(1);
+        expect(bad.totals.buckets[0]).toBe(1); // exit 4 at once: ≤ 1 s
+
         // With the plan's steps, a job the fleet never saw is listed too (never run; due).
         const planned = await fleetStatusSnapshot(fleet, { steps: [...ran, job('d:new', 'exit 0')] });
         expect(planned.snapshot.jobs.find((j) => j.job.id === 'd:new')).toMatchObject({
