@@ -287,6 +287,11 @@ describe.skipIf(skip !== undefined)(
       );
       expect(rows.get('later.example:next')!.state).toBe('queued');
       expect(workerRows(html).workers).toHaveLength(2);
+      // Without FILE: to standard output.
+      const printed = await tool('mm', ['--status', '--html', '--fleet', pg.url], { cwd: home });
+      expect(printed.code).toBe(0);
+      expect(printed.stdout.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(jobRows(printed.stdout).get('fail.example:bad')!.state).toBe('failing');
     });
 
     it('mm serve --fleet refuses a URL that is not postgres:// and configuration files, with a usage message', async () => {
