@@ -116,7 +116,7 @@ describe.skipIf(skip !== undefined)(
         });
         expect(why.code).toBe(0);
         expect(why.stdout).toMatch(
-          /^mm: mirror\.test:docs: skipped \(timer\): last run succeeded at \S+; eligible again at /m,
+          /^mm: mirror\.test:docs: skipped \(timer\): last run succeeded, ended at \S+; eligible again at /m,
         );
         expect(why.stdout).not.toContain('ftp.example.org');
       } finally {

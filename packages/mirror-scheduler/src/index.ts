@@ -81,6 +81,8 @@ export {
   type StatusRecord,
 } from './status-record.js';
 export {
+  type FleetOverview,
+  type FleetWorkerView,
   type Freshness,
   JOB_STATES,
   type JobState,

@@ -1,6 +1,6 @@
 import { isoSeconds } from './_iso-time.js';
 import type { RunEntry } from './run-history.js';
-import type { JobStatus, LastAttempt, StatusSnapshot } from './status-snapshot.js';
+import type { FleetOverview, JobStatus, LastAttempt, StatusSnapshot } from './status-snapshot.js';
 
 /** How {@link renderStatusPage} dresses the page. */
 export interface StatusPageOptions {
@@ -92,9 +92,11 @@ function row(j: JobStatus, now: number, historyRuns: number): string {
       ? '-'
       : j.state === 'running' || j.state === 'locked'
         ? 'after this run'
-        : j.nextEligible === undefined || j.nextEligible <= now
-          ? 'now'
-          : `${time(j.nextEligible)}<br><small>in ${span(j.nextEligible - now)}</small>`;
+        : j.state === 'queued'
+          ? 'when a worker takes it'
+          : j.nextEligible === undefined || j.nextEligible <= now
+            ? 'now'
+            : `${time(j.nextEligible)}<br><small>in ${span(j.nextEligible - now)}</small>`;
   return `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>${strip(j.history, historyRuns)}</td></tr>\n`;
 }
 
@@ -111,20 +113,49 @@ thead th{background:#f4f4f4;position:sticky;top:0}
 tbody th{font-family:ui-monospace,monospace;font-weight:normal}
 td.state b{display:inline-block;min-width:5em;padding:0 .4em;border-radius:3px;text-align:center;font-weight:600}
 tr.running b{background:#cde6ff}tr.locked b{background:#e5d4ff}tr.failing b{background:#f8c4c4}
-tr.waiting b{background:#eee}tr.due b,tr.never b{background:#fff2c2}tr.skipped b{background:#ddd;color:#666}
+tr.queued b{background:#d9f2e6}tr.waiting b{background:#eee}tr.due b,tr.never b{background:#fff2c2}tr.skipped b{background:#ddd;color:#666}
 td.age.fresh{color:#17692c}td.age.late{color:#9a6200}td.age.stale{color:#b3141b;font-weight:600}td.age.unknown{color:#666}
 .ok{color:#17692c}.bad{color:#b3141b}.run{color:#0b5cad}.off{color:#666}
 .strip i{display:inline-block;width:1.1em;height:1.4em;margin-right:1px;font:10px/1.4em monospace;text-align:center;color:#fff;font-style:normal;overflow:hidden}
 .strip i.ok{background:#2e9d47}.strip i.bad{background:#d33}.strip i.off{background:#aaa}.strip i.run{background:#3b82f6}
 .none{color:#888;font-size:.9em}
+#fleet{margin:1.5em 0}#fleet h2{font-size:1.1em}#fleet ul{margin:0;padding:0;list-style:none}#fleet tr.silent b{color:#b3141b}#fleet tr.stopped b{color:#666}
 footer{margin-top:1em;color:#666;font-size:.9em}
 time{white-space:nowrap}
 `;
 
+/** The fleet's workers: each with its host, pid, heartbeat (and its age), state and what it runs. */
+function fleetSection(fleet: FleetOverview, now: number): string {
+  const limits = Object.entries(fleet.limits)
+    .map(([scope, l]) => `${scope} ${l.used}/${l.max}`)
+    .join(', ');
+  const rows = fleet.workers.map((w) => {
+    const runs =
+      w.running
+        .map(
+          (r) =>
+            `<li>${escapeHtml(r.jobId)} <small>(${r.pid === null ? '' : `pid ${r.pid}, `}fence ${r.fence}, since ${time(r.since)})</small></li>`,
+        )
+        .join('') || '<li class="none">nothing</li>';
+    return `<tr class="${w.state}"><th scope="row">${escapeHtml(w.worker)}</th><td>${escapeHtml(w.hostname)}</td><td>${w.pid}</td><td class="state"><b>${w.state}</b></td><td class="heartbeat">${time(w.heartbeat, `${span(now - w.heartbeat)} ago`)}</td><td>${w.running.length}/${w.max}</td><td class="runs"><ul>${runs}</ul></td></tr>\n`;
+  });
+  return `<section id="fleet">
+<h2>Fleet: ${fleet.workers.filter((w) => w.state === 'alive').length} of ${fleet.workers.length} workers alive, ${fleet.queued} queued${limits ? `; slots ${escapeHtml(limits)}` : ''}</h2>
+<table>
+<colgroup><col style="width:18%"><col style="width:12%"><col style="width:7%"><col style="width:7.5em"><col style="width:12%"><col style="width:6%"><col></colgroup>
+<thead><tr><th scope="col">Worker</th><th scope="col">Host</th><th scope="col">Pid</th><th scope="col">State</th><th scope="col">Last heartbeat</th><th scope="col">Jobs</th><th scope="col">Runs</th></tr></thead>
+<tbody>
+${rows.join('') || '<tr><td colspan="7" class="none">no workers have joined</td></tr>\n'}</tbody>
+</table>
+</section>
+`;
+}
+
 /**
  * One static HTML page of a {@link StatusSnapshot}, readable without JavaScript: a header (running/limit,
  * failing, stale), then a row per job with its state and reason, last success and its age (coloured fresh, late
- * or stale against the job's interval), last attempt, next eligible time and a strip of its recent runs.
+ * or stale against the job's interval), last attempt, next eligible time and a strip of its recent runs; for a
+ * fleet's snapshot, a section of its workers (heartbeat, state, what each runs) above the jobs.
  * @example
  * await writeFile('status.html', renderStatusPage(await statusSnapshot(plan.steps, { store, locks, history })));
  */
@@ -133,7 +164,7 @@ export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOp
   const historyRuns = options.historyRuns ?? 10;
   const now = snapshot.at;
   const c = snapshot.counts;
-  const others = (['locked', 'waiting', 'due', 'never', 'skipped'] as const)
+  const others = (['locked', 'queued', 'waiting', 'due', 'never', 'skipped'] as const)
     .filter((s) => c[s] > 0)
     .map((s) => `${c[s]} ${s}`)
     .join(', ');
@@ -162,7 +193,7 @@ ${refresh}<title>${escapeHtml(title)}</title>
 <p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh ≤ 1×, late ≤ 2×, stale beyond.</p>
 </header>
 <main>
-<table>
+${snapshot.fleet ? fleetSection(snapshot.fleet, now) : ''}<table>
 <colgroup><col style="width:18%"><col style="width:7.5em"><col style="width:25%"><col style="width:9%"><col style="width:14%"><col style="width:14%"><col style="width:13em"></colgroup>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Last success</th><th scope="col">Last attempt</th><th scope="col">Next eligible</th><th scope="col">Recent runs</th></tr></thead>
 <tbody>

@@ -13,16 +13,18 @@ import { interrupted, type StatusRecord } from './status-record.js';
 
 /**
  * What a job is doing, in one word: `running` (its run holds its lock), `locked` (its lock is held, but no run of
- * it is recorded: another host, or someone's `lock`), `failing` (its last run failed), `waiting` (for its retry
- * timer), `due` (would run now), `never` (never run; due), `skipped` (`skip=`).
+ * it is recorded: another host, or someone's `lock`), `failing` (its last run failed), `queued` (sent to a fleet's
+ * queue, waiting for a worker), `waiting` (for its retry timer), `due` (would run now), `never` (never run; due),
+ * `skipped` (`skip=`).
  */
-export type JobState = 'running' | 'locked' | 'failing' | 'waiting' | 'due' | 'never' | 'skipped';
+export type JobState = 'running' | 'locked' | 'failing' | 'queued' | 'waiting' | 'due' | 'never' | 'skipped';
 
 /** Every {@link JobState}, most urgent first: the order status pages list jobs in. */
 export const JOB_STATES: readonly JobState[] = [
   'failing',
   'locked',
   'running',
+  'queued',
   'waiting',
   'due',
   'never',
@@ -85,6 +87,37 @@ export interface StatusSnapshot {
   readonly jobs: readonly JobStatus[];
   /** Things the reader should know about the data (a damaged history file, …). */
   readonly notes: readonly string[];
+  /** The workers of a fleet (`mm --fleet`), when the status is a fleet's. */
+  readonly fleet?: FleetOverview;
+}
+
+/** A worker of a fleet as a status page shows it. Times are epoch milliseconds. */
+export interface FleetWorkerView {
+  readonly worker: string;
+  readonly hostname: string;
+  readonly pid: number;
+  /** Jobs it may run at once. */
+  readonly max: number;
+  readonly started: number;
+  readonly heartbeat: number;
+  /** `alive`: heard from within its lease; `silent`: not since; `stopped`: it said goodbye. */
+  readonly state: 'alive' | 'silent' | 'stopped';
+  /** What it runs: each job with the pid of its command and the fence of its lease. */
+  readonly running: readonly {
+    readonly jobId: string;
+    readonly fence: number;
+    readonly pid: number | null;
+    readonly since: number;
+  }[];
+}
+
+/** The fleet part of a {@link StatusSnapshot}: its workers, the queue and the limits per scope. */
+export interface FleetOverview {
+  readonly workers: readonly FleetWorkerView[];
+  /** Jobs waiting in the queue. */
+  readonly queued: number;
+  /** `global` and `site:NAME`: slots used and allowed. */
+  readonly limits: Readonly<Record<string, { readonly max: number; readonly used: number }>>;
 }
 
 /** What {@link statusSnapshot} reads. */

@@ -9,8 +9,8 @@ import type { JobState, JobStatus, StatusSnapshot } from './status-snapshot.js';
 export interface TunasyncJob {
   readonly name: string;
   readonly is_master: boolean;
-  /** tunasync's status: `none`, `success`, `failed`, `syncing`, `disabled`. */
-  readonly status: 'none' | 'success' | 'failed' | 'syncing' | 'disabled';
+  /** tunasync's status: `none`, `success`, `failed`, `pre-syncing` (queued in a fleet), `syncing`, `disabled`. */
+  readonly status: 'none' | 'success' | 'failed' | 'pre-syncing' | 'syncing' | 'disabled';
   readonly last_update: string;
   readonly last_update_ts: number;
   readonly last_started: string;
@@ -44,6 +44,7 @@ const ts = (ms: number | undefined) => (ms === undefined ? 0 : Math.floor(ms / 1
 function statusOf(j: JobStatus): TunasyncJob['status'] {
   if (j.state === 'running' || j.state === 'locked') return 'syncing';
   if (j.state === 'skipped') return 'disabled';
+  if (j.state === 'queued') return 'pre-syncing';
   if (j.state === 'failing') return 'failed';
   return j.lastAttempt === undefined ? 'none' : 'success';
 }

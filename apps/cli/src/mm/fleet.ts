@@ -9,17 +9,20 @@ import {
   interrupted,
   loadConfig,
   nodeConfigHost,
+  renderStatusPage,
   type SchedulerEvent,
 } from '@suite/mirror-scheduler/node';
 import type { FleetConnection, FleetStatus } from '@suite/mirror-scheduler/pg-boss';
 import { type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
+import { writePage } from './status-page-file.js';
 
 const out = (text: string) => process.stdout.write(text);
 const err = (text: string) => process.stderr.write(text);
 
 export const FLEET_USAGE = `Usage: mm --fleet URL [-t] [-o site:package]... [--max N] [--site-max N] [--dry-run] [config-file...]
        mm worker --fleet URL [--max N] [--lease SECONDS] [--grace SECONDS]
-       mm --status [--json] --fleet URL
+       mm --status [--json | --html [FILE.html]] --fleet URL
+       mm serve --fleet URL [--listen HOST:PORT]
        mm --cancel site:package --fleet URL
 
 A fleet of mm workers on a PostgreSQL database (through pg-boss; needs Node >= 22.12 and npm install pg-boss pg).
@@ -28,12 +31,14 @@ A fleet of mm workers on a PostgreSQL database (through pg-boss; needs Node >= 2
                       worker: jobs at once on this worker (default 6)
   --site-max N        planner: jobs of one site at once across the fleet (default: no limit)
   --lease SECONDS     worker: a run's lease; a dead worker's jobs are rerun after it (default 30)
+  --html [FILE.html]  with --status: the status page of the fleet (its jobs, workers, heartbeats)
   --cancel ID         stop that job wherever it runs, or take it off the queue
   --dry-run, --why ID planner: say what would be queued (or why not), queue nothing
 `;
 
 /** Whether argv asks for the fleet: `mm worker ...` or any `--fleet`. */
 export function isFleetCommand(argv: readonly string[]): boolean {
+  if (argv[0] === 'serve') return false; // mm serve --fleet URL: serve.ts
   return argv[0] === 'worker' || argv.some((a) => a === '--fleet' || a.startsWith('--fleet='));
 }
 
@@ -70,6 +75,9 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
     if (!FLEET_OPTIONS.has(name)) {
       rest.push(arg);
       if ((arg === '--why' || arg === '--grace' || arg === '-o') && argv[i + 1] !== undefined)
+        rest.push(argv[++i]!);
+      // --html takes FILE as mm's parser does: `-` or a name ending in .html.
+      else if (arg === '--html' && argv[i + 1] !== undefined && /^-$|\.html?$/i.test(argv[i + 1]!))
         rest.push(argv[++i]!);
       continue;
     }
@@ -350,7 +358,11 @@ export function formatFleetStatus(s: FleetStatus): string {
 }
 
 async function status(fleet: FleetConnection, args: FleetArgs): Promise<number> {
-  const { fleetStatus } = await import('@suite/mirror-scheduler/pg-boss');
+  const { fleetStatus, fleetStatusSnapshot } = await import('@suite/mirror-scheduler/pg-boss');
+  if (args.mm.html !== undefined) {
+    const { snapshot } = await fleetStatusSnapshot(fleet);
+    return writePage(renderStatusPage(snapshot), args.mm.html); // the page mm serve --fleet serves
+  }
   const s = await fleetStatus(fleet);
   out(args.mm.json ? `${JSON.stringify(s, null, 2)}\n` : formatFleetStatus(s));
   return 0;

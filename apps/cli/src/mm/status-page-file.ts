@@ -6,7 +6,11 @@ import { planSnapshot, writeFileAtomically } from './status-snapshot.js';
  * mm rewrites it) or to standard output (`-`). Exit status 0, or 1 if FILE cannot be written.
  */
 export async function writeStatusPage(plan: MirrorPlan, file: string): Promise<number> {
-  const html = renderStatusPage(await planSnapshot(plan, undefined, { totals: false }));
+  return writePage(renderStatusPage(await planSnapshot(plan, undefined, { totals: false })), file);
+}
+
+/** Writes a rendered page to FILE atomically, or to standard output for `-`; 0, or 1 if FILE cannot be written. */
+export async function writePage(html: string, file: string): Promise<number> {
   if (file === '-') {
     process.stdout.write(html);
     return 0;

@@ -82,7 +82,8 @@ export async function fleetStatus(fleet: FleetConnection): Promise<FleetStatus> 
             (SELECT count(*) FROM ${s}.slots x WHERE x.scope = l.scope AND x.job_id IS NOT NULL)::int AS used
        FROM ${s}.limits l ORDER BY l.scope`,
   );
-  const queued = (await fleet.boss.getQueue(fleet.queue))?.queuedCount ?? 0;
+  // Counted now: the queue's queuedCount is a statistic pg-boss refreshes only every so often.
+  const queued = (await fleet.boss.findJobs(fleet.queue, { queued: true })).length;
   const leaseOf = new Map(leases.map((l) => [l.job_id, l]));
   return {
     now,

@@ -10,6 +10,11 @@ export { deathSignalAvailable, type FleetExecutorOptions, fleetExecutor } from '
 export type { FleetJobData, FleetJobSpec } from './fleet-job.js';
 export { formatFleetMetrics } from './fleet-metrics.js';
 export {
+  type FleetStatusSnapshot,
+  type FleetStatusSnapshotOptions,
+  fleetStatusSnapshot,
+} from './fleet-page.js';
+export {
   cancelFleetJob,
   type FleetJobRow,
   type FleetStatus,
