@@ -570,9 +570,10 @@ describe('mm across processes', () => {
   });
 
   it('after kill -9 of mm: mm.status is intact, the orphaned mirror keeps its job locked, then the job runs again', async () => {
-    // The mirrors run until the test creates `release`, however slow the machine.
+    // The mirrors run until the test creates `release`, however slow the machine, but never past 2 minutes: a
+    // failing test must not leave them behind.
     const text = conf([
-      'mirror=touch started; until [ -f release ]; do sleep 0.05; done',
+      'mirror=touch started; i=0; until [ -f release ] || [ $i -ge 2400 ]; do sleep 0.05; i=$((i+1)); done',
       'k:p 0 0',
       'k:q 0 0',
     ]);
