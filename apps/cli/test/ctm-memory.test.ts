@@ -11,8 +11,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin } from './_support.js';
 
 const MiB = 1024 * 1024;
-/** The bound the READMEs state, with room for Node itself (about 45 MiB here). */
-const BOUND = 128 * MiB;
+/**
+ * The bound the READMEs state, with room for Node itself (about 45 MiB here), on Node 20. Newer majors' garbage
+ * collectors let more short-lived garbage pile up before collecting (measured here with a 16 and a 160 MiB line:
+ * Node 20 86 and 91 MB, Node 24 137 and 169 MB), so they get 64 MiB more; still far below what the input would
+ * need if it were kept (160 MiB and more).
+ */
+const BOUND = (Number(process.versions.node.split('.')[0]) > 20 ? 192 : 128) * MiB;
 
 let dir: string;
 let preload: string;
