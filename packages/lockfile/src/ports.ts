@@ -33,7 +33,7 @@ export interface LockFileSystem {
  * The few synchronous calls that release locks from an exit or signal handler (each removes one name; they run
  * once, as the process ends).
  * @example
- * import * as fs from 'node:fs';
+ * // fs: Node's file-system module (what `@suite/lockfile/node` passes)
  * const atExit: ExitFileSystem = {
  *   readFile: (path) => fs.readFileSync(path, 'utf8'),
  *   unlink: (path) => fs.unlinkSync(path),
