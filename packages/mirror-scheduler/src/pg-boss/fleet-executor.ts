@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { shellExecutor } from '../node/shell-executor.js';
 import type { Executor } from '../ports.js';
+import { programExists } from '../node/fleet-host.js';
 
 /** How {@link fleetExecutor} runs jobs. */
 export interface FleetExecutorOptions {
@@ -25,7 +25,7 @@ export interface FleetExecutorOptions {
  * if (!deathSignalAvailable()) console.warn('jobs will outlive a killed worker here');
  */
 export function deathSignalAvailable(setpriv = '/usr/bin/setpriv'): boolean {
-  return process.platform === 'linux' && existsSync(setpriv);
+  return process.platform === 'linux' && programExists(setpriv);
 }
 
 /**

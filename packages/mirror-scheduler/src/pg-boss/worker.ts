@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { SchedulerEvent } from '../events.js';
 import type { Job } from '../job.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
@@ -8,6 +6,7 @@ import type { FleetConnection } from './database.js';
 import { fleetExecutor } from './fleet-executor.js';
 import { type Claim, Leases } from './leases.js';
 import { ident } from './schema.js';
+import { hostName, newWorkerName } from '../node/fleet-host.js';
 
 /** How a fleet worker runs. */
 export interface FleetWorkerOptions {
@@ -106,7 +105,7 @@ class FleetWorker {
     readonly fleet: FleetConnection,
     readonly options: FleetWorkerOptions,
   ) {
-    this.#name = options.name ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.#name = options.name ?? newWorkerName();
     this.#max = options.max ?? 6;
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#leases = new Leases(fleet.db, fleet.boss, fleet.queue, this.#leaseMs);
@@ -127,7 +126,7 @@ class FleetWorker {
       `INSERT INTO ${s}.workers (worker, hostname, pid, max, lease_ms, started, heartbeat)
        VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())
        ON CONFLICT (worker) DO UPDATE SET heartbeat = clock_timestamp(), stopped = NULL`,
-      [this.#name, hostname(), process.pid, this.#max, this.#leaseMs],
+      [this.#name, hostName(), process.pid, this.#max, this.#leaseMs],
       10_000,
     );
     // Workers long gone leave the status table after a day.
