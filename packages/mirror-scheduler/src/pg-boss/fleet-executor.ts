@@ -1,6 +1,6 @@
+import { programExists } from '../node/fleet-host.js';
 import { shellExecutor } from '../node/shell-executor.js';
 import type { Executor } from '../ports.js';
-import { programExists } from '../node/fleet-host.js';
 
 /** How {@link fleetExecutor} runs jobs. */
 export interface FleetExecutorOptions {

@@ -1,12 +1,12 @@
 import type { SchedulerEvent } from '../events.js';
 import type { Job } from '../job.js';
+import { hostName, newWorkerName } from '../node/fleet-host.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
 import { recordFinished } from '../status-record.js';
 import type { FleetConnection } from './database.js';
 import { fleetExecutor } from './fleet-executor.js';
 import { type Claim, Leases } from './leases.js';
 import { ident } from './schema.js';
-import { hostName, newWorkerName } from '../node/fleet-host.js';
 
 /** How a fleet worker runs. */
 export interface FleetWorkerOptions {
