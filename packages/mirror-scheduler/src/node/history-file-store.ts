@@ -11,7 +11,7 @@ import {
 } from '../history-journal.js';
 import type { Job } from '../job.js';
 import type { RunEntry, RunHistoryStore } from '../run-history.js';
-import type { FileLock } from './status-file-store.js';
+import { type FileLock, inProcessLock } from './status-file-store.js';
 
 /** The run history journal, beside mm.status and mm.status.json in each home. */
 export const HISTORY_FILE = 'mm.history.jsonl';
@@ -37,20 +37,6 @@ export interface HistoryFileStore extends RunHistoryStore {
    * `{ totals: false }` only the last runs are read (see `parseJournalTail`): what a status page needs, faster.
    */
   readHome(home: string, options?: { readonly totals?: boolean }): Promise<ParsedJournal>;
-}
-
-function inProcessLock(): FileLock {
-  const tails = new Map<string, Promise<unknown>>();
-  return {
-    withLock(path, fn) {
-      const run = (tails.get(path) ?? Promise.resolve()).then(fn, fn);
-      tails.set(
-        path,
-        run.catch(() => {}),
-      );
-      return run;
-    },
-  };
 }
 
 function signature(path: string): string {

@@ -68,7 +68,8 @@ interface HomeState {
   tail: Promise<void>;
 }
 
-function inProcessLock(): FileLock {
+/** The default {@link FileLock}: serialises the callers of one process, per path (other processes are not seen). */
+export function inProcessLock(): FileLock {
   const tails = new Map<string, Promise<unknown>>();
   return {
     withLock(path, fn) {
