@@ -13,13 +13,13 @@ const ONE_SHOT = ['uuidgen', 'uuidparse', 'lock', 'pkgs_to_mmin'] as const;
 
 /**
  * Bundles src/run.ts for one tool: its `./tools.js` becomes a table of that tool alone (so esbuild inlines only
- * it), and `./suite.js`, the dispatcher, is left out.
+ * it), and `./commands/suite/main.js`, the dispatcher, is left out.
  */
 function oneTool(tool: string): NonNullable<Options['esbuildPlugins']>[number] {
   return {
     name: `suite-one-tool-${tool}`,
     setup(build) {
-      build.onResolve({ filter: /^\.\/(tools|suite)\.js$/ }, (args) =>
+      build.onResolve({ filter: /^\.\/(tools|commands\/suite\/main)\.js$/ }, (args) =>
         args.importer === join(src, 'run.ts') ? { path: args.path, namespace: 'suite-one-tool' } : undefined,
       );
       build.onLoad({ filter: /.*/, namespace: 'suite-one-tool' }, (args) => ({
@@ -27,7 +27,7 @@ function oneTool(tool: string): NonNullable<Options['esbuildPlugins']>[number] {
         loader: 'ts',
         contents:
           args.path === './tools.js'
-            ? `export const tools = { ${tool}: { load: () => import('./tools/${tool}.js') } };\n` +
+            ? `export const tools = { ${tool}: { load: () => import('./commands/${tool}/main.js') } };\n` +
               `export const isToolName = (name: string) => name === ${JSON.stringify(tool)};\n`
             : `export async function main(): Promise<number> { throw new Error('suite is not in this bundle'); }\n`,
       }));

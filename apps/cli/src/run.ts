@@ -1,4 +1,4 @@
-import { guardStdout } from './io-boundary.js';
+import { guardStdout } from './shared/io-boundary.js';
 import { isToolName, type ToolName, tools } from './tools.js';
 
 /**
@@ -11,7 +11,7 @@ export async function run(
 ): Promise<void> {
   const stdout = guardStdout(tool);
   try {
-    const mod = tool === 'suite' ? await import('./suite.js') : await tools[tool].load();
+    const mod = tool === 'suite' ? await import('./commands/suite/main.js') : await tools[tool].load();
     const status = await mod.main(argv);
     process.exitCode = stdout.failed ? 1 : status;
   } catch (error) {

@@ -17,34 +17,40 @@ export interface ToolSpec {
  * Object.keys(tools); // ['uuidgen', 'uuidparse', ...]
  */
 export const tools = {
-  uuidgen: { summary: 'create a new UUID value', load: () => import('./tools/uuidgen.js') },
-  uuidparse: { summary: 'a utility to parse unique identifiers', load: () => import('./tools/uuidparse.js') },
+  uuidgen: { summary: 'create a new UUID value', load: () => import('./commands/uuidgen/main.js') },
+  uuidparse: {
+    summary: 'a utility to parse unique identifiers',
+    load: () => import('./commands/uuidparse/main.js'),
+  },
   uuidd: {
     summary: 'UUID generation daemon (util-linux wire protocol)',
-    load: () => import('./tools/uuidd.js'),
+    load: () => import('./commands/uuidd/main.js'),
   },
   lock: {
     summary: 'run a command while holding a lock, like flock(1)',
-    load: () => import('./tools/lock.js'),
+    load: () => import('./commands/lock/main.js'),
   },
-  mm: { summary: 'Mirror Master: run many mirror jobs in parallel', load: () => import('./tools/mm.js') },
+  mm: {
+    summary: 'Mirror Master: run many mirror jobs in parallel',
+    load: () => import('./commands/mm/main.js'),
+  },
   pkgs_to_mmin: {
     summary: 'turn mirror package files into mm job lines',
-    load: () => import('./tools/pkgs_to_mmin.js'),
+    load: () => import('./commands/pkgs_to_mmin/main.js'),
   },
   ctm_smail: {
     summary: 'split a CTM delta into mail pieces and send them',
-    load: () => import('./tools/ctm_smail.js'),
+    load: () => import('./commands/ctm_smail/main.js'),
   },
   ctm_dequeue: {
     summary: 'send queued CTM mail pieces slowly',
-    load: () => import('./tools/ctm_dequeue.js'),
+    load: () => import('./commands/ctm_dequeue/main.js'),
   },
   ctm_rmail: {
     summary: 'rebuild CTM deltas from mail pieces and apply them',
-    load: () => import('./tools/ctm_rmail.js'),
+    load: () => import('./commands/ctm_rmail/main.js'),
   },
-  ctm: { summary: 'apply CTM deltas to a tree, and make them', load: () => import('./tools/ctm.js') },
+  ctm: { summary: 'apply CTM deltas to a tree, and make them', load: () => import('./commands/ctm/main.js') },
 } as const satisfies Record<string, ToolSpec>;
 
 /** The name of a tool of the suite. */

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseCtmOptions } from '../src/ctm/options.js';
+import { parseCtmOptions } from '../src/commands/ctm/options.js';
 import { tool } from './_support.js';
 
 const PASSPHRASE = 'ctm test passphrase';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/lock/options.js';
+import { parseArgs } from '../src/commands/lock/options.js';
 
 const bin = fileURLToPath(new URL('../bin/lock.js', import.meta.url));
 let dir: string;

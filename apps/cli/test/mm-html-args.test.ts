@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseMmArgs } from '../src/mm/args.js';
-import { parseListen } from '../src/mm/serve.js';
+import { parseMmArgs } from '../src/commands/mm/args.js';
+import { parseListen } from '../src/commands/mm/serve.js';
 
 describe('mm --status --html [FILE]', () => {
   it('takes FILE when attached or when the next argument names an HTML file (or -)', () => {

@@ -722,7 +722,7 @@ describe('mm across processes', () => {
 
 describe('mm live view', () => {
   it('shows counts, then each running job with its elapsed time', async () => {
-    const { renderLive } = await import('../src/mm/live-view.js');
+    const { renderLive } = await import('../src/commands/mm/live-view.js');
     const running = new Map([
       ['ftp.x.org:gnu', 1_000],
       ['a-very-long-site-name.example.org:a-very-long-package-name', 0],

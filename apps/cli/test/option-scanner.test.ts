@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCtmOptions } from '../src/ctm/options.js';
-import { parseArgs, UsageError } from '../src/ctm-mail/options.js';
-import { OptionScanner, type ScannedOption } from '../src/option-scanner.js';
+import { parseCtmOptions } from '../src/commands/ctm/options.js';
+import { parseArgs, UsageError } from '../src/shared/ctm-mail/options.js';
+import { OptionScanner, type ScannedOption } from '../src/shared/option-scanner.js';
 
 const valued = new Set(['-p', '-d', '--ctm', '--tim']);
 

@@ -1,9 +1,9 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueDir, strerror } from '@suite/ctm-mail/node';
-import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
-import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
-import { chooseTransport, TransportError } from '../ctm-mail/transport.js';
+import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { numberOption, parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
+import { chooseTransport, TransportError } from '../../shared/ctm-mail/transport.js';
 
 const PROG = 'ctm_dequeue';
 const SYNOPSIS = '[-l log] [-n num] queuedir';

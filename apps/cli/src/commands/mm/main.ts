@@ -18,7 +18,7 @@ import {
   statusFileStore,
   statusLineOf,
 } from '@suite/mirror-scheduler/node';
-import { versionText } from '../version.js';
+import { versionText } from '../../shared/version.js';
 import { MM_USAGE, type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
 import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';

@@ -1,5 +1,5 @@
 import type { DeltaFilter } from '@suite/ctm-mail';
-import { OptionScanner } from '../option-scanner.js';
+import { OptionScanner } from '../../shared/option-scanner.js';
 import { basicRegExp } from './bre.js';
 
 /** ctm(1)'s command line, as getopt("ab:B:cd:e:Fklm:pPqr:R:t:T:uV:vx:") reads it. */

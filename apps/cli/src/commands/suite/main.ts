@@ -1,5 +1,5 @@
-import { isToolName, tools } from './tools.js';
-import { versionText } from './version.js';
+import { versionText } from '../../shared/version.js';
+import { isToolName, tools } from '../../tools.js';
 
 function usage(): string {
   const width = Math.max(...Object.keys(tools).map((name) => name.length));

@@ -12,11 +12,11 @@ import {
   signatureGate,
   strerror,
 } from '@suite/ctm-mail/node';
-import { runCtm } from '../ctm-mail/ctm-runner.js';
-import { deltaDirLocks } from '../ctm-mail/locks.js';
-import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
-import { parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
-import { EX_TEMPFAIL, loadKeyring } from '../ctm-mail/signing.js';
+import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
+import { EX_TEMPFAIL, loadKeyring } from '../../shared/ctm-mail/signing.js';
+import { runCtm } from './ctm-runner.js';
+import { deltaDirLocks } from './locks.js';
 
 const PROG = 'ctm_rmail';
 const SYNOPSIS = '[-Dfuv] [-p piecedir] [-d deltadir] [-b basedir] [-l log] [file ...]';

@@ -1,4 +1,4 @@
-import { OptionScanner } from '../option-scanner.js';
+import { OptionScanner } from '../../shared/option-scanner.js';
 
 /** What `lock` was asked to do. */
 export interface LockCommand {

@@ -10,10 +10,10 @@ import {
   splitDelta,
 } from '@suite/ctm-mail';
 import { fdSource, QueueDir, signDeltaFile, strerror } from '@suite/ctm-mail/node';
-import { helpAsked, Logger, usage } from '../ctm-mail/logger.js';
-import { numberOption, parseArgs, stringOption, UsageError } from '../ctm-mail/options.js';
-import { loadSigningKey, signatureSource } from '../ctm-mail/signing.js';
-import { chooseTransport, type MailTransport, TransportError } from '../ctm-mail/transport.js';
+import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { numberOption, parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
+import { loadSigningKey, signatureSource } from '../../shared/ctm-mail/signing.js';
+import { chooseTransport, type MailTransport, TransportError } from '../../shared/ctm-mail/transport.js';
 
 const PROG = 'ctm_smail';
 const SYNOPSIS = '[-l log] [-m maxmsgsize] [-c maxctmsize] [-q queuedir] ctm-delta mail-alias';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatDiagnostic, packageFileToJobLines } from '@suite/mirror-scheduler';
-import { versionText } from '../version.js';
+import { versionText } from '../../shared/version.js';
 
 const USAGE = `Usage: pkgs_to_mmin [-y ok-hours] [-n notok-hours] packagefile...
 Prints an mm job line "FILE:package OK NOTOK" for each package of each mirror package file (defaults 8 8).

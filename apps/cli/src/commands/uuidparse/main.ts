@@ -1,7 +1,7 @@
 import { parseAny, timestampTicks, variant } from '@suite/uuid';
-import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
-import { versionLine, write } from '../uuid/output.js';
-import { rawArgv } from '../uuid/raw-argv.js';
+import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../../shared/getopt.js';
+import { versionLine, write } from '../../shared/uuid/output.js';
+import { rawArgv } from '../../shared/uuid/raw-argv.js';
 import {
   type Cell,
   type Column,
@@ -12,8 +12,8 @@ import {
   StreamingTable,
   type TableFormat,
   type TableOutput,
-} from '../uuid/table.js';
-import { WordReader } from '../uuid/word-reader.js';
+} from './table.js';
+import { WordReader } from './word-reader.js';
 
 const PROGRAM = 'uuidparse';
 

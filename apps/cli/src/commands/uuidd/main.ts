@@ -1,8 +1,8 @@
-import { killDaemon, requestUuids, UuiddExit } from '../uuidd/client-mode.js';
-import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from '../uuidd/daemon.js';
-import { parseUuiddArgs } from '../uuidd/options.js';
-import { workerIndex } from '../uuidd/workers.js';
-import { versionText } from '../version.js';
+import { versionText } from '../../shared/version.js';
+import { killDaemon, requestUuids, UuiddExit } from './client-mode.js';
+import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from './daemon.js';
+import { parseUuiddArgs } from './options.js';
+import { workerIndex } from './workers.js';
 
 const stdout = (text: string) => void process.stdout.write(text);
 

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { acquire, LockError, type LockHandle, type LockOwner, nodeLockPorts } from '@suite/lockfile/node';
-import { parseArgs, USAGE } from '../lock/options.js';
-import { runLocked } from '../lock/run-locked.js';
-import { cliVersion } from '../version.js';
+import { cliVersion } from '../../shared/version.js';
+import { parseArgs, USAGE } from './options.js';
+import { runLocked } from './run-locked.js';
 
 /** flock(1) uses sysexits: EX_USAGE for a bad command line, EX_NOINPUT when the lock cannot be created. */
 const EX_USAGE = 64;

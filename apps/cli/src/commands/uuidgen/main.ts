@@ -1,7 +1,7 @@
 import { namespaceByAlias, parseAny, TimeUuidGenerator, v3, v4, v5, v7 } from '@suite/uuid';
-import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../uuid/getopt.js';
-import { versionLine, write } from '../uuid/output.js';
-import { bytesOf, rawArgv } from '../uuid/raw-argv.js';
+import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../../shared/getopt.js';
+import { versionLine, write } from '../../shared/uuid/output.js';
+import { bytesOf, rawArgv } from '../../shared/uuid/raw-argv.js';
 
 const PROGRAM = 'uuidgen';
 

@@ -11,11 +11,11 @@ import {
   strerror,
   verifyDeltaFile,
 } from '@suite/ctm-mail/node';
-import { backupNames } from '../ctm/backup.js';
-import { diffMain } from '../ctm/diff.js';
-import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
-import { loadKeyring } from '../ctm-mail/signing.js';
-import { versionText } from '../version.js';
+import { loadKeyring } from '../../shared/ctm-mail/signing.js';
+import { versionText } from '../../shared/version.js';
+import { backupNames } from './backup.js';
+import { diffMain } from './diff.js';
+import { type CtmOptions, parseCtmOptions } from './options.js';
 
 const USAGE = [
   'usage: ctm [-cFklquv] [-b basedir] [-B backup-file] [-t tar-command] [-e regex] [-x regex] [-V level] [file ...]',
