@@ -1,6 +1,6 @@
-// Every command's manners at its edges (src/io-boundary.ts): --help and --version on stdout, a reader that goes
-// away (EPIPE) ends the output quietly, a failing stdout is a `write error` and status 1, an unexecutable command
-// in `lock` is flock's message and status.
+// Every command's manners at its edges (src/shared/io-boundary.ts, installed by src/shared/define-tool.ts): --help
+// and --version on stdout, a reader that goes away (EPIPE) ends the output quietly, a failing stdout is a `write
+// error` and status 1, an unexecutable command in `lock` is flock's message and status.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,

@@ -1,5 +1,5 @@
 // The one input/output boundary of every command: what happens when standard output goes away or fails, and how
-// a system error is worded. run.ts installs it before any tool runs.
+// a system error is worded. defineTool() installs it before a command runs.
 
 /** strerror(3)'s words for the errors a command meets at its edges (glibc's wording). */
 const STRERROR: Readonly<Record<string, string>> = {
@@ -41,8 +41,13 @@ export function errnoMessage(error: unknown): string {
 
 type WriteCallback = (error?: Error | null) => void;
 
+/** The boundary of each stream guarded so far (one per process, in practice). */
+const boundaries = new WeakMap<NodeJS.WriteStream, StdoutBoundary>();
+
 /** What the boundary saw of standard output. */
 export interface StdoutBoundary {
+  /** The command whose name its messages carry: the first to guard the stream (`suite`, when it dispatched). */
+  readonly program: string;
   /** The reader went away (EPIPE): output stopped quietly; the command's status stands. */
   readonly closed: boolean;
   /** A write failed otherwise (ENOSPC, EIO...): reported once on stderr; the command must exit 1. */
@@ -54,14 +59,18 @@ export interface StdoutBoundary {
  * reader has gone (EPIPE) every later write is dropped quietly and the command runs on to its own end and status
  * (mm keeps its jobs and their locks); a write error (`uuidgen > /dev/full`) prints `program: write error: No space
  * left on device` once and makes the status 1 (run.ts applies it). A write that hit EPIPE still tells its callback
- * so, so a producer can stop early; no write throws and no 'error' event goes unheard.
+ * so, so a producer can stop early; no write throws and no 'error' event goes unheard. Guarding a stream again
+ * returns its boundary as it is.
  * @example
  * const stdout = guardStdout('uuidgen');
  * // ... run the tool ...
  * if (stdout.failed) process.exitCode = 1;
  */
 export function guardStdout(program: string, stream: NodeJS.WriteStream = process.stdout): StdoutBoundary {
-  const state = { closed: false, failed: false };
+  const existing = boundaries.get(stream);
+  if (existing !== undefined) return existing; // `suite uuidgen`: the dispatcher's boundary stands
+  const state = { program, closed: false, failed: false };
+  boundaries.set(stream, state);
   const epipe = () => Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
   const fail = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;

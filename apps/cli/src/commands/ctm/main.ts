@@ -12,7 +12,7 @@ import {
   verifyDeltaFile,
 } from '@suite/ctm-mail/node';
 import { loadKeyring } from '../../shared/ctm-mail/signing.js';
-import { versionText } from '../../shared/version.js';
+import { defineTool } from '../../shared/define-tool.js';
 import { backupNames } from './backup.js';
 import { diffMain } from './diff.js';
 import { type CtmOptions, parseCtmOptions } from './options.js';
@@ -28,18 +28,17 @@ const USAGE = [
  * `ctm diff OLD NEW NAME NUMBER -o DELTA` makes one. Exit status: 0, or ctm's bits (1 bad delta, 2 usage, 4 out of
  * resources, 8 tree not as expected, 16 the same but -F would force it, 32 refused name or internal problem).
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({
+  name: 'ctm',
+  help: `${USAGE}\n`,
+  // ctm(1) has no -h: a modern --help costs the original's option letters nothing. -V is ctm's verbosity (-V n);
+  // the version is long-only.
+  helpWords: ['--help', '-h'],
+  run: ctm,
+});
+
+async function ctm(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'diff') return diffMain(argv.slice(1));
-  // ctm(1) has no -h: a modern --help costs the original's option letters nothing.
-  if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  // -V is ctm's verbosity (-V n); the version is long-only.
-  if (argv[0] === '--version') {
-    process.stdout.write(versionText('ctm'));
-    return 0;
-  }
   const o = parseCtmOptions(argv);
   const warn = (line: string) => process.stderr.write(bytesOf(`ctm: ${line}\n`));
   for (const w of o.warnings) warn(w);

@@ -1,5 +1,5 @@
 import type { DeltaFilter } from '@suite/ctm-mail';
-import { OptionScanner } from '../../shared/option-scanner.js';
+import { CommandLine, type CommandLineSpec } from '../../shared/getopt.js';
 import { basicRegExp } from './bre.js';
 
 /** ctm(1)'s command line, as getopt("ab:B:cd:e:Fklm:pPqr:R:t:T:uV:vx:") reads it. */
@@ -23,12 +23,23 @@ export interface CtmOptions {
   errors: number;
 }
 
-const WITH_ARGUMENT = new Set(['b', 'B', 'd', 'e', 'm', 'r', 'R', 't', 'T', 'V', 'x']);
-const KNOWN = new Set([...WITH_ARGUMENT, 'a', 'c', 'F', 'k', 'l', 'p', 'P', 'q', 'u', 'v']);
+/**
+ * getopt("ab:B:cd:e:Fklm:pPqr:R:t:T:uV:vx:") as BSD getopt reads it, and the suite's `--keyring FILE`; any other
+ * `--word` is letters to getopt (so `--foo` is `option '-' not supported`...).
+ */
+const SPEC: CommandLineSpec = {
+  mode: 'bsd',
+  unknownLong: 'letters',
+  options: [
+    ...[...'acFklpPquv'].map((short) => ({ short })),
+    ...[...'bBdemrRtTVx'].map((short) => ({ short, arg: 'required' as const })),
+    { long: 'keyring', arg: 'required' },
+  ],
+};
 
 /**
- * Parses ctm's options; like BSD getopt it stops at the first operand or at `--`. The one long option,
- * `--keyring FILE`, is the suite's.
+ * Parses ctm's options; like BSD getopt it stops at the first operand or at `--`, and goes on after a bad option
+ * (each is a warning; the original then exits 2). The one long option, `--keyring FILE`, is the suite's.
  */
 export function parseCtmOptions(argv: readonly string[]): CtmOptions {
   const o: CtmOptions = {
@@ -44,58 +55,24 @@ export function parseCtmOptions(argv: readonly string[]): CtmOptions {
     warnings: [],
     errors: 0,
   };
-  const scan = new OptionScanner(takeKeyring(argv, o), (name) => WITH_ARGUMENT.has(name.slice(1)), {
-    long: false,
+  const line = new CommandLine(argv, SPEC, (error) => {
+    o.warnings.push(error.message);
+    o.errors++;
   });
-  for (const { name, value, missing } of scan) {
-    const c = name.slice(1);
-    if (!KNOWN.has(c)) {
-      o.warnings.push(`option '${c}' not supported`);
-      o.errors++;
-    } else if (missing) {
-      o.warnings.push(`option '${c}' requires an argument`);
-      o.errors++;
-    } else apply(o, c, value ?? '');
-  }
-  o.files = scan.operands;
+  for (const { key, value } of line) apply(o, key, value ?? '');
+  o.files = line.operands;
   return o;
 }
 
-/**
- * Takes the suite's `--keyring FILE` (or `--keyring=FILE`) out of the options, wherever it stands among them, and
- * returns the rest for getopt. getopt would read it as the letters `-`, `k`, `e`..., an error: no command line that
- * worked with the original means anything else.
- */
-function takeKeyring(argv: readonly string[], o: CtmOptions): string[] {
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--keyring' || arg.startsWith('--keyring=')) {
-      const value = arg === '--keyring' ? argv[++i] : arg.slice('--keyring='.length);
+function apply(o: CtmOptions, c: string, value: string): void {
+  switch (c) {
+    case 'keyring':
       if (value) o.keyring = value;
       else {
         o.warnings.push("option '--keyring' requires an argument");
         o.errors++;
       }
-      continue;
-    }
-    rest.push(arg);
-    if (arg === '--' || arg === '-' || !arg.startsWith('-')) {
-      rest.push(...argv.slice(i + 1));
       break;
-    }
-    // A letter that takes a value takes the rest of its word, or else the next argument.
-    for (let j = 1; j < arg.length; j++) {
-      if (!WITH_ARGUMENT.has(arg[j]!)) continue;
-      if (j === arg.length - 1 && i + 1 < argv.length) rest.push(argv[++i]!);
-      break;
-    }
-  }
-  return rest;
-}
-
-function apply(o: CtmOptions, c: string, value: string): void {
-  switch (c) {
     case 'b':
       o.basedir = value;
       break;

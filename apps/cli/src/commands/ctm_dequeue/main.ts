@@ -1,9 +1,10 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueueDir, strerror } from '@suite/ctm-mail/node';
-import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { Logger, usage, usageText } from '../../shared/ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
 import { chooseTransport, TransportError } from '../../shared/ctm-mail/transport.js';
+import { defineTool } from '../../shared/define-tool.js';
 
 const PROG = 'ctm_dequeue';
 const SYNOPSIS = '[-l log] [-n num] queuedir';
@@ -13,8 +14,14 @@ const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE]';
  * ctm_dequeue: sends up to -n queued pieces (default 1) in name order. Each is claimed by a rename first, so
  * several ctm_dequeue at once never send a piece twice; a piece whose sending fails is put back.
  */
-export async function main(argv: readonly string[]): Promise<number> {
-  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
+export const { main } = defineTool({
+  name: PROG,
+  help: usageText(PROG, SYNOPSIS, EXTRA),
+  helpWords: ['--help', '-h'],
+  run: ctmDequeue,
+});
+
+async function ctmDequeue(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
   let count: number;
   try {

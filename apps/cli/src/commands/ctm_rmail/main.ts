@@ -12,9 +12,10 @@ import {
   signatureGate,
   strerror,
 } from '@suite/ctm-mail/node';
-import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { Logger, usage, usageText } from '../../shared/ctm-mail/logger.js';
 import { parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
 import { EX_TEMPFAIL, loadKeyring } from '../../shared/ctm-mail/signing.js';
+import { defineTool } from '../../shared/define-tool.js';
 import { runCtm } from './ctm-runner.js';
 import { deltaDirLocks } from './locks.js';
 
@@ -31,8 +32,14 @@ const OPTIONS = { flags: 'Dfuv', values: 'pdbl', long: ['ctm', 'keyring'] };
  * mail (the MTA bounces), or a directory given is not usable (as the original). A failure to apply does not change
  * the status.
  */
-export async function main(argv: readonly string[]): Promise<number> {
-  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
+export const { main } = defineTool({
+  name: PROG,
+  help: usageText(PROG, SYNOPSIS, EXTRA),
+  helpWords: ['--help', '-h'],
+  run: ctmRmail,
+});
+
+async function ctmRmail(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(argv, OPTIONS);

@@ -10,18 +10,25 @@ import {
   splitDelta,
 } from '@suite/ctm-mail';
 import { fdSource, QueueDir, signDeltaFile, strerror } from '@suite/ctm-mail/node';
-import { helpAsked, Logger, usage } from '../../shared/ctm-mail/logger.js';
+import { Logger, usage, usageText } from '../../shared/ctm-mail/logger.js';
 import { numberOption, parseArgs, stringOption, UsageError } from '../../shared/ctm-mail/options.js';
 import { loadSigningKey, signatureSource } from '../../shared/ctm-mail/signing.js';
 import { chooseTransport, type MailTransport, TransportError } from '../../shared/ctm-mail/transport.js';
+import { defineTool } from '../../shared/define-tool.js';
 
 const PROG = 'ctm_smail';
 const SYNOPSIS = '[-l log] [-m maxmsgsize] [-c maxctmsize] [-q queuedir] ctm-delta mail-alias';
 const EXTRA = '[--sendmail PATH | --smtp URL | --mbox FILE] [--sign KEYFILE [--passphrase-file FILE]]';
 
 /** ctm_smail: splits a delta into mail pieces and sends them (sendmail, SMTP, an mbox) or queues them. */
-export async function main(argv: readonly string[]): Promise<number> {
-  if (helpAsked(argv, PROG, SYNOPSIS, EXTRA)) return 0;
+export const { main } = defineTool({
+  name: PROG,
+  help: usageText(PROG, SYNOPSIS, EXTRA),
+  helpWords: ['--help', '-h'],
+  run: ctmSmail,
+});
+
+async function ctmSmail(argv: readonly string[]): Promise<number> {
   let args: ReturnType<typeof parseArgs>;
   let maxMessageSize: number;
   let maxDeltaSize: number;

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { acquire, LockError, type LockHandle, type LockOwner, nodeLockPorts } from '@suite/lockfile/node';
-import { cliVersion } from '../../shared/version.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { parseArgs, USAGE } from './options.js';
 import { runLocked } from './run-locked.js';
 
@@ -28,15 +28,15 @@ function describeHolder(owner: LockOwner | undefined): string {
 }
 
 /** `lock [options] LOCKPATH [--] COMMAND [ARGS...]`: runs COMMAND while holding the lock, like flock(1). */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({ name: 'lock', help: USAGE, answers: 'options', run: lock });
+
+async function lock(argv: readonly string[], tool: ToolContext): Promise<number> {
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':
-      process.stdout.write(USAGE);
-      return 0;
+      return tool.help();
     case 'version':
-      process.stdout.write(`lock from @suite/cli ${cliVersion()}\n`);
-      return 0;
+      return tool.version();
     case 'usage':
       say(parsed.message);
       process.stderr.write("Try 'lock --help' for more information.\n");

@@ -1,4 +1,4 @@
-import { OptionScanner } from '../../shared/option-scanner.js';
+import { CommandLine, type CommandLineSpec, GetoptError } from '../../shared/getopt.js';
 
 /** What `lock` was asked to do. */
 export interface LockCommand {
@@ -150,42 +150,32 @@ export function descriptorFormMessage(fd: string): string {
   );
 }
 
-const LONG_OPTIONS = [
-  '--help',
-  '--version',
-  '--nb',
-  '--nonblock',
-  '--wait',
-  '--timeout',
-  '--stale',
-  '--conflict-exit-code',
-  '--command',
-  '--verbose',
-  '--exclusive',
-  '--shared',
-  '--unlock',
-  '--close',
-  '--no-fork',
-];
-const TAKES_VALUE = new Set([
-  '-w',
-  '--wait',
-  '--timeout',
-  '--stale',
-  '-E',
-  '--conflict-exit-code',
-  '-c',
-  '--command',
-]);
-const SHORT_OPTIONS = new Set(['-h', '-V', '-n', '-w', '-E', '-c', '-x', '-e', '-s', '-u', '-o', '-F']);
-
-/** A long option by its full name or, as getopt_long allows, an unambiguous prefix. */
-function longOption(name: string): string | { message: string } {
-  if (LONG_OPTIONS.includes(name)) return name;
-  const matches = LONG_OPTIONS.filter((option) => option.startsWith(name));
-  if (matches.length === 1) return matches[0]!;
-  return { message: matches.length > 1 ? `option '${name}' is ambiguous` : `unrecognized option '${name}'` };
-}
+/**
+ * flock(1)'s options as its getopt_long reads them (`+`: the first operand ends the options), with `--stale`,
+ * `--verbose` and `-o` of this suite; the unsupported -u and -F are read, then refused with a reason.
+ */
+const SPEC: CommandLineSpec = {
+  mode: 'gnu',
+  inOrder: true,
+  options: [
+    { short: 'h', long: 'help' },
+    { short: 'V', long: 'version' },
+    { short: 'n', long: 'nb' },
+    { long: 'nonblock', key: 'n' },
+    { short: 'w', long: 'wait', arg: 'required' },
+    { long: 'timeout', arg: 'required', key: 'w' },
+    { long: 'stale', arg: 'required' },
+    { short: 'E', long: 'conflict-exit-code', arg: 'required' },
+    { short: 'c', long: 'command', arg: 'required' },
+    { long: 'verbose' },
+    { short: 'x', long: 'exclusive' },
+    { short: 'e', key: 'x' },
+    { short: 's', long: 'shared' },
+    { short: 'u', long: 'unlock' },
+    { short: 'o', long: 'close' },
+    { short: 'F', long: 'no-fork' },
+  ],
+};
 
 /** flock's shell for -c: $SHELL, or sh when it is unset or empty. */
 function shell(): string {
@@ -204,100 +194,76 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
   let shellCommand: string | undefined;
 
   /** Applies one option; a result ends the parse (help, version, usage error). */
-  function apply(name: string, value: string | undefined): ParsedArgs | undefined {
-    if (value === undefined && TAKES_VALUE.has(name)) {
-      return { kind: 'usage', message: `option '${name}' requires an argument` };
-    }
-    switch (name) {
-      case '-h':
-      case '--help':
+  function apply(key: string, name: string, value: string): ParsedArgs | undefined {
+    switch (key) {
+      case 'h':
         return { kind: 'help' };
-      case '-V':
-      case '--version':
+      case 'V':
         return { kind: 'version' };
-      case '-n':
-      case '--nb':
-      case '--nonblock':
+      case 'n':
         timeout = 0;
         return undefined;
-      case '-w':
-      case '--wait':
-      case '--timeout': {
-        const parsed = timeoutValue(value ?? '');
+      case 'w': {
+        const parsed = timeoutValue(value);
         if (typeof parsed !== 'number') return parsed;
         timeout = parsed;
         return undefined;
       }
-      case '--stale': {
-        const parsed = staleSeconds(name, value ?? '');
+      case 'stale': {
+        const parsed = staleSeconds(name, value);
         if (typeof parsed !== 'number') return parsed;
         stale = parsed;
         return undefined;
       }
-      case '-E':
-      case '--conflict-exit-code': {
-        const parsed = exitCodeValue(value ?? '');
+      case 'E': {
+        const parsed = exitCodeValue(value);
         if (typeof parsed !== 'number') return parsed;
         conflictExitCode = parsed;
         return undefined;
       }
-      case '-c':
-      case '--command':
-        if (value === undefined) return { kind: 'usage', message: `option '${name}' requires an argument` };
+      case 'c':
         shellCommand = value;
         return undefined;
-      case '--verbose':
+      case 'verbose':
         verbose = true;
         return undefined;
-      case '-x':
-      case '-e':
-      case '--exclusive':
+      case 'x':
         shared = false;
         return undefined;
-      case '-s':
-      case '--shared':
+      case 's':
         shared = true;
         return undefined;
-      case '-o':
-      case '--close':
+      case 'o':
         close = true;
         return undefined;
-      case '-F':
-      case '--no-fork':
+      case 'u':
+        return { kind: 'usage', message: UNSUPPORTED[name]! };
+      default: // 'F'
         noFork = true; // refused once the whole command line is read (flock first checks it against -o)
         return undefined;
-      default:
-        return { kind: 'usage', message: UNSUPPORTED[name] ?? `unrecognized option '${name}'` };
     }
   }
 
-  const takesValue = (name: string) => {
-    const long = name.startsWith('--') ? longOption(name) : name;
-    return typeof long === 'string' && TAKES_VALUE.has(long);
-  };
-  const scan = new OptionScanner(args, takesValue);
-  for (const option of scan) {
-    let name = option.name;
-    if (name.startsWith('--')) {
-      const long = longOption(name);
-      if (typeof long !== 'string') return { kind: 'usage', ...long };
-      if (option.attached && !TAKES_VALUE.has(long)) {
-        return { kind: 'usage', message: `option '${long}' doesn't allow an argument` };
-      }
-      name = long;
-    } else if (!SHORT_OPTIONS.has(name)) {
-      return { kind: 'usage', message: `invalid option -- '${name.slice(1)}'` };
-    } else if (option.missing) {
-      return { kind: 'usage', message: `option requires an argument -- '${name.slice(1)}'` };
+  const line = new CommandLine(args, SPEC);
+  try {
+    for (const option of line) {
+      const result = apply(option.key, option.name, option.value ?? '');
+      if (result !== undefined) return result;
     }
-    const result = apply(name, option.value);
-    if (result !== undefined) return result;
+  } catch (error) {
+    if (!(error instanceof GetoptError)) throw error;
+    // glibc's words, but without the list of possibilities, and naming an unknown option without its value.
+    if (error.kind === 'ambiguous')
+      return { kind: 'usage', message: `option '${error.option}' is ambiguous` };
+    if (error.kind === 'unrecognized')
+      return { kind: 'usage', message: `unrecognized option '${error.option}'` };
+    return { kind: 'usage', message: error.message };
   }
   if (noFork && close) {
     return { kind: 'error', message: 'the --no-fork and --close options are incompatible', status: EX_USAGE };
   }
   if (noFork) return { kind: 'usage', message: UNSUPPORTED['--no-fork']! };
-  const [path, ...operands] = scan.operands;
+  const [path, ...operands] = line.operands;
   if (path === undefined) {
     if (args.length === 0) return { kind: 'usage', message: 'not enough arguments' };
     return { kind: 'error', message: 'requires file descriptor, file or directory', status: EX_USAGE };

@@ -1,3 +1,5 @@
+import { type CommandLineSpec, GetoptError, readLongOption } from '../../shared/getopt.js';
+
 /** mm's command line: the original's flags, mm's own long options, and the config files. */
 export interface MmArgs {
   /** `-t`: ignore the retry timers. */
@@ -35,21 +37,22 @@ export interface MmArgs {
 /** A command-line mistake: mm prints it with the usage and exits 2. */
 export class UsageError extends Error {}
 
-const LONG_WITH_VALUE = new Set(['--why', '--grace']);
-const LONG = new Set([
-  '--status',
-  '--json',
-  '--quiet',
-  '--verbose',
-  '--dry-run',
-  '--help',
-  '--version',
-  ...LONG_WITH_VALUE,
-]);
+/** mm's own options: all long (mirror never takes one), exact names only, as mm.pl's own argument loop. */
+const LONG: CommandLineSpec = {
+  mode: 'bsd',
+  options: [
+    ...['status', 'json', 'quiet', 'verbose', 'dry-run', 'help', 'version'].map((long) => ({ long })),
+    { long: 'why', arg: 'required' },
+    { long: 'grace', arg: 'required' },
+    { long: 'html', arg: 'optional' },
+  ],
+};
 
 /**
- * Parses mm's arguments. Single-dash flags mm does not know go to mirror (as in the original); mm's own options
- * are all `--long`, which mirror never takes, so they cannot collide. Options stop at the first file or `--`.
+ * Parses mm's arguments. Single-dash words are mm.pl's, each one whole option (`-t`, `-s`, `-debug`, `-oPATTERN`
+ * or `-o PATTERN`); any other goes to mirror (as in the original). mm's own options are all `--long`, which mirror
+ * never takes, so they cannot collide; they are read by the suite's option parser. Options stop at the first file
+ * or `--`.
  */
 export function parseMmArgs(argv: readonly string[]): MmArgs {
   let ignoreTimers = false;
@@ -71,19 +74,22 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
       break;
     }
     if (arg === '-' || !arg.startsWith('-')) break;
-    if (arg === '--html' || arg.startsWith('--html=')) {
-      // FILE is optional: taken if attached (--html=FILE) or if the next argument names an HTML file (or -).
-      const next = argv[i + 1];
-      if (arg !== '--html') long.set('--html', arg.slice('--html='.length));
-      else if (next !== undefined && (next === '-' || /\.html?$/i.test(next))) long.set('--html', argv[++i]!);
-      else long.set('--html', '-');
-    } else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq < 0 ? arg : arg.slice(0, eq);
-      if (!LONG.has(name)) throw new UsageError(`unknown option ${name}`);
-      if (LONG_WITH_VALUE.has(name)) long.set(name, eq < 0 ? value(name) : arg.slice(eq + 1));
-      else if (eq >= 0) throw new UsageError(`${name} takes no value`);
-      else long.set(name, '');
+    if (arg.startsWith('--')) {
+      let option: ReturnType<typeof readLongOption>;
+      try {
+        option = readLongOption(arg, LONG);
+      } catch (error) {
+        if (!(error instanceof GetoptError)) throw error;
+        if (error.kind === 'no-argument') throw new UsageError(`${error.option} takes no value`);
+        throw new UsageError(`unknown option ${error.option}`);
+      }
+      if (option.key === 'html') {
+        // FILE is optional: taken if attached (--html=FILE) or if the next argument names an HTML file (or -).
+        const next = argv[i + 1];
+        if (option.value !== undefined) long.set('html', option.value);
+        else if (next !== undefined && (next === '-' || /\.html?$/i.test(next))) long.set('html', argv[++i]!);
+        else long.set('html', '-');
+      } else long.set(option.key, option.value ?? (option.arg === 'required' ? value(option.name) : ''));
     } else if (arg === '-t') ignoreTimers = true;
     else if (arg === '-s') statusDebug = true;
     else if (arg === '-debug') debug += 1;
@@ -91,9 +97,9 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     else if (arg.startsWith('-o')) only = arg.slice(2);
     else mirrorArgs.push(arg);
   }
-  const grace = long.has('--grace') ? Number(long.get('--grace')) : 10;
+  const grace = long.has('grace') ? Number(long.get('grace')) : 10;
   if (!Number.isFinite(grace) || grace < 0)
-    throw new UsageError(`--grace ${long.get('--grace')}: not a number of seconds`);
+    throw new UsageError(`--grace ${long.get('grace')}: not a number of seconds`);
   return {
     ignoreTimers,
     only,
@@ -101,16 +107,16 @@ export function parseMmArgs(argv: readonly string[]): MmArgs {
     statusDebug,
     mirrorArgs,
     files: argv.slice(i),
-    status: long.has('--status'),
-    html: long.get('--html'),
-    json: long.has('--json'),
-    quiet: long.has('--quiet'),
-    verbose: long.has('--verbose'),
-    dryRun: long.has('--dry-run'),
-    why: long.get('--why'),
+    status: long.has('status'),
+    html: long.get('html'),
+    json: long.has('json'),
+    quiet: long.has('quiet'),
+    verbose: long.has('verbose'),
+    dryRun: long.has('dry-run'),
+    why: long.get('why'),
     graceSeconds: grace,
-    help: long.has('--help'),
-    version: long.has('--version'),
+    help: long.has('help'),
+    version: long.has('version'),
   };
 }
 

@@ -18,7 +18,7 @@ import {
   statusFileStore,
   statusLineOf,
 } from '@suite/mirror-scheduler/node';
-import { versionText } from '../../shared/version.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { MM_USAGE, type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
 import { fleetMain, isFleetCommand } from './fleet.js';
 import { LiveView } from './live-view.js';
@@ -155,7 +155,9 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
 }
 
 /** `mm`: Mirror Master. */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({ name: 'mm', help: MM_USAGE, answers: 'options', run: mm });
+
+async function mm(argv: readonly string[], tool: ToolContext): Promise<number> {
   if (isFleetCommand(argv)) return fleetMain(argv);
   if (argv[0] === 'serve') return serveMain(argv.slice(1));
   let args: MmArgs;
@@ -168,14 +170,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     err(`mm: ${error.message}\n${MM_USAGE}`);
     return 2;
   }
-  if (args.help) {
-    out(MM_USAGE);
-    return 0;
-  }
-  if (args.version) {
-    out(versionText('mm'));
-    return 0;
-  }
+  if (args.help) return tool.help();
+  if (args.version) return tool.version();
   let sources: ConfigSource[];
   try {
     sources = await readSources(args.files);

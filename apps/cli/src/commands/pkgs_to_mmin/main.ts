@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { formatDiagnostic, packageFileToJobLines } from '@suite/mirror-scheduler';
-import { versionText } from '../../shared/version.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 
 const USAGE = `Usage: pkgs_to_mmin [-y ok-hours] [-n notok-hours] packagefile...
 Prints an mm job line "FILE:package OK NOTOK" for each package of each mirror package file (defaults 8 8).
@@ -17,21 +17,22 @@ function hours(flag: string, value: string | undefined): number {
 }
 
 /** `pkgs_to_mmin`: mirror package files to mm job lines. */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({
+  name: 'pkgs_to_mmin',
+  help: USAGE,
+  answers: 'options',
+  run: pkgsToMmin,
+});
+
+async function pkgsToMmin(argv: readonly string[], tool: ToolContext): Promise<number> {
   let ok = 8;
   let notOk = 8;
   let i = 0;
   try {
     for (; i < argv.length; i++) {
       const arg = argv[i]!;
-      if (arg === '--help') {
-        process.stdout.write(USAGE);
-        return 0;
-      }
-      if (arg === '--version') {
-        process.stdout.write(versionText('pkgs_to_mmin'));
-        return 0;
-      }
+      if (arg === '--help') return tool.help();
+      if (arg === '--version') return tool.version();
       if (arg === '--') {
         i++;
         break;

@@ -1,4 +1,4 @@
-import { versionText } from '../../shared/version.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { isToolName, tools } from '../../tools.js';
 
 function usage(): string {
@@ -16,15 +16,15 @@ function usage(): string {
 }
 
 /** `suite <tool> args...` runs a tool; `suite --help` lists them. */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({ name: 'suite', help: usage(), answers: 'options', run: suite });
+
+async function suite(argv: readonly string[], tool: ToolContext): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === '--version' || first === '-V') {
-    process.stdout.write(versionText('suite'));
-    return 0;
-  }
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    (first === undefined ? process.stderr : process.stdout).write(usage());
-    return first === undefined ? 2 : 0;
+  if (first === '--version' || first === '-V') return tool.version();
+  if (first === '--help' || first === '-h' || first === 'help') return tool.help();
+  if (first === undefined) {
+    process.stderr.write(usage());
+    return 2;
   }
   if (!isToolName(first)) {
     process.stderr.write(`suite: unknown tool '${first}'\n\n${usage()}`);

@@ -1,7 +1,7 @@
-import { versionText } from '../../shared/version.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { killDaemon, requestUuids, UuiddExit } from './client-mode.js';
 import { childIo, daemonize, isDaemonChild, serve, serveAsWorker } from './daemon.js';
-import { parseUuiddArgs } from './options.js';
+import { parseUuiddArgs, USAGE } from './options.js';
 import { workerIndex } from './workers.js';
 
 const stdout = (text: string) => void process.stdout.write(text);
@@ -10,10 +10,11 @@ const stdout = (text: string) => void process.stdout.write(text);
  * `uuidd`: util-linux's UUID daemon and its client modes, with the same options, messages and exit codes.
  * Without -d, -F or -S the daemon detaches (a re-spawned child) and this process exits once it serves.
  */
-export async function main(argv: readonly string[]): Promise<number> {
-  const parsed = parseUuiddArgs(argv, versionText('uuidd'));
+export const { main } = defineTool({ name: 'uuidd', help: USAGE, answers: 'options', run: uuidd });
+
+async function uuidd(argv: readonly string[], tool: ToolContext): Promise<number> {
+  const parsed = await parseUuiddArgs(argv, tool);
   if ('exit' in parsed) {
-    if (parsed.stdout) process.stdout.write(parsed.stdout);
     if (parsed.stderr) process.stderr.write(parsed.stderr);
     return parsed.exit;
   }

@@ -1,5 +1,7 @@
 // uuidd's command line, parsed as util-linux parses it (getopt_long: clustered short options, unique prefixes of
 // long options, `--opt=value`), with its messages for bad options.
+import type { ToolContext } from '../../shared/define-tool.js';
+import { CommandLine, type CommandLineSpec, GetoptError } from '../../shared/getopt.js';
 
 /** What the command line asks for. */
 export interface UuiddOptions {
@@ -26,40 +28,36 @@ export interface UuiddOptions {
 /** The result of parsing: options to act on, or an immediate exit with what to print. */
 export type Parsed =
   | { readonly options: UuiddOptions; readonly warnings: string[] }
-  | { readonly exit: number; readonly stdout?: string; readonly stderr?: string };
+  | { readonly exit: number; readonly stderr?: string };
 
-interface Spec {
-  readonly short: string;
-  readonly long: string;
-  readonly arg: 'none' | 'required' | 'optional';
-}
-
-const specs: readonly Spec[] = [
-  { short: 'p', long: 'pid', arg: 'required' },
-  { short: 's', long: 'socket', arg: 'required' },
-  { short: 'T', long: 'timeout', arg: 'required' },
-  { short: 'k', long: 'kill', arg: 'none' },
-  { short: 'r', long: 'random', arg: 'none' },
-  { short: 't', long: 'time', arg: 'none' },
-  { short: 'n', long: 'uuids', arg: 'required' },
-  { short: 'P', long: 'no-pid', arg: 'none' },
-  { short: 'F', long: 'no-fork', arg: 'none' },
-  { short: 'S', long: 'socket-activation', arg: 'none' },
-  { short: 'C', long: 'cont-clock', arg: 'optional' },
-  { short: 'd', long: 'debug', arg: 'none' },
-  { short: 'q', long: 'quiet', arg: 'none' },
-  { short: 'V', long: 'version', arg: 'none' },
-  { short: 'h', long: 'help', arg: 'none' },
-  { short: '', long: 'clock-file', arg: 'required' },
-  { short: '', long: 'workers', arg: 'required' },
-];
-
-/** util-linux's groups of mutually exclusive options, in its order. */
-const exclusive: readonly (readonly string[])[] = [
-  ['P', 'p'],
-  ['d', 'q'],
-  ['r', 't'],
-];
+/** util-linux's options (and two of this suite's), and its groups of exclusive ones in its order. */
+const SPEC: CommandLineSpec = {
+  mode: 'gnu',
+  options: [
+    { short: 'p', long: 'pid', arg: 'required' },
+    { short: 's', long: 'socket', arg: 'required' },
+    { short: 'T', long: 'timeout', arg: 'required' },
+    { short: 'k', long: 'kill' },
+    { short: 'r', long: 'random' },
+    { short: 't', long: 'time' },
+    { short: 'n', long: 'uuids', arg: 'required' },
+    { short: 'P', long: 'no-pid' },
+    { short: 'F', long: 'no-fork' },
+    { short: 'S', long: 'socket-activation' },
+    { short: 'C', long: 'cont-clock', arg: 'optional' },
+    { short: 'd', long: 'debug' },
+    { short: 'q', long: 'quiet' },
+    { short: 'V', long: 'version' },
+    { short: 'h', long: 'help' },
+    { long: 'clock-file', arg: 'required' },
+    { long: 'workers', arg: 'required' },
+  ],
+  exclusive: [
+    ['P', 'p'],
+    ['d', 'q'],
+    ['r', 't'],
+  ],
+};
 
 export const USAGE = `
 Usage:
@@ -126,65 +124,11 @@ export function parseContClock(text: string): number {
   return value * factor;
 }
 
-function findLong(name: string): Spec {
-  const exact = specs.find((spec) => spec.long === name);
-  if (exact !== undefined) return exact;
-  const matches = specs.filter((spec) => spec.long.startsWith(name));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new OptionError(`unrecognized option '--${name}'`, { cause: 'usage' });
-  throw new OptionError(
-    `option '--${name}' is ambiguous; possibilities: ${matches.map((m) => `'--${m.long}'`).join(' ')}`,
-    { cause: 'usage' },
-  );
-}
-
-/** Splits argv into (option, value) pairs in getopt_long's way; operands are ignored, as uuidd ignores them. */
-function* scan(argv: readonly string[]): Generator<{ spec: Spec; value: string | undefined }> {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') return;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      const spec = findLong(name);
-      let value = eq < 0 ? undefined : arg.slice(eq + 1);
-      if (spec.arg === 'none' && value !== undefined) {
-        throw new OptionError(`option '--${spec.long}' doesn't allow an argument`, { cause: 'usage' });
-      }
-      if (spec.arg === 'required' && value === undefined) {
-        value = argv[++i];
-        if (value === undefined) {
-          throw new OptionError(`option '--${spec.long}' requires an argument`, { cause: 'usage' });
-        }
-      }
-      yield { spec, value };
-      continue;
-    }
-    if (!arg.startsWith('-') || arg === '-') continue;
-    for (let j = 1; j < arg.length; j++) {
-      const letter = arg[j]!;
-      const spec = specs.find((s) => s.short === letter && letter !== '');
-      if (spec === undefined) throw new OptionError(`invalid option -- '${letter}'`, { cause: 'usage' });
-      if (spec.arg === 'none') {
-        yield { spec, value: undefined };
-        continue;
-      }
-      let value: string | undefined = arg.slice(j + 1);
-      if (value === '') value = spec.arg === 'required' ? argv[++i] : undefined;
-      if (spec.arg === 'required' && value === undefined) {
-        throw new OptionError(`option requires an argument -- '${letter}'`, { cause: 'usage' });
-      }
-      yield { spec, value };
-      break;
-    }
-  }
-}
-
 /**
  * Parses uuidd's arguments. Defaults are util-linux's: socket /run/uuidd/request, pid file /run/uuidd/uuidd.pid.
  */
-/** `version` is what `-V` prints (the whole text). */
-export function parseUuiddArgs(argv: readonly string[], version: string): Parsed {
+/** -h and -V are answered by `tool` when they come (the exit status is then its). */
+export async function parseUuiddArgs(argv: readonly string[], tool: ToolContext): Promise<Parsed> {
   const options: UuiddOptions = {
     pidPath: undefined,
     noPid: false,
@@ -202,20 +146,10 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
     clockFile: undefined,
     workers: undefined,
   };
-  const seen = new Map<number, string>();
   try {
-    for (const { spec, value } of scan(argv)) {
-      exclusive.forEach((group, index) => {
-        if (!group.includes(spec.short)) return;
-        const earlier = seen.get(index);
-        if (earlier !== undefined && earlier !== spec.short) {
-          // util-linux 2.42's wording: the option given first, then the one that clashes with it.
-          const long = (letter: string) => `--${specs.find((s) => s.short === letter)!.long}`;
-          throw new OptionError(`options ${long(earlier)} and ${long(spec.short)} cannot be combined`);
-        }
-        seen.set(index, spec.short);
-      });
-      switch (spec.long) {
+    // Operands are ignored, as uuidd ignores them; each option is acted on as it comes (-h before a bad one helps).
+    for (const { key, value } of new CommandLine(argv, SPEC)) {
+      switch (SPEC.options.find((o) => (o.short ?? o.long) === key)?.long) {
         case 'pid':
           options.pidPath = value!;
           break;
@@ -265,14 +199,15 @@ export function parseUuiddArgs(argv: readonly string[], version: string): Parsed
           options.workers = Math.max(1, parseUnsigned(value!, 64, 'failed to parse --workers'));
           break;
         case 'version':
-          return { exit: 0, stdout: version };
+          return { exit: await tool.version() };
         case 'help':
-          return { exit: 0, stdout: USAGE };
+          return { exit: await tool.help() };
       }
     }
   } catch (error) {
-    if (!(error instanceof OptionError)) throw error;
-    const tail = error.cause === 'usage' ? TRY_HELP : '';
+    if (!(error instanceof OptionError || error instanceof GetoptError)) throw error;
+    // util-linux's err_exclusive_options gives no --help hint; getopt's errors do.
+    const tail = error instanceof GetoptError && error.kind !== 'exclusive' ? TRY_HELP : '';
     return { exit: 1, stderr: `uuidd: ${error.message}\n${tail}` };
   }
   const warnings: string[] = [];

@@ -1,32 +1,35 @@
 import { namespaceByAlias, parseAny, TimeUuidGenerator, v3, v4, v5, v7 } from '@suite/uuid';
-import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../../shared/getopt.js';
-import { versionLine, write } from '../../shared/uuid/output.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
+import { type CommandLineSpec, GetoptError, parseCommandLine } from '../../shared/getopt.js';
+import { write } from '../../shared/uuid/output.js';
 import { bytesOf, rawArgv } from '../../shared/uuid/raw-argv.js';
 
 const PROGRAM = 'uuidgen';
 
-const SPECS: readonly OptionSpec[] = [
-  { short: 'r', long: 'random', hasArg: false, key: 'r' },
-  { short: 't', long: 'time', hasArg: false, key: 't' },
-  { short: 'V', long: 'version', hasArg: false, key: 'V' },
-  { short: 'h', long: 'help', hasArg: false, key: 'h' },
-  { short: 'n', long: 'namespace', hasArg: true, key: 'n' },
-  { short: 'N', long: 'name', hasArg: true, key: 'N' },
-  { short: 'm', long: 'md5', hasArg: false, key: 'm' },
-  { short: 'C', long: 'count', hasArg: true, key: 'C' },
-  { short: 's', long: 'sha1', hasArg: false, key: 's' },
-  { short: '6', long: 'time-v6', hasArg: false, key: '6' },
-  { short: '7', long: 'time-v7', hasArg: false, key: '7' },
-  { short: 'x', long: 'hex', hasArg: false, key: 'x' },
-];
-
-// util-linux 2.42's groups, in its order (the message lists them so).
-const EXCLUSIVE_GROUPS = [
-  ['6', '7', 'm', 'r', 's', 't'],
-  ['C', 'm', 's'],
-  ['N', 'r', 't'],
-  ['n', 'r', 't'],
-] as const;
+/** util-linux 2.42's options, and its groups of exclusive ones in its order (the clash message names them so). */
+const SPEC: CommandLineSpec = {
+  mode: 'gnu',
+  options: [
+    { short: 'r', long: 'random' },
+    { short: 't', long: 'time' },
+    { short: 'V', long: 'version' },
+    { short: 'h', long: 'help' },
+    { short: 'n', long: 'namespace', arg: 'required' },
+    { short: 'N', long: 'name', arg: 'required' },
+    { short: 'm', long: 'md5' },
+    { short: 'C', long: 'count', arg: 'required' },
+    { short: 's', long: 'sha1' },
+    { short: '6', long: 'time-v6' },
+    { short: '7', long: 'time-v7' },
+    { short: 'x', long: 'hex' },
+  ],
+  exclusive: [
+    ['6', '7', 'm', 'r', 's', 't'],
+    ['C', 'm', 's'],
+    ['N', 'r', 't'],
+    ['n', 'r', 't'],
+  ],
+};
 
 const HELP = `
 Usage:
@@ -95,20 +98,18 @@ function usageError(message: string): number {
 }
 
 /** uuidgen(1) of util-linux 2.42: `-r -t -6 -7 -m -s -n -N -x -C`, the same output, exclusions and errors. */
-export async function main(argv: readonly string[]): Promise<number> {
+export const { main } = defineTool({ name: PROGRAM, help: HELP, answers: 'options', run: uuidgen });
+
+async function uuidgen(argv: readonly string[], tool: ToolContext): Promise<number> {
   // Arguments as byte strings: a -N name is hashed as the bytes given, whatever their encoding.
   const { args, exact } = rawArgv(argv);
-  let parsed: ReturnType<typeof getopt>;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = getopt(args, SPECS);
+    parsed = parseCommandLine(args, SPEC);
   } catch (error) {
     if (!(error instanceof GetoptError)) throw error;
-    const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
-    if (before) return exclusiveError(before);
-    return usageError(error.message);
+    return error.kind === 'exclusive' ? exclusiveError(error.message) : usageError(error.message);
   }
-  const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
-  if (clash) return exclusiveError(clash);
 
   let kind: Kind = 'random';
   let namespace: string | undefined;
@@ -116,14 +117,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   let hex = false;
   let count = 1;
   for (const { key, value } of parsed.options) {
-    if (key === 'h') {
-      await write(process.stdout, HELP);
-      return 0;
-    }
-    if (key === 'V') {
-      await write(process.stdout, versionLine(PROGRAM));
-      return 0;
-    }
+    if (key === 'h') return tool.help();
+    if (key === 'V') return tool.version();
     if (key === 'n') namespace = value;
     else if (key === 'N') name = value;
     else if (key === 'x') hex = true;

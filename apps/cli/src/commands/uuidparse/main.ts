@@ -1,6 +1,7 @@
 import { parseAny, timestampTicks, variant } from '@suite/uuid';
-import { exclusiveClash, GetoptError, getopt, type OptionSpec } from '../../shared/getopt.js';
-import { versionLine, write } from '../../shared/uuid/output.js';
+import { defineTool, type ToolContext } from '../../shared/define-tool.js';
+import { type CommandLineSpec, GetoptError, parseCommandLine } from '../../shared/getopt.js';
+import { write } from '../../shared/uuid/output.js';
 import { rawArgv } from '../../shared/uuid/raw-argv.js';
 import {
   type Cell,
@@ -17,14 +18,19 @@ import { WordReader } from './word-reader.js';
 
 const PROGRAM = 'uuidparse';
 
-const SPECS: readonly OptionSpec[] = [
-  { short: 'J', long: 'json', hasArg: false, key: 'J' },
-  { short: 'n', long: 'noheadings', hasArg: false, key: 'n' },
-  { short: 'o', long: 'output', hasArg: true, key: 'o' },
-  { short: 'r', long: 'raw', hasArg: false, key: 'r' },
-  { short: 'V', long: 'version', hasArg: false, key: 'V' },
-  { short: 'h', long: 'help', hasArg: false, key: 'h' },
-];
+/** util-linux 2.42's options; -J and -r exclude each other. */
+const SPEC: CommandLineSpec = {
+  mode: 'gnu',
+  options: [
+    { short: 'J', long: 'json' },
+    { short: 'n', long: 'noheadings' },
+    { short: 'o', long: 'output', arg: 'required' },
+    { short: 'r', long: 'raw' },
+    { short: 'V', long: 'version' },
+    { short: 'h', long: 'help' },
+  ],
+  exclusive: [['J', 'r']],
+};
 
 /** util-linux's columns and width hints. */
 const COLUMNS: readonly Column[] = [
@@ -34,7 +40,6 @@ const COLUMNS: readonly Column[] = [
   { name: 'TIME', widthHint: 31 },
 ];
 const MAX_COLUMNS = COLUMNS.length * 2;
-const EXCLUSIVE_GROUPS = [['J', 'r']];
 
 const HELP = `
 Usage:
@@ -115,34 +120,27 @@ function columnsOf(list: string): readonly Column[] | string {
 }
 
 /** uuidparse(1) of util-linux 2.42: `-J -n -o -r`, the same columns, types and formats. */
-export async function main(argv: readonly string[]): Promise<number> {
-  let parsed: ReturnType<typeof getopt>;
+export const { main } = defineTool({ name: PROGRAM, help: HELP, answers: 'options', run: uuidparse });
+
+async function uuidparse(argv: readonly string[], tool: ToolContext): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
     // Arguments as byte strings: a word that is not UTF-8 is shown with its own bytes, as util-linux shows it.
-    parsed = getopt(rawArgv(argv).args, SPECS);
+    parsed = parseCommandLine(rawArgv(argv).args, SPEC);
   } catch (error) {
     if (!(error instanceof GetoptError)) throw error;
-    const before = exclusiveClash(error.parsed, EXCLUSIVE_GROUPS, SPECS);
-    if (before) return exclusiveError(before);
+    if (error.kind === 'exclusive') return exclusiveError(error.message);
     warn(error.message);
     process.stderr.write(`Try '${PROGRAM} --help' for more information.\n`);
     return 1;
   }
-  const clash = exclusiveClash(parsed.options, EXCLUSIVE_GROUPS, SPECS);
-  if (clash) return exclusiveError(clash);
 
   let mode: 'table' | 'raw' | 'json' = 'table';
   let noHeadings = false;
   let outarg: string | undefined;
   for (const { key, value } of parsed.options) {
-    if (key === 'h') {
-      await write(process.stdout, HELP);
-      return 0;
-    }
-    if (key === 'V') {
-      await write(process.stdout, versionLine(PROGRAM));
-      return 0;
-    }
+    if (key === 'h') return tool.help();
+    if (key === 'V') return tool.version();
     if (key === 'J') mode = 'json';
     else if (key === 'r') mode = 'raw';
     else if (key === 'n') noHeadings = true;

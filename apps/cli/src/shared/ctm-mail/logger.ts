@@ -1,6 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { logFileLine } from '@suite/ctm-mail';
-import { versionText } from '../version.js';
 
 /**
  * Where the ctm mail tools' notes and errors go, as the originals' error.c: `prog: message` on stderr, or with -l
@@ -48,17 +47,6 @@ export function usage(prog: string, synopsis: string, extra: string | undefined,
 }
 
 /** `usage: PROG SYNOPSIS`, and the suite's additions aligned under it. */
-function usageText(prog: string, synopsis: string, extra: string | undefined): string {
+export function usageText(prog: string, synopsis: string, extra: string | undefined): string {
   return `usage: ${prog} ${synopsis}\n${extra ? `       ${' '.repeat(prog.length)} ${extra}\n` : ''}`;
-}
-
-/** Whether the command line asks for help (`-h`, `--help`) or the version (`--version`) first; if so it went to stdout. */
-export function helpAsked(argv: readonly string[], prog: string, synopsis: string, extra: string): boolean {
-  if (argv[0] === '--version') {
-    process.stdout.write(versionText(prog));
-    return true;
-  }
-  if (argv[0] !== '--help' && argv[0] !== '-h') return false;
-  process.stdout.write(usageText(prog, synopsis, extra));
-  return true;
 }

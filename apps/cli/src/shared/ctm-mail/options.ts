@@ -1,4 +1,4 @@
-import { OptionScanner } from '../option-scanner.js';
+import { CommandLine, GetoptError } from '../getopt.js';
 
 /** What a tool accepts: one-letter flags and valued options (as the originals' options.h), and long options. */
 export interface OptionSpec {
@@ -23,25 +23,23 @@ export class UsageError extends Error {}
  */
 export function parseArgs(argv: readonly string[], spec: OptionSpec): ParsedArgs {
   const options = new Map<string, string | true>();
-  const scan = new OptionScanner(
-    argv,
-    (name) => name.startsWith('--') || spec.values.includes(name.slice(1)),
-  );
-  for (const { name, value, missing } of scan) {
-    if (name.startsWith('--')) {
-      const long = name.slice(2);
-      if (!spec.long.includes(long)) throw new UsageError(`unknown option '${name}'`);
-      if (missing) throw new UsageError(`option '${name}' needs a value`);
-      options.set(long, value!);
-      continue;
-    }
-    const letter = name.slice(1);
-    if (spec.flags.includes(letter)) options.set(letter, true);
-    else if (!spec.values.includes(letter)) throw new UsageError(`unknown option '${name}'`);
-    else if (missing) throw new UsageError(`option '${name}' needs a value`);
-    else options.set(letter, value!);
+  const line = new CommandLine(argv, {
+    mode: 'bsd',
+    unknownLong: 'error',
+    options: [
+      ...[...spec.flags].map((short) => ({ short })),
+      ...[...spec.values].map((short) => ({ short, arg: 'required' as const })),
+      ...spec.long.map((long) => ({ long, arg: 'required' as const })),
+    ],
+  });
+  try {
+    for (const { key, value } of line) options.set(key, value ?? true);
+  } catch (error) {
+    if (!(error instanceof GetoptError)) throw error;
+    if (error.kind === 'missing') throw new UsageError(`option '${error.option}' needs a value`);
+    throw new UsageError(`unknown option '${error.option}'`);
   }
-  return { options, operands: scan.operands };
+  return { options, operands: line.operands };
 }
 
 /** A decimal count given to `-letter`, at least `min`; a clear error otherwise. */
