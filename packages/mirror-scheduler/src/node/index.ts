@@ -10,6 +10,7 @@ export { type ShellExecutorOptions, shellExecutor } from './shell-executor.js';
 export {
   type FileLock,
   STATUS_FILE,
+  STATUS_JOURNAL_FILE,
   STATUS_RECORDS_FILE,
   type StatusFileStore,
   type StatusFileStoreOptions,

@@ -1,0 +1,288 @@
+import {
+  formatStatusFile,
+  mergeStatusFile,
+  parseStatusFile,
+  recordOfStatusLine,
+  type StatusFileEntry,
+  type StatusLine,
+  statusLineOf,
+} from '../status-line.js';
+import type { StatusRecord } from '../status-record.js';
+
+// The in-memory view of one home's three status files: mm.status (the original's lines), mm.status.json (every
+// record, one per line, as of the last compaction) and mm.status.journal (records appended since, one JSON line
+// each, the last one of a job wins). Big files are not parsed for a few look-ups: a run that starts three jobs in
+// a home of 100,000 finds their lines with a string search; after LAZY_LOOKUPS look-ups the file is parsed once.
+
+const LAZY_LOOKUPS = 64;
+const JSON_HEAD = '{"format":"mm.status.json/1","jobs":{\n';
+
+/** The line of mm.status.json for a record (also its form in the journal's compactions). */
+export const jsonLine = (id: string, record: StatusRecord) =>
+  `${JSON.stringify(id)}:${JSON.stringify(record)}`;
+
+/** mm.status.json's text for these record lines. */
+export const recordsFileText = (lines: Iterable<string>) => `${JSON_HEAD}${[...lines].join(',\n')}\n}}\n`;
+
+/** Parses the journal: one record per line; torn or foreign lines (a crash mid-append) are skipped. */
+export function parseJournal(text: string): Map<string, StatusRecord> {
+  const out = new Map<string, StatusRecord>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      const record = JSON.parse(line) as StatusRecord;
+      if (record && typeof record.id === 'string') out.set(record.id, record);
+    } catch {
+      // a torn line: the rest of the journal is still good
+    }
+  }
+  return out;
+}
+
+/** The journal lines for a batch; a leading newline isolates whatever torn line a crash may have left. */
+export const journalText = (records: Iterable<StatusRecord>) =>
+  `\n${[...records].map((r) => JSON.stringify(r)).join('\n')}\n`;
+
+const LINE = /^(.+?) +(\d+) +(\d+) +([lu]) +(\d+) *$/;
+
+/** Finds a job's first line in mm.status text without parsing the rest. */
+function findLine(text: string, id: string): { line: StatusLine; start: number; end: number } | undefined {
+  const needle = `${id} `;
+  let at = text.startsWith(needle) ? 0 : -1;
+  if (at < 0) {
+    const found = text.indexOf(`\n${needle}`);
+    at = found < 0 ? -1 : found + 1;
+  }
+  while (at >= 0) {
+    const nl = text.indexOf('\n', at);
+    const end = nl < 0 ? text.length : nl;
+    const m = LINE.exec(text.slice(at, end));
+    if (m && m[1] === id) {
+      const [, , tried = '', status = '', lock = '', pid = ''] = m;
+      return {
+        line: {
+          id,
+          lastTried: Number(tried),
+          status: Number(status),
+          locked: lock === 'l',
+          pid: Number(pid),
+        },
+        start: at,
+        end: nl < 0 ? end : end + 1,
+      };
+    }
+    const found = text.indexOf(`\n${needle}`, end);
+    at = found < 0 ? -1 : found + 1;
+  }
+  return undefined;
+}
+
+/** The detail record of a job, found in mm.status.json's text by its line (the format this store writes). */
+function findRecord(text: string, id: string): StatusRecord | undefined {
+  const key = `\n${JSON.stringify(id)}:`;
+  const at = text.indexOf(key);
+  if (at < 0) return undefined;
+  const nl = text.indexOf('\n', at + 1);
+  let body = text.slice(at + key.length, nl < 0 ? text.length : nl);
+  if (body.endsWith(',')) body = body.slice(0, -1);
+  try {
+    return JSON.parse(body) as StatusRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** mm.status.json's lines by job id: this store's one-record-per-line layout fast, any other JSON slowly. */
+function parseRecordLines(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (text.trim() === '') return out;
+  if (text.startsWith(JSON_HEAD)) {
+    const lines = text.slice(JSON_HEAD.length).split('\n');
+    let fast = true;
+    for (let line of lines) {
+      if (line === '}}' || line === '') continue;
+      if (line.endsWith(',')) line = line.slice(0, -1);
+      const colon = line.indexOf('":');
+      if (!line.startsWith('"') || colon < 0) {
+        fast = false;
+        break;
+      }
+      try {
+        out.set(JSON.parse(line.slice(0, colon + 1)) as string, line);
+      } catch {
+        fast = false;
+        break;
+      }
+    }
+    if (fast) return out;
+    out.clear();
+  }
+  try {
+    const data = JSON.parse(text) as { jobs?: Record<string, StatusRecord> };
+    if (data.jobs && typeof data.jobs === 'object') {
+      for (const [id, record] of Object.entries(data.jobs)) out.set(id, jsonLine(id, record));
+    }
+  } catch {
+    // A damaged records file only loses the extra detail; mm.status still has every job.
+  }
+  return out;
+}
+
+/**
+ * mm.status is the authority on the last start when it is at least as recent as the detail (the original mm may
+ * have run the job since); the detail (journal, then mm.status.json) wins when it is as recent or newer (mm.status
+ * is published less often than the journal is appended to).
+ */
+function combine(line: StatusLine | undefined, rich: StatusRecord | undefined): StatusRecord | undefined {
+  if (rich !== undefined && (line === undefined || statusLineOf(rich).lastTried >= line.lastTried))
+    return rich;
+  return line === undefined ? undefined : recordOfStatusLine(line);
+}
+
+/** The files of one home as read, with what this process appended since. */
+export class HomeView {
+  #statusText: string;
+  #entries: StatusFileEntry[] | undefined;
+  #lines: Map<string, StatusLine> | undefined;
+  #recordsText: string;
+  #recordLines: Map<string, string> | undefined;
+  #lookups = 0;
+  /** Records in the journal (on disk), by id. */
+  readonly journal: Map<string, StatusRecord>;
+  journalBytes: number;
+  /** mm.status lines changed since mm.status was last written. */
+  readonly unpublished = new Map<string, StatusLine>();
+  readonly #memo = new Map<string, StatusRecord | undefined>();
+
+  constructor(statusText: string, recordsText: string, journalText: string) {
+    this.#statusText = statusText;
+    this.#recordsText = recordsText;
+    this.journal = parseJournal(journalText);
+    this.journalBytes = journalText.length;
+  }
+
+  get recordsBytes(): number {
+    return this.#recordsText.length;
+  }
+
+  get statusBytes(): number {
+    return this.#statusText.length;
+  }
+
+  #parsed(): boolean {
+    return this.#lines !== undefined;
+  }
+
+  #parseAll(): void {
+    if (this.#entries === undefined) {
+      this.#entries = parseStatusFile(this.#statusText);
+      this.#lines = new Map();
+      for (const e of this.#entries)
+        if (e.kind === 'job' && !this.#lines.has(e.line.id)) this.#lines.set(e.line.id, e.line);
+    }
+    this.#recordLines ??= parseRecordLines(this.#recordsText);
+  }
+
+  #lineOf(id: string): StatusLine | undefined {
+    const published = this.#parsed() ? this.#lines!.get(id) : findLine(this.#statusText, id)?.line;
+    return this.unpublished.get(id) ?? published;
+  }
+
+  #detailOf(id: string): StatusRecord | undefined {
+    const journaled = this.journal.get(id);
+    if (journaled !== undefined) return journaled;
+    if (this.#recordLines !== undefined) {
+      const line = this.#recordLines.get(id);
+      if (line === undefined) return undefined;
+      try {
+        return JSON.parse(line.slice(line.indexOf('":') + 2)) as StatusRecord;
+      } catch {
+        return undefined;
+      }
+    }
+    const found = findRecord(this.#recordsText, id);
+    if (found !== undefined || this.#recordsText.startsWith(JSON_HEAD) || this.#recordsText.trim() === '')
+      return found;
+    this.#recordLines = parseRecordLines(this.#recordsText);
+    return this.#detailOf(id);
+  }
+
+  /** A job's record: its newest state in the three files (and this process's writes). */
+  read(id: string): StatusRecord | undefined {
+    if (this.#memo.has(id)) return this.#memo.get(id);
+    if (!this.#parsed() && ++this.#lookups > LAZY_LOOKUPS) this.#parseAll();
+    const record = combine(this.#lineOf(id), this.#detailOf(id));
+    this.#memo.set(id, record);
+    return record;
+  }
+
+  /** Every job's record, in mm.status order, then the jobs only the detail knows. */
+  readAll(): Map<string, StatusRecord> {
+    this.#parseAll();
+    const out = new Map<string, StatusRecord>();
+    const ids = [
+      ...this.#lines!.keys(),
+      ...this.unpublished.keys(),
+      ...this.#recordLines!.keys(),
+      ...this.journal.keys(),
+    ];
+    for (const id of ids) {
+      if (out.has(id)) continue;
+      const record = this.read(id);
+      if (record !== undefined) out.set(id, record);
+    }
+    return out;
+  }
+
+  /** Takes records this process has appended to the journal. */
+  appended(records: Iterable<StatusRecord>, bytes: number): void {
+    for (const record of records) {
+      this.journal.set(record.id, record);
+      this.unpublished.set(record.id, statusLineOf(record));
+      this.#memo.set(record.id, record);
+    }
+    this.journalBytes += bytes;
+  }
+
+  /** mm.status's text with every unpublished line in place (new jobs appended), other lines untouched. */
+  statusFileText(): string {
+    if (this.unpublished.size === 0) return this.#statusText;
+    if (!this.#parsed() && this.unpublished.size <= LAZY_LOOKUPS) {
+      let text = this.#statusText;
+      let tail = '';
+      for (const line of this.unpublished.values()) {
+        const formatted = formatStatusFile([{ kind: 'job', line }]);
+        const found = findLine(text, line.id);
+        if (found) text = text.slice(0, found.start) + formatted + text.slice(found.end);
+        else tail += formatted;
+      }
+      if (tail !== '' && text !== '' && !text.endsWith('\n')) text += '\n';
+      return text + tail;
+    }
+    this.#parseAll();
+    this.#entries = mergeStatusFile(this.#entries!, [...this.unpublished.values()]);
+    return formatStatusFile(this.#entries);
+  }
+
+  /** mm.status now holds `text` (from statusFileText()). */
+  published(text: string): void {
+    this.#statusText = text;
+    if (this.#lines) for (const line of this.unpublished.values()) this.#lines.set(line.id, line);
+    this.unpublished.clear();
+  }
+
+  /** mm.status.json's text with the journal folded in. */
+  recordsFileText(): string {
+    this.#parseAll();
+    const lines = this.#recordLines!;
+    for (const [id, record] of this.journal) lines.set(id, jsonLine(id, record));
+    return recordsFileText(lines.values());
+  }
+
+  /** mm.status.json now holds `text` (from recordsFileText()) and the journal is empty. */
+  compacted(text: string): void {
+    this.#recordsText = text;
+    this.journal.clear();
+    this.journalBytes = 0;
+  }
+}
