@@ -67,7 +67,7 @@ describe('statusFileStore: the journal', () => {
       const recordsAfter = await stat(join(dir, 'mm.status.json'));
       expect(recordsAfter.mtimeMs).toBe(recordsBefore.mtimeMs);
     }
-    const journal = parseJournal(await readFile(join(dir, 'mm.status.journal'), 'utf8'));
+    const journal = parseJournal(await readFile(join(dir, 'mm.status.journal'), 'utf8')).records;
     const journaled = [...journal.keys()].filter((id) => id !== 'big:p1'); // the first run's, if it is still there
     expect(journaled.sort()).toEqual(['big:p10', 'big:p50000', 'new:one']);
     // Every reader through the store sees all of it.

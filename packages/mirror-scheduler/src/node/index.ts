@@ -1,5 +1,6 @@
 export * from '../index.js';
 export { nodeConfigHost } from './config-host.js';
+export { forkServerAvailable, forkServerExecutor } from './fork-server.js';
 export {
   HISTORY_FILE,
   type HistoryFileStore,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Job } from '../job.js';
 import type { StatusStore } from '../ports.js';
 import type { StatusRecord } from '../status-record.js';
-import { HomeView, journalText } from './status-journal-view.js';
+import { HomeView, journalText, PUBLISHED_MARK } from './status-journal-view.js';
 
 /** mm's status file, in the original's line format, under each home. */
 export const STATUS_FILE = 'mm.status';
@@ -247,7 +247,10 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
           } else {
             const status = view.statusFileText();
             await replaceFile(statusPath, status);
+            // Readers then take mm.status as the authority on every record above the mark.
+            await appendJournal(join(home, STATUS_JOURNAL_FILE), PUBLISHED_MARK);
             view.published(status);
+            view.journalBytes += PUBLISHED_MARK.length;
             measured(status.length, Date.now() - t0);
           }
         }

@@ -24,19 +24,30 @@ export const jsonLine = (id: string, record: StatusRecord) =>
 /** mm.status.json's text for these record lines. */
 export const recordsFileText = (lines: Iterable<string>) => `${JSON_HEAD}${[...lines].join(',\n')}\n}}\n`;
 
-/** Parses the journal: one record per line; torn or foreign lines (a crash mid-append) are skipped. */
-export function parseJournal(text: string): Map<string, StatusRecord> {
-  const out = new Map<string, StatusRecord>();
+/** The journal line that says mm.status was written with every record above it. */
+export const PUBLISHED_MARK = '{"published":true}\n';
+
+/**
+ * Parses the journal: one record per line, the last of a job wins; torn or foreign lines (a crash mid-append) are
+ * skipped. `unpublished` holds the ids written after the last {@link PUBLISHED_MARK}.
+ */
+export function parseJournal(text: string): { records: Map<string, StatusRecord>; unpublished: Set<string> } {
+  const records = new Map<string, StatusRecord>();
+  const unpublished = new Set<string>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
     try {
-      const record = JSON.parse(line) as StatusRecord;
-      if (record && typeof record.id === 'string') out.set(record.id, record);
+      const record = JSON.parse(line) as StatusRecord & { published?: boolean };
+      if (record?.published === true) unpublished.clear();
+      else if (record && typeof record.id === 'string') {
+        records.set(record.id, record);
+        unpublished.add(record.id);
+      }
     } catch {
       // a torn line: the rest of the journal is still good
     }
   }
-  return out;
+  return { records, unpublished };
 }
 
 /** The journal lines for a batch; a leading newline isolates whatever torn line a crash may have left. */
@@ -129,13 +140,20 @@ function parseRecordLines(text: string): Map<string, string> {
 }
 
 /**
- * mm.status is the authority on the last start when it is at least as recent as the detail (the original mm may
- * have run the job since); the detail (journal, then mm.status.json) wins when it is as recent or newer (mm.status
- * is published less often than the journal is appended to).
+ * mm.status is the authority on the last start (the original mm, or a hand edit, may have changed it): the detail
+ * record is used when it describes the same run, or when it was written after mm.status last was (`fresh`: in the
+ * journal after its last publication mark) and is at least as recent as mm.status's line.
  */
-function combine(line: StatusLine | undefined, rich: StatusRecord | undefined): StatusRecord | undefined {
-  if (rich !== undefined && (line === undefined || statusLineOf(rich).lastTried >= line.lastTried))
-    return rich;
+function combine(
+  line: StatusLine | undefined,
+  rich: StatusRecord | undefined,
+  fresh: boolean,
+): StatusRecord | undefined {
+  if (rich !== undefined) {
+    const tried = statusLineOf(rich).lastTried;
+    if (line === undefined ? fresh : tried === line.lastTried || (fresh && tried >= line.lastTried))
+      return rich;
+  }
   return line === undefined ? undefined : recordOfStatusLine(line);
 }
 
@@ -149,6 +167,8 @@ export class HomeView {
   #lookups = 0;
   /** Records in the journal (on disk), by id. */
   readonly journal: Map<string, StatusRecord>;
+  /** Ids of the journal's records written after mm.status last was. */
+  readonly #fresh: Set<string>;
   journalBytes: number;
   /** mm.status lines changed since mm.status was last written. */
   readonly unpublished = new Map<string, StatusLine>();
@@ -157,7 +177,9 @@ export class HomeView {
   constructor(statusText: string, recordsText: string, journalText: string) {
     this.#statusText = statusText;
     this.#recordsText = recordsText;
-    this.journal = parseJournal(journalText);
+    const parsed = parseJournal(journalText);
+    this.journal = parsed.records;
+    this.#fresh = parsed.unpublished;
     this.journalBytes = journalText.length;
   }
 
@@ -211,7 +233,11 @@ export class HomeView {
   read(id: string): StatusRecord | undefined {
     if (this.#memo.has(id)) return this.#memo.get(id);
     if (!this.#parsed() && ++this.#lookups > LAZY_LOOKUPS) this.#parseAll();
-    const record = combine(this.#lineOf(id), this.#detailOf(id));
+    const record = combine(
+      this.#lineOf(id),
+      this.#detailOf(id),
+      this.#fresh.has(id) || this.unpublished.has(id),
+    );
     this.#memo.set(id, record);
     return record;
   }
@@ -238,6 +264,7 @@ export class HomeView {
   appended(records: Iterable<StatusRecord>, bytes: number): void {
     for (const record of records) {
       this.journal.set(record.id, record);
+      this.#fresh.add(record.id);
       this.unpublished.set(record.id, statusLineOf(record));
       this.#memo.set(record.id, record);
     }
@@ -246,6 +273,13 @@ export class HomeView {
 
   /** mm.status's text with every unpublished line in place (new jobs appended), other lines untouched. */
   statusFileText(): string {
+    // Records a run appended but never published (it was killed) go into mm.status where they are the newest.
+    for (const id of this.#fresh) {
+      if (this.unpublished.has(id)) continue;
+      const record = this.read(id);
+      if (record !== undefined && record === this.journal.get(id))
+        this.unpublished.set(id, statusLineOf(record));
+    }
     if (this.unpublished.size === 0) return this.#statusText;
     if (!this.#parsed() && this.unpublished.size <= LAZY_LOOKUPS) {
       let text = this.#statusText;
@@ -269,6 +303,8 @@ export class HomeView {
     this.#statusText = text;
     if (this.#lines) for (const line of this.unpublished.values()) this.#lines.set(line.id, line);
     this.unpublished.clear();
+    this.#fresh.clear();
+    this.#memo.clear();
   }
 
   /** mm.status.json's text with the journal folded in. */
@@ -283,6 +319,7 @@ export class HomeView {
   compacted(text: string): void {
     this.#recordsText = text;
     this.journal.clear();
+    this.#fresh.clear();
     this.journalBytes = 0;
   }
 }
