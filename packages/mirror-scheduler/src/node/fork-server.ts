@@ -34,10 +34,12 @@ export interface ForkedProcess {
 }
 
 /** Where fork-server.pl is: beside this module in the sources, at the top of dist/ in the bundles. */
+let foundScript: string | undefined;
 function scriptPath(): string | undefined {
+  if (foundScript !== undefined && existsSync(foundScript)) return foundScript;
   for (const relative of ['./fork-server.pl', '../fork-server.pl', './node/fork-server.pl']) {
     const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return path;
+    if (existsSync(path)) return (foundScript = path);
   }
   return undefined;
 }

@@ -131,9 +131,9 @@ async function appendJournal(path: string, text: string): Promise<void> {
   }
 }
 
-/** The share of a run's time the store may spend rewriting whole files (beyond its first 50 ms). */
-const REWRITE_SHARE = 0.05;
-const REWRITE_ALLOWANCE_MS = 50;
+/** The share of a run's time the store may spend rewriting whole files (beyond its first 10 ms). */
+const REWRITE_SHARE = 0.02;
+const REWRITE_ALLOWANCE_MS = 10;
 /** A guess of the cost of a rewrite (parsing included) before one was measured: 1 ms per 20 KB (then measured). */
 const INITIAL_MS_PER_BYTE = 1 / 20_000;
 
@@ -141,7 +141,7 @@ const INITIAL_MS_PER_BYTE = 1 / 20_000;
  * Keeps status records in each job's home, in three files:
  * - `mm.status`, the original's `site:package LAST_TRIED STATUS l|u PID` lines, so old tooling still reads it. It
  *   is replaced whole (by rename: readers see the old file or the new, never a torn one) after every batch while
- *   that is cheap, at least once a second or so during a long run of a big home (the store spends at most 5% of
+ *   that is cheap, at least once a second or so during a long run of a big home (the store spends at most 2% of
  *   the run rewriting files), and always when the scheduler flushes (the end of a run, a barrier);
  * - `mm.status.journal`, where each batch of writes is appended (its cost does not grow with the home);
  * - `mm.status.json`, every {@link StatusRecord} field, one record per line, into which the journal is folded
@@ -234,7 +234,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
           view.journalBytes > Math.max(view.recordsBytes, view.statusBytes, 65_536) ||
           affordable(compactBytes);
         if (compact || publish || affordable(view.statusBytes)) {
-          const t0 = Date.now();
+          const t0 = performance.now();
           if (compact) {
             const records = view.recordsFileText();
             await replaceFile(join(home, STATUS_RECORDS_FILE), records);
@@ -243,7 +243,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
             view.published(status);
             await emptyJournal(join(home, STATUS_JOURNAL_FILE));
             view.compacted(records);
-            measured(compactBytes, Date.now() - t0);
+            measured(compactBytes, performance.now() - t0);
           } else {
             const status = view.statusFileText();
             await replaceFile(statusPath, status);
@@ -251,7 +251,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
             await appendJournal(join(home, STATUS_JOURNAL_FILE), PUBLISHED_MARK);
             view.published(status);
             view.journalBytes += PUBLISHED_MARK.length;
-            measured(status.length, Date.now() - t0);
+            measured(status.length, performance.now() - t0);
           }
         }
         state.signature = signatures(home);
