@@ -39,7 +39,10 @@ function scriptPath(): string | undefined {
   if (foundScript !== undefined && existsSync(foundScript)) return foundScript;
   for (const relative of ['./fork-server.pl', '../fork-server.pl', './node/fork-server.pl']) {
     const path = fileURLToPath(new URL(relative, import.meta.url));
-    if (existsSync(path)) return (foundScript = path);
+    if (existsSync(path)) {
+      foundScript = path;
+      return path;
+    }
   }
   return undefined;
 }
