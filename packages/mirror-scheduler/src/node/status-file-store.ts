@@ -134,6 +134,8 @@ async function appendJournal(path: string, text: string): Promise<void> {
 /** The share of a run's time the store may spend rewriting whole files (beyond its first 10 ms). */
 const REWRITE_SHARE = 0.02;
 const REWRITE_ALLOWANCE_MS = 10;
+/** Files this small are always rewritten (a bounded cost per batch): a small home's mm.status is always current. */
+const SMALL_FILES = 32_768;
 /** A guess of the cost of a rewrite (parsing included) before one was measured: 1 ms per 20 KB (then measured). */
 const INITIAL_MS_PER_BYTE = 1 / 20_000;
 
@@ -205,6 +207,7 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
 
   /** Whether a whole-file rewrite of `bytes` fits the store's time budget. */
   const affordable = (bytes: number) =>
+    bytes <= SMALL_FILES ||
     rewriteMs + bytes * msPerByte <= REWRITE_ALLOWANCE_MS + REWRITE_SHARE * (Date.now() - began);
 
   const measured = (bytes: number, ms: number) => {
