@@ -15,6 +15,7 @@ import type { StatusRecord } from '../status-record.js';
 // a home of 100,000 finds their lines with a string search; after LAZY_LOOKUPS look-ups the file is parsed once.
 
 const LAZY_LOOKUPS = 64;
+const MEMO_LIMIT = 4096;
 const JSON_HEAD = '{"format":"mm.status.json/1","jobs":{\n';
 
 /** The line of mm.status.json for a record (also its form in the journal's compactions). */
@@ -163,6 +164,7 @@ export class HomeView {
   #entries: StatusFileEntry[] | undefined;
   #lines: Map<string, StatusLine> | undefined;
   #recordsText: string;
+  #recordsSize: number;
   #recordLines: Map<string, string> | undefined;
   #lookups = 0;
   /** Records in the journal (on disk), by id. */
@@ -177,6 +179,7 @@ export class HomeView {
   constructor(statusText: string, recordsText: string, journalText: string) {
     this.#statusText = statusText;
     this.#recordsText = recordsText;
+    this.#recordsSize = recordsText.length;
     const parsed = parseJournal(journalText);
     this.journal = parsed.records;
     this.#fresh = parsed.unpublished;
@@ -184,7 +187,7 @@ export class HomeView {
   }
 
   get recordsBytes(): number {
-    return this.#recordsText.length;
+    return this.#recordsSize;
   }
 
   get statusBytes(): number {
@@ -238,6 +241,7 @@ export class HomeView {
       this.#detailOf(id),
       this.#fresh.has(id) || this.unpublished.has(id),
     );
+    if (this.#memo.size >= MEMO_LIMIT) this.#memo.clear(); // a cache, not a second copy of a big home
     this.#memo.set(id, record);
     return record;
   }
@@ -317,7 +321,9 @@ export class HomeView {
 
   /** mm.status.json now holds `text` (from recordsFileText()) and the journal is empty. */
   compacted(text: string): void {
-    this.#recordsText = text;
+    // The lines (already parsed, with the journal folded in) are the one copy kept in memory.
+    this.#recordsSize = text.length;
+    this.#recordsText = '';
     this.journal.clear();
     this.#fresh.clear();
     this.journalBytes = 0;
