@@ -286,16 +286,28 @@ export class HomeView {
     }
     if (this.unpublished.size === 0) return this.#statusText;
     if (!this.#parsed() && this.unpublished.size <= LAZY_LOOKUPS) {
-      let text = this.#statusText;
+      // Each changed line is found in the text as read and the new text is built in one go (a string edited
+      // line by line would be copied whole at every edit).
+      const text = this.#statusText;
+      const edits: { start: number; end: number; line: string }[] = [];
       let tail = '';
       for (const line of this.unpublished.values()) {
         const formatted = formatStatusFile([{ kind: 'job', line }]);
         const found = findLine(text, line.id);
-        if (found) text = text.slice(0, found.start) + formatted + text.slice(found.end);
+        if (found) edits.push({ start: found.start, end: found.end, line: formatted });
         else tail += formatted;
       }
-      if (tail !== '' && text !== '' && !text.endsWith('\n')) text += '\n';
-      return text + tail;
+      edits.sort((a, b) => a.start - b.start);
+      const parts: string[] = [];
+      let at = 0;
+      for (const edit of edits) {
+        parts.push(text.slice(at, edit.start), edit.line);
+        at = edit.end;
+      }
+      parts.push(text.slice(at));
+      if (tail !== '' && text !== '' && !text.endsWith('\n')) parts.push('\n');
+      parts.push(tail);
+      return parts.join('');
     }
     this.#parseAll();
     this.#entries = mergeStatusFile(this.#entries!, [...this.unpublished.values()]);
