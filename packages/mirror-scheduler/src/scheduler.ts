@@ -7,6 +7,7 @@ import type {
   Executor,
   ExitResult,
   JobLock,
+  LockAttempt,
   LockHolder,
   LockPort,
   RunningProcess,
@@ -71,6 +72,8 @@ type Entries = Iterable<Entry> | AsyncIterable<Entry>;
 const stepOf = (entry: Entry): Step => ('kind' in entry ? entry : { kind: 'job', job: entry });
 
 const LAST_DATE = 8.64e15;
+/** Stands for "no lock needed" (concurrencyPolicy `allow`) in a lock attempt. */
+const NO_LOCK: JobLock = { release: async () => {} };
 const when = (ms: number) =>
   Math.abs(ms) > LAST_DATE ? 'never' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
@@ -241,6 +244,11 @@ class Run {
   #running = 0;
   #maxRunning = 0;
   #slotWaiter: (() => void) | undefined;
+  /** Jobs whose lock is being taken (or held) ahead of a free slot, not yet started or skipped. */
+  #ahead = 0;
+  #aheadWaiter: (() => void) | undefined;
+  /** The jobs taken ahead start one after another, in plan order. */
+  #launches: Promise<void> = Promise.resolve();
   readonly #active = new Set<Promise<void>>();
   readonly #processes = new Set<RunningProcess>();
   readonly #skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
@@ -284,6 +292,7 @@ class Run {
     const onAbort = () => {
       for (const process of this.#processes) this.#terminate(process);
       this.#slotWaiter?.();
+      this.#aheadWaiter?.();
     };
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -292,8 +301,11 @@ class Run {
         // One step at a time: a plan read as it runs sees the effect of the steps before it.
         for await (const entry of this.entries) {
           const step = stepOf(entry);
-          if (step.kind === 'max') this.#limit = step.max;
-          else if (step.kind === 'barrier') await this.#barrier(step.job);
+          if (step.kind === 'max') {
+            // The jobs above it start under the old limit, as if one at a time.
+            await this.#launches;
+            this.#limit = step.max;
+          } else if (step.kind === 'barrier') await this.#barrier(step.job);
           else await this.#job(step);
         }
       }
@@ -346,6 +358,7 @@ class Run {
   #draining = false;
 
   async #settle(): Promise<void> {
+    await this.#launches;
     this.#draining = true;
     this.#flushIfIdle();
     try {
@@ -418,82 +431,96 @@ class Run {
     this.#emit({ type: 'error', job, message, at: this.#clock.now() });
   }
 
+  /**
+   * Takes a job in: the cheap checks in order, then its lock attempt begins at once, before a slot is free, so
+   * that when a slot frees the next job starts without waiting for its lock (the lock is the slow part: files
+   * and system calls). At most `max` jobs are taken ahead; they start in plan order.
+   */
   async #job(step: Extract<Step, { kind: 'job' }>): Promise<void> {
     const { job } = step;
+    this.#emit({ type: 'queued', job, at: this.#clock.now() });
+    try {
+      if (this.#aborted) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+      const filtered = filterVerdict(step, this.#filters);
+      if (filtered) return this.#skip(job, filtered);
+      // A cheap look at the timer first, so that a job that cannot run does not wait for a slot or a lock.
+      if (!this.options.ignoreTimers) {
+        const timer = timerVerdict(job, await this.#store.read(job), this.#clock.now());
+        if (timer) return this.#skip(job, timer);
+      }
+    } catch (error) {
+      return this.#jobError(job, error);
+    }
+    while (this.#ahead >= Math.max(1, this.#limit) && !this.#aborted) {
+      await new Promise<void>((resolve) => {
+        this.#aheadWaiter = resolve;
+      });
+      this.#aheadWaiter = undefined;
+    }
+    this.#ahead += 1;
+    const locking: Promise<LockAttempt> =
+      job.concurrencyPolicy === 'allow' || this.#aborted
+        ? Promise.resolve({ acquired: true, lock: NO_LOCK })
+        : Promise.resolve().then(() => this.#locks.tryLock(job));
+    locking.catch(() => {}); // handled in #launch
+    this.#launches = this.#launches.then(() =>
+      this.#launch(job, locking).finally(() => {
+        this.#ahead -= 1;
+        this.#aheadWaiter?.();
+      }),
+    );
+  }
+
+  /** Starts a job taken in by #job once its lock is settled and a slot is free; never rejects. */
+  async #launch(job: Job, locking: Promise<LockAttempt>): Promise<void> {
     let slot = false;
     let lock: JobLock | undefined;
     try {
-      await this.#prepare(
-        step,
-        (held) => {
-          slot = held;
-        },
-        (taken) => {
-          lock = taken;
-        },
-      );
-    } catch (error) {
-      await (lock as JobLock | undefined)?.release().catch(() => {});
-      if (slot) this.#freeSlot();
-      this.#jobError(job, error);
-    }
-  }
-
-  async #prepare(
-    step: Extract<Step, { kind: 'job' }>,
-    onSlot: (held: boolean) => void,
-    onLock: (lock: JobLock | undefined) => void,
-  ): Promise<void> {
-    const { job } = step;
-    this.#emit({ type: 'queued', job, at: this.#clock.now() });
-    if (this.#aborted) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
-    const filtered = filterVerdict(step, this.#filters);
-    if (filtered) return this.#skip(job, filtered);
-    // A cheap look at the timer first, so that a job that cannot run does not wait for a slot.
-    if (!this.options.ignoreTimers) {
-      const timer = timerVerdict(job, await this.#store.read(job), this.#clock.now());
-      if (timer) return this.#skip(job, timer);
-    }
-    if (!(await this.#slot())) return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
-    onSlot(true);
-    let lock: JobLock | undefined;
-    if (job.concurrencyPolicy !== 'allow') {
-      const attempt = await this.#locks.tryLock(job);
+      const attempt = await locking;
       if (!attempt.acquired) {
-        onSlot(false);
-        this.#freeSlot();
         return this.#skip(job, {
           reason: 'locked',
           detail: `already running: locked by ${holderText(attempt.holder)}`,
           ...(attempt.holder ? { holder: attempt.holder } : {}),
         });
       }
-      lock = attempt.lock;
-      onLock(lock);
+      lock = attempt.lock === NO_LOCK ? undefined : attempt.lock;
+      if (!(await this.#slot())) {
+        await lock?.release();
+        lock = undefined;
+        return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+      }
+      slot = true;
+      // Under the lock, the record is current: another scheduler may have run the job a moment ago.
+      const previous = await this.#store.read(job);
+      const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
+      if (timer || this.#aborted) {
+        const held = lock;
+        lock = undefined;
+        slot = false;
+        await held?.release();
+        this.#freeSlot();
+        return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
+      }
+      let slotHeld = true;
+      const freeSlot = () => {
+        if (slotHeld) this.#freeSlot();
+        slotHeld = false;
+      };
+      // From here #runLocked owns the slot and the lock.
+      const held = lock;
+      lock = undefined;
+      slot = false;
+      const active = this.#runLocked(job, held, previous, freeSlot).finally(() => {
+        this.#active.delete(active);
+        freeSlot();
+      });
+      this.#active.add(active);
+    } catch (error) {
+      await lock?.release().catch(() => {});
+      if (slot) this.#freeSlot();
+      this.#jobError(job, error);
     }
-    // Under the lock, the record is current: another scheduler may have run the job a moment ago.
-    const previous = await this.#store.read(job);
-    const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
-    if (timer || this.#aborted) {
-      onLock(undefined);
-      onSlot(false);
-      await lock?.release();
-      this.#freeSlot();
-      return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
-    }
-    let slotHeld = true;
-    const freeSlot = () => {
-      if (slotHeld) this.#freeSlot();
-      slotHeld = false;
-    };
-    // From here #runLocked owns the slot and the lock.
-    onLock(undefined);
-    onSlot(false);
-    const active = this.#runLocked(job, lock, previous, freeSlot).finally(() => {
-      this.#active.delete(active);
-      freeSlot();
-    });
-    this.#active.add(active);
   }
 
   #start(job: Job): Promise<RunningProcess> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_MIRROR_COMMAND,
+  forkServerExecutor,
   loadConfig,
   mirrorCommand,
   nodeConfigHost,
@@ -55,75 +56,80 @@ describe('shellExecutor', () => {
   });
 
   for (const forkServer of [true, false]) {
-    describe(forkServer ? 'through the fork server' : 'with Node spawn', () => {
-      it('runs in the job cwd with its env and positional args, and reports exit codes', async () => {
-        const events: SchedulerEvent[] = [];
-        await runJobs(
-          [
-            {
-              id: 'a',
-              command: 'test "$PWD" = "$D" && test "$1" = "two words" && exit 7',
-              args: ['two words'],
-              cwd: dir,
-              env: { D: dir },
-            },
-            { id: 'b', command: 'no-such-command-here', cwd: dir },
-          ],
-          { executor: shellExecutor({ output: 'ignore', forkServer }), onEvent: (e) => events.push(e) },
-        ).summary;
-        const ends = events.flatMap((e) => (e.type === 'finished' ? [[e.job.id, e.exitCode]] : []));
-        expect(ends.sort()).toEqual([
-          ['a', 7],
-          ['b', 127],
-        ]);
-      });
-
-      it('terminates the whole process group on abort', async () => {
-        const controller = new AbortController();
-        const pidFile = join(dir, 'pid');
-        const run = runJobs([{ id: 'a', command: `sleep 30 & echo $! > "${pidFile}"; wait` }], {
-          executor: shellExecutor({ forkServer }),
-          signal: controller.signal,
-          killGraceMs: 2000,
+    const executorOf = (options: Parameters<typeof shellExecutor>[0] = {}) =>
+      forkServer ? forkServerExecutor(options) : shellExecutor(options);
+    describe(
+      forkServer ? 'through the fork server (forkServerExecutor)' : 'with Node spawn (shellExecutor)',
+      () => {
+        it('runs in the job cwd with its env and positional args, and reports exit codes', async () => {
+          const events: SchedulerEvent[] = [];
+          await runJobs(
+            [
+              {
+                id: 'a',
+                command: 'test "$PWD" = "$D" && test "$1" = "two words" && exit 7',
+                args: ['two words'],
+                cwd: dir,
+                env: { D: dir },
+              },
+              { id: 'b', command: 'no-such-command-here', cwd: dir },
+            ],
+            { executor: executorOf({ output: 'ignore' }), onEvent: (e) => events.push(e) },
+          ).summary;
+          const ends = events.flatMap((e) => (e.type === 'finished' ? [[e.job.id, e.exitCode]] : []));
+          expect(ends.sort()).toEqual([
+            ['a', 7],
+            ['b', 127],
+          ]);
         });
-        for await (const e of run) {
-          if (e.type === 'started') {
-            while (!(await readFile(pidFile, 'utf8').catch(() => '')))
-              await new Promise((r) => setTimeout(r, 10));
-            controller.abort();
+
+        it('terminates the whole process group on abort', async () => {
+          const controller = new AbortController();
+          const pidFile = join(dir, 'pid');
+          const run = runJobs([{ id: 'a', command: `sleep 30 & echo $! > "${pidFile}"; wait` }], {
+            executor: executorOf(),
+            signal: controller.signal,
+            killGraceMs: 2000,
+          });
+          for await (const e of run) {
+            if (e.type === 'started') {
+              while (!(await readFile(pidFile, 'utf8').catch(() => '')))
+                await new Promise((r) => setTimeout(r, 10));
+              controller.abort();
+            }
           }
-        }
-        const grandchild = Number(await readFile(pidFile, 'utf8'));
-        expect((await run.summary).failed).toBe(1);
-        for (let i = 0; i < 100 && (await alive(grandchild)); i++)
-          await new Promise((r) => setTimeout(r, 10));
-        expect(await alive(grandchild)).toBe(false);
-      });
-
-      it('a job whose cwd is missing fails with exit 127 and the others run', async () => {
-        const summary = await runJobs(
-          [
-            { id: 'a', command: 'true', cwd: join(dir, 'missing') },
-            { id: 'b', command: 'true', cwd: dir },
-          ],
-          { executor: shellExecutor({ output: 'ignore', forkServer }) },
-        ).summary;
-        expect(summary).toMatchObject({ succeeded: 1, failed: 1, failedJobs: ['a'] });
-      });
-
-      it('reports the signal that killed a job', async () => {
-        const events: SchedulerEvent[] = [];
-        await runJobs([{ id: 'k', command: 'kill -KILL $$' }], {
-          executor: shellExecutor({ forkServer }),
-          onEvent: (e) => events.push(e),
-        }).summary;
-        expect(events.find((e) => e.type === 'finished')).toMatchObject({
-          exitCode: null,
-          signal: 'SIGKILL',
-          ok: false,
+          const grandchild = Number(await readFile(pidFile, 'utf8'));
+          expect((await run.summary).failed).toBe(1);
+          for (let i = 0; i < 100 && (await alive(grandchild)); i++)
+            await new Promise((r) => setTimeout(r, 10));
+          expect(await alive(grandchild)).toBe(false);
         });
-      });
-    });
+
+        it('a job whose cwd is missing fails with exit 127 and the others run', async () => {
+          const summary = await runJobs(
+            [
+              { id: 'a', command: 'true', cwd: join(dir, 'missing') },
+              { id: 'b', command: 'true', cwd: dir },
+            ],
+            { executor: executorOf({ output: 'ignore' }) },
+          ).summary;
+          expect(summary).toMatchObject({ succeeded: 1, failed: 1, failedJobs: ['a'] });
+        });
+
+        it('reports the signal that killed a job', async () => {
+          const events: SchedulerEvent[] = [];
+          await runJobs([{ id: 'k', command: 'kill -KILL $$' }], {
+            executor: executorOf(),
+            onEvent: (e) => events.push(e),
+          }).summary;
+          expect(events.find((e) => e.type === 'finished')).toMatchObject({
+            exitCode: null,
+            signal: 'SIGKILL',
+            ok: false,
+          });
+        });
+      },
+    );
   }
 });
 
@@ -232,7 +238,7 @@ describe('the fork server dying', () => {
   it('a job still counts as running until its process is gone', async () => {
     const events: SchedulerEvent[] = [];
     const run = runJobs([{ id: 'a', command: 'sleep 0.6', cwd: dir }], {
-      executor: shellExecutor({ forkServer: true }),
+      executor: forkServerExecutor(),
       onEvent: (e) => events.push(e),
     });
     let pid = 0;
@@ -259,7 +265,7 @@ describe('the fork server under churn', () => {
     }));
     const summary = await runJobs(jobs, {
       max: 6,
-      executor: shellExecutor({ output: 'ignore', forkServer: true }),
+      executor: forkServerExecutor({ output: 'ignore' }),
     }).summary;
     expect(summary).toMatchObject({ started: 300, succeeded: 150, failed: 150 });
   });

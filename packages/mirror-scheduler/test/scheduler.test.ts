@@ -170,6 +170,85 @@ describe('runJobs', () => {
     expect(locks.held.size).toBe(0);
   });
 
+  it("takes the next jobs' locks while max jobs run, so a freed slot refills without waiting for a lock", async () => {
+    const fake = fakeExecutor(() => ({ ms: 20 }));
+    const memory = createMemoryLocks();
+    let running = 0;
+    let mostHeld = 0;
+    const triedWhileFull: string[] = [];
+    const locks: LockPort = {
+      async tryLock(job) {
+        if (running === 2) triedWhileFull.push(job.id);
+        // A lock that takes a while, as a file lock does under load.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const attempt = await memory.tryLock(job);
+        mostHeld = Math.max(mostHeld, memory.held.size);
+        return attempt;
+      },
+      holder: (job) => memory.holder(job),
+    };
+    const started: string[] = [];
+    const summary = await runJobs(jobs(8), {
+      max: 2,
+      executor: fake.executor,
+      locks,
+      onEvent: (e) => {
+        if (e.type === 'started') {
+          running += 1;
+          started.push(e.job.id);
+        }
+        if (e.type === 'finished') running -= 1;
+      },
+    }).summary;
+    expect(summary).toMatchObject({ started: 8, succeeded: 8, maxRunning: 2 });
+    expect(fake.maxRunning).toBe(2);
+    expect(triedWhileFull.length).toBeGreaterThan(0);
+    // In plan order, and never more locks ahead than max.
+    expect(started).toEqual(jobs(8).map((j) => j.id));
+    expect(mostHeld).toBeLessThanOrEqual(4);
+    expect(memory.held.size).toBe(0);
+  });
+
+  it('a job locked elsewhere is skipped without taking a slot, and a lock that throws fails only its job', async () => {
+    const memory = createMemoryLocks();
+    const other = await memory.tryLock({ id: 'site:p1' });
+    const locks: LockPort = {
+      tryLock: async (job) => {
+        if (job.id === 'site:p2') throw new Error('EACCES: mm.locks');
+        return memory.tryLock(job);
+      },
+      holder: (job) => memory.holder(job),
+    };
+    const events = await collect(runJobs(jobs(4), { max: 1, executor: fakeExecutor().executor, locks }));
+    const summary = events.find((e) => e.type === 'done');
+    expect(summary).toMatchObject({
+      summary: { started: 2, failedJobs: ['site:p2'], skipped: { locked: 1 } },
+    });
+    expect(events.find((e) => e.type === 'error')).toMatchObject({
+      job: { id: 'site:p2' },
+      message: 'EACCES: mm.locks',
+    });
+    if (other.acquired) await other.lock.release();
+    expect(memory.held.size).toBe(0);
+  });
+
+  it('a max= step applies to the jobs after it only, even with locks taken ahead', async () => {
+    const fake = fakeExecutor(() => ({ ms: 10 }));
+    const steps: Step[] = [
+      { kind: 'max', max: 1 },
+      ...jobs(3).map((job) => ({ kind: 'job' as const, job })),
+      { kind: 'max', max: 3 },
+      ...jobs(6)
+        .slice(3)
+        .map((job) => ({ kind: 'job' as const, job })),
+    ];
+    const summary = await runJobs(steps, { executor: fake.executor }).summary;
+    expect(summary.started).toBe(6);
+    const first = fake.log.slice(0, 3);
+    for (let i = 1; i < 3; i++) expect(first[i]!.start).toBeGreaterThanOrEqual(first[i - 1]!.end!);
+    expect(fake.maxRunning).toBe(3);
+  });
+
   it('-t ignores timers but not locks', async () => {
     const locks = createMemoryLocks();
     const job: Job = { id: 's:p', command: 'c', retryAfterSuccess: 1e9 };

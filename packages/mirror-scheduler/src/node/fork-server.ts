@@ -2,64 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { ExitResult } from '../ports.js';
+import { fileURLToPath } from 'node:url';
+import { encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
+import type { Executor, ExitResult, RunningProcess } from '../ports.js';
+import { groupKiller, type ShellExecutorOptions, spawnJob, tracked } from './shell-executor.js';
 
-// A resident helper that forks jobs for us. Forking a small Perl process costs a fraction of forking Node (whose
-// page tables are large), which is most of the per-job cost. Requests arrive on stdin as `LENGTH\n` + NUL-separated
-// fields; replies go to fd 3 as lines: `S seq pid` once forked, `E pid code signal` once reaped, `F seq reason`.
-// A SIGCHLD self-pipe wakes select() at once; because Perl runs signal handlers only between its own operations,
-// a SIGCHLD that lands just before select() blocks would wait for the next wake-up, so while jobs run select()
-// also times out every 50 ms and reaps (found as a job that never "ended" under load). At end of input it exits without waiting: jobs
-// live in process groups of their own and carry on (their locks say so).
-// Forking costs in proportion to the helper's size, so it loads no modules but Fcntl (POSIX, IO::Handle and
-// warnings would add a third to its memory and ~50 µs to every fork): WNOHANG is 1 wherever Perl runs, setpgrp
-// with two arguments is setpgid(2), and POSIX is loaded only on a child's way to _exit after a failure.
-const SCRIPT = String.raw`
-use strict; use Fcntl ();
-open(my $out, '>&=', 3) or die "fd 3: $!"; select((select($out), $| = 1)[0]);
-pipe(my $wake_r, my $wake_w) or die "pipe: $!";
-for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, Fcntl::F_GETFL(), 0); fcntl($fh, Fcntl::F_SETFL(), $fl | Fcntl::O_NONBLOCK()); }
-$SIG{CHLD} = sub { syswrite($wake_w, "x") };
-my $argv0 = shift @ARGV; my $quiet = shift @ARGV;
-my $buf = '';
-my $kids = 0;
-sub reap { while ((my $p = waitpid(-1, 1)) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
-sub start {
-  my ($seq, $cwd, $script, $argc, @rest) = split /\0/, $_[0], -1;
-  my @args = splice(@rest, 0, $argc);
-  my $pid = fork();
-  if (!defined $pid) { print $out "F $seq fork: $!\n"; return; }
-  if ($pid == 0) {
-    $SIG{CHLD} = 'DEFAULT'; close($out); close($wake_r); close($wake_w);
-    setpgrp(0, 0);
-    open(STDIN, '<', '/dev/null');
-    if ($quiet) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); }
-    if (length $cwd && !chdir($cwd)) { print STDERR "$argv0: cannot chdir to $cwd: $!\n"; require POSIX; POSIX::_exit(127); }
-    for my $kv (@rest) { my $i = index($kv, '='); $ENV{substr($kv, 0, $i)} = substr($kv, $i + 1) if $i > 0; }
-    exec { '/bin/sh' } '/bin/sh', '-c', $script, $argv0, @args;
-    print STDERR "$argv0: cannot run /bin/sh: $!\n"; require POSIX; POSIX::_exit(127);
-  }
-  $kids++;
-  setpgrp($pid, $pid);
-  print $out "S $seq $pid\n";
-}
-my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
-while (1) {
-  my $n = select(my $rout = $rin, undef, undef, $kids > 0 ? 0.05 : undef);
-  reap();
-  next if $n <= 0;
-  if (vec($rout, fileno($wake_r), 1)) { my $junk; while (sysread($wake_r, $junk, 512)) {} }
-  next unless vec($rout, fileno(STDIN), 1);
-  my $got = sysread(STDIN, $buf, 1 << 16, length $buf);
-  next if !defined $got && $!{EINTR};
-  last if !$got;
-  while ($buf =~ /^(\d+)\n/ && length($buf) >= length($1) + 1 + $1) {
-    my $len = $1; my $head = length($len) + 1;
-    my $req = substr($buf, $head, $len); substr($buf, 0, $head + $len) = '';
-    start($req);
-  }
-}
-`;
+// A resident helper that forks jobs for us (fork-server.pl, shipped beside the bundles in dist/): forking a small
+// Perl process costs a fraction of forking Node, whose page tables are large. The framing is in ../fork-protocol.ts.
 
 const PERL = '/usr/bin/perl';
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
@@ -84,8 +33,27 @@ export interface ForkedProcess {
   readonly exited: Promise<ExitResult>;
 }
 
-/** Whether a fork server can run here. */
-export const forkServerAvailable = (): boolean => process.platform !== 'win32' && existsSync(PERL);
+/** Where fork-server.pl is: beside this module in the sources, at the top of dist/ in the bundles. */
+let foundScript: string | undefined;
+function scriptPath(): string | undefined {
+  if (foundScript !== undefined && existsSync(foundScript)) return foundScript;
+  for (const relative of ['./fork-server.pl', '../fork-server.pl', './node/fork-server.pl']) {
+    const path = fileURLToPath(new URL(relative, import.meta.url));
+    if (existsSync(path)) {
+      foundScript = path;
+      return path;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether {@link forkServerExecutor} can use its Perl helper here (`/usr/bin/perl` and the helper's script exist).
+ * @example
+ * const executor = forkServerAvailable() ? forkServerExecutor() : shellExecutor();
+ */
+export const forkServerAvailable = (): boolean =>
+  process.platform !== 'win32' && existsSync(PERL) && scriptPath() !== undefined;
 
 /** Forks `/bin/sh -c SCRIPT ARGV0 ARGS...` jobs through a resident helper; see the comment above. */
 export class ForkServer {
@@ -96,12 +64,14 @@ export class ForkServer {
   readonly #exits = new Map<number, (r: ExitResult) => void>();
   #seq = 0;
   #broken: Error | undefined;
-  #partial = '';
+  readonly #decoder = new ForkReplyDecoder();
 
   constructor(argv0: string, output: 'inherit' | 'ignore', env: NodeJS.ProcessEnv) {
     // A process group of its own: a terminal's Ctrl-C reaches mm, which stops the jobs, not the helper that
     // must report how they ended.
-    this.#child = spawn(PERL, ['-e', SCRIPT, argv0, output === 'ignore' ? '1' : ''], {
+    const script = scriptPath();
+    if (script === undefined) throw new Error("fork-server.pl is missing beside the package's modules");
+    this.#child = spawn(PERL, [script, argv0, output === 'ignore' ? '1' : ''], {
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
       env,
       detached: true,
@@ -129,48 +99,38 @@ export class ForkServer {
   ): Promise<ForkedProcess> {
     if (this.#broken) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
-    const fields = [
-      String(seq),
-      cwd,
-      script,
-      String(args.length),
-      ...args,
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    ];
-    if (fields.some((f) => f.includes('\0')))
-      return Promise.reject(new Error('a NUL byte in a command, argument or variable'));
-    const payload = Buffer.from(fields.join('\0'));
+    let request: Uint8Array;
+    try {
+      request = encodeForkRequest(seq, cwd, script, args, env);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#busy();
     return new Promise((resolve, reject) => {
       this.#starting.set(seq, { resolve, reject });
       // One write, so the helper reads the request in one go.
-      this.#requests.write(Buffer.concat([Buffer.from(`${payload.length}\n`), payload]));
+      this.#requests.write(request);
     });
   }
 
   #onReplies(chunk: string): void {
-    const lines = (this.#partial + chunk).split('\n');
-    this.#partial = lines.pop() ?? '';
-    for (const line of lines) {
-      const [kind, a = '', b = '', c = ''] = line.split(' ');
-      if (kind === 'S') {
-        const pending = this.#starting.get(Number(a));
-        this.#starting.delete(Number(a));
-        const pid = Number(b);
-        const exited = new Promise<ExitResult>((resolve) => this.#exits.set(pid, resolve));
-        pending?.resolve({ pid, exited });
-      } else if (kind === 'E') {
-        const pid = Number(a);
-        const signal = Number(c);
-        this.#exits.get(pid)?.({
-          exitCode: signal ? null : Number(b),
+    for (const reply of this.#decoder.push(chunk)) {
+      if (reply.kind === 'started') {
+        const pending = this.#starting.get(reply.seq);
+        this.#starting.delete(reply.seq);
+        const exited = new Promise<ExitResult>((resolve) => this.#exits.set(reply.pid, resolve));
+        pending?.resolve({ pid: reply.pid, exited });
+      } else if (reply.kind === 'exited') {
+        const { signal } = reply;
+        this.#exits.get(reply.pid)?.({
+          exitCode: signal ? null : reply.exitCode,
           signal: signal ? (signalNames.get(signal) ?? `SIG${signal}`) : null,
         });
-        this.#exits.delete(pid);
-      } else if (kind === 'F') {
-        const pending = this.#starting.get(Number(a));
-        this.#starting.delete(Number(a));
-        pending?.reject(new Error(line.slice(line.indexOf(' ', 2) + 1)));
+        this.#exits.delete(reply.pid);
+      } else {
+        const pending = this.#starting.get(reply.seq);
+        this.#starting.delete(reply.seq);
+        pending?.reject(new Error(reply.reason));
       }
     }
     if (this.#starting.size === 0 && this.#exits.size === 0) this.#idle();
@@ -205,4 +165,31 @@ export class ForkServer {
     this.#requests.unref();
     this.#replies.unref();
   }
+}
+
+/**
+ * Runs jobs as {@link shellExecutor} does (`/bin/sh -c COMMAND ARGV0 ARGS...` in the job's cwd, its own process
+ * group, stdin /dev/null), but forks them through a small resident Perl helper (fork-server.pl) instead of from
+ * Node: several times cheaper per job, which matters for thousands of short jobs. Node-only (not Bun/Deno);
+ * where Perl or the helper is missing, or the helper dies, jobs start with Node's spawn. The mm CLI uses it when
+ * {@link forkServerAvailable}.
+ * @example
+ * const executor = forkServerAvailable() ? forkServerExecutor({ output: 'ignore' }) : shellExecutor({ output: 'ignore' });
+ * await runJobs(plan.steps, { executor }).summary;
+ */
+export function forkServerExecutor(options: Omit<ShellExecutorOptions, 'forkServer'> = {}): Executor {
+  const output = options.output ?? 'inherit';
+  const argv0 = options.argv0 ?? 'mm';
+  const env = options.env ?? process.env;
+  const useServer = forkServerAvailable();
+  let server: ForkServer | undefined;
+  return {
+    async start(job): Promise<RunningProcess> {
+      if (!useServer) return spawnJob(job, argv0, env, output);
+      if (!server?.usable) server = new ForkServer(argv0, output, env);
+      const forked = await server.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
+      const { exited, done } = tracked(forked.exited);
+      return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
+    },
+  };
 }

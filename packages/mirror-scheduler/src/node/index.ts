@@ -1,5 +1,6 @@
 export * from '../index.js';
 export { nodeConfigHost } from './config-host.js';
+export { forkServerAvailable, forkServerExecutor } from './fork-server.js';
 export {
   HISTORY_FILE,
   type HistoryFileStore,
@@ -10,6 +11,7 @@ export { type ShellExecutorOptions, shellExecutor } from './shell-executor.js';
 export {
   type FileLock,
   STATUS_FILE,
+  STATUS_JOURNAL_FILE,
   STATUS_RECORDS_FILE,
   type StatusFileStore,
   type StatusFileStoreOptions,

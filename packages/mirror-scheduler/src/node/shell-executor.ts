@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import type { Job } from '../job.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
-import { ForkServer, forkServerAvailable } from './fork-server.js';
+import { forkServerExecutor } from './fork-server.js';
 
 /** How {@link shellExecutor} runs commands. */
 export interface ShellExecutorOptions {
@@ -11,14 +12,18 @@ export interface ShellExecutorOptions {
   /** Where the command's stdout and stderr go. @default 'inherit' */
   readonly output?: 'inherit' | 'ignore';
   /**
-   * Fork jobs through a small resident Perl helper instead of from Node: several times cheaper per job, which
-   * matters for thousands of short jobs. Falls back to Node's spawn where `/usr/bin/perl` is missing.
-   * @default true where available
+   * Fork jobs through the resident Perl helper: the same as {@link forkServerExecutor} (which says so in the
+   * code; prefer it). @default false: Node's `child_process.spawn`, which works under every runtime
    */
   readonly forkServer?: boolean;
 }
 
-function groupKiller(pid: number | undefined, isDone: () => boolean, fallback?: (s: NodeJS.Signals) => void) {
+/** Signals a job's process group (or the process alone if it has none yet); quiet once it has ended. */
+export function groupKiller(
+  pid: number | undefined,
+  isDone: () => boolean,
+  fallback?: (s: NodeJS.Signals) => void,
+) {
   return (signal: NodeJS.Signals) => {
     if (isDone() || pid === undefined) return;
     try {
@@ -34,7 +39,8 @@ function groupKiller(pid: number | undefined, isDone: () => boolean, fallback?: 
   };
 }
 
-function tracked(exited: Promise<ExitResult>): { exited: Promise<ExitResult>; done: () => boolean } {
+/** The promise, and whether it has settled yet. */
+export function tracked(exited: Promise<ExitResult>): { exited: Promise<ExitResult>; done: () => boolean } {
   let done = false;
   exited.then(() => {
     done = true;
@@ -51,39 +57,35 @@ function tracked(exited: Promise<ExitResult>): { exited: Promise<ExitResult>; do
  * const run = runJobs(plan.steps, { executor: shellExecutor({ output: 'ignore' }) });
  */
 export function shellExecutor(options: ShellExecutorOptions = {}): Executor {
+  if (options.forkServer) return forkServerExecutor(options);
   const output = options.output ?? 'inherit';
   const argv0 = options.argv0 ?? 'mm';
   const env = options.env ?? process.env;
-  let server: ForkServer | undefined;
-  const useServer = (options.forkServer ?? true) && forkServerAvailable();
+  return { start: (job) => spawnJob(job, argv0, env, output) };
+}
 
-  const direct = (job: Parameters<Executor['start']>[0]): RunningProcess => {
-    const child = spawn('/bin/sh', ['-c', job.command ?? '', argv0, ...(job.args ?? [])], {
-      ...(job.cwd === undefined ? {} : { cwd: job.cwd }),
-      env: { ...env, ...job.env },
-      stdio: ['ignore', output, output],
-      detached: true,
-    });
-    const { exited, done } = tracked(
-      new Promise<ExitResult>((resolve) => {
-        child.once('error', (error) => resolve({ exitCode: null, signal: null, error: error.message }));
-        child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
-      }),
-    );
-    return {
-      ...(child.pid === undefined ? {} : { pid: child.pid }),
-      exited,
-      kill: groupKiller(child.pid, done, (s) => child.kill(s)),
-    };
-  };
-
+/** Starts one job with Node's spawn: `/bin/sh -c COMMAND ARGV0 ARGS...`, detached (a process group of its own). */
+export function spawnJob(
+  job: Job,
+  argv0: string,
+  env: NodeJS.ProcessEnv,
+  output: 'inherit' | 'ignore',
+): RunningProcess {
+  const child = spawn('/bin/sh', ['-c', job.command ?? '', argv0, ...(job.args ?? [])], {
+    ...(job.cwd === undefined ? {} : { cwd: job.cwd }),
+    env: { ...env, ...job.env },
+    stdio: ['ignore', output, output],
+    detached: true,
+  });
+  const { exited, done } = tracked(
+    new Promise<ExitResult>((resolve) => {
+      child.once('error', (error) => resolve({ exitCode: null, signal: null, error: error.message }));
+      child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+    }),
+  );
   return {
-    async start(job): Promise<RunningProcess> {
-      if (!useServer) return direct(job);
-      if (!server?.usable) server = new ForkServer(argv0, output, env);
-      const forked = await server.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
-      const { exited, done } = tracked(forked.exited);
-      return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
-    },
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
+    exited,
+    kill: groupKiller(child.pid, done, (s) => child.kill(s)),
   };
 }

@@ -1,23 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Job } from '../job.js';
 import type { StatusStore } from '../ports.js';
-import {
-  formatStatusFile,
-  mergeStatusFile,
-  parseStatusFile,
-  recordOfStatusLine,
-  type StatusFileEntry,
-  statusLineOf,
-} from '../status-line.js';
 import type { StatusRecord } from '../status-record.js';
+import { HomeView, journalText, PUBLISHED_MARK } from './status-journal-view.js';
 
 /** mm's status file, in the original's line format, under each home. */
 export const STATUS_FILE = 'mm.status';
 /** The full records ({@link StatusRecord} per job id) beside it. */
 export const STATUS_RECORDS_FILE = 'mm.status.json';
+/** Records written since mm.status.json was last rewritten, appended one per line (folded into it now and then). */
+export const STATUS_JOURNAL_FILE = 'mm.status.journal';
 
 /** Serialises read-modify-write of a status file between processes (the mm CLI uses @suite/lockfile). */
 export interface FileLock {
@@ -44,27 +39,20 @@ export interface StatusFileStore extends StatusStore {
   readAll(home: string): Promise<Map<string, StatusRecord>>;
 }
 
-/** Both files as last read or written, and the stat signature they had then. */
-interface Snapshot {
-  signature: string;
-  entries: readonly StatusFileEntry[];
-  /** The JSON file's records, each with its serialised line (kept so a rewrite re-serialises only changes). */
-  readonly detailed: Map<string, { readonly record: StatusRecord; readonly json: string }>;
-  readonly records: Map<string, StatusRecord>;
-}
-
 interface HomeState {
-  snapshot?: Snapshot;
-  /** Set while this process rewrites the files (under the lock): the snapshot is then the truth. */
+  view?: HomeView;
+  /** The stat signatures of mm.status and the journal when the view was last current. */
+  signature: string;
+  /** Set while this process writes the files (under the lock): the view is then the truth. */
   writing: boolean;
-  /** Counts this process's rewrites. */
-  generation: number;
   pending: Map<string, StatusRecord>;
   scheduled?: Promise<void>;
   /** Ends the scheduled batch's wait early (set while it waits). */
   kick?: () => void;
   /** A flush came before the scheduled batch began to wait: it does not wait. */
   flushNow: boolean;
+  /** A flush asked for mm.status to be brought up to date by the next batch. */
+  publishNow: boolean;
   tail: Promise<void>;
 }
 
@@ -91,7 +79,7 @@ const REASONS: Readonly<Record<string, string>> = {
 };
 
 /** A status file's text ('' if it does not exist yet, when its home does); a message naming it otherwise. */
-async function readText(path: string, home: string): Promise<string> {
+async function readText(path: string, home: string, shown = path): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -103,7 +91,7 @@ async function readText(path: string, home: string): Promise<string> {
           .then((s) => s.isDirectory())
           .catch(() => false))
       )
-        throw new Error(`cannot use ${path}: no such directory: ${home}`);
+        throw new Error(`cannot use ${shown}: no such directory: ${home}`);
       return '';
     }
     throw new Error(`cannot read ${path}: ${REASONS[code] ?? (error as Error).message}`);
@@ -133,43 +121,38 @@ async function replaceFile(path: string, text: string): Promise<void> {
   }
 }
 
-const jsonLine = (id: string, record: StatusRecord) => `${JSON.stringify(id)}:${JSON.stringify(record)}`;
-
-function parseRecords(text: string): Snapshot['detailed'] {
-  const out: Snapshot['detailed'] = new Map();
-  if (text.trim() === '') return out;
+/** Appends to the journal in one write (O_APPEND: other appenders' lines never interleave within it). */
+async function appendJournal(path: string, text: string): Promise<void> {
   try {
-    const data = JSON.parse(text) as { jobs?: Record<string, StatusRecord> };
-    if (data.jobs && typeof data.jobs === 'object') {
-      for (const [id, record] of Object.entries(data.jobs))
-        out.set(id, { record, json: jsonLine(id, record) });
-    }
-  } catch {
-    // A damaged records file only loses the extra detail; mm.status still has every job.
+    await appendFile(path, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new Error(`cannot write ${path}: ${REASONS[code] ?? (error as Error).message}`);
   }
-  return out;
 }
 
-/** mm.status is the authority on the last start; the JSON record adds detail when it describes the same run. */
-function combine(
-  entries: readonly StatusFileEntry[],
-  detailed: Snapshot['detailed'],
-): Map<string, StatusRecord> {
-  const out = new Map<string, StatusRecord>();
-  for (const entry of entries) {
-    if (entry.kind !== 'job' || out.has(entry.line.id)) continue;
-    const rich = detailed.get(entry.line.id)?.record;
-    const sameRun = rich !== undefined && statusLineOf(rich).lastTried === entry.line.lastTried;
-    out.set(entry.line.id, sameRun ? rich : recordOfStatusLine(entry.line));
-  }
-  return out;
-}
+/** The share of a run's time the store may spend rewriting whole files (beyond its first 10 ms). */
+const REWRITE_SHARE = 0.02;
+const REWRITE_ALLOWANCE_MS = 10;
+/** Files this small are always rewritten (a bounded cost per batch): a small home's mm.status is always current. */
+const SMALL_FILES = 32_768;
+/** A guess of the cost of a rewrite (parsing included) before one was measured: 1 ms per 20 KB (then measured). */
+const INITIAL_MS_PER_BYTE = 1 / 20_000;
 
 /**
- * Keeps status records in mm.status (the original's `site:package LAST_TRIED STATUS l|u PID` lines, so old
- * tooling still reads it) and mm.status.json (every {@link StatusRecord} field) in each job's home. Every
- * rewrite happens under the file lock, merges into what is on disk (other runs' jobs and lines it does not
- * understand are kept, in place) and replaces the files by rename. Writes that arrive together are batched.
+ * Keeps status records in each job's home, in three files:
+ * - `mm.status`, the original's `site:package LAST_TRIED STATUS l|u PID` lines, so old tooling still reads it. It
+ *   is replaced whole (by rename: readers see the old file or the new, never a torn one) after every batch while
+ *   that is cheap, at least once a second or so during a long run of a big home (the store spends at most 2% of
+ *   the run rewriting files), and always when the scheduler flushes (the end of a run, a barrier);
+ * - `mm.status.journal`, where each batch of writes is appended (its cost does not grow with the home);
+ * - `mm.status.json`, every {@link StatusRecord} field, one record per line, into which the journal is folded
+ *   (compaction: the new file is renamed into place, then the journal is emptied) when the journal grows as big
+ *   as it, or while that is cheap.
+ * A crash (kill -9) at any moment leaves files the next run reads: a torn journal line is skipped, and a journal
+ * folded in but not yet emptied is folded in again to the same result. Every change happens under the file lock
+ * and merges into what is on disk (other runs' jobs and lines it does not understand are kept, in place). Reading
+ * a few jobs of a big home does not parse the whole files.
  * @example
  * const store = statusFileStore({ fileLock: { withLock: (p, fn) => lockfile.withLock(p, fn) } });
  * await runJobs(plan.steps, { store, executor: shellExecutor() }).summary;
@@ -179,109 +162,169 @@ export function statusFileStore(options: StatusFileStoreOptions = {}): StatusFil
   const batchMs = options.batchMs ?? 50;
   const homes = new Map<string, HomeState>();
   const homeOf = (job: Job) => job.cwd ?? options.home ?? process.cwd();
+  const began = Date.now();
+  let rewriteMs = 0;
+  let msPerByte = INITIAL_MS_PER_BYTE;
   const stateOf = (home: string): HomeState => {
     let state = homes.get(home);
     if (!state) {
-      state = { pending: new Map(), tail: Promise.resolve(), writing: false, generation: 0, flushNow: false };
+      state = {
+        pending: new Map(),
+        tail: Promise.resolve(),
+        writing: false,
+        flushNow: false,
+        publishNow: false,
+        signature: '',
+      };
       homes.set(home, state);
     }
     return state;
   };
 
-  // mm.status is always written last, so its stat alone tells whether anyone (this store, another mm, the
-  // original mm) has written since: one stat per read.
-  const signatures = (home: string) => signature(join(home, STATUS_FILE));
+  // One stat each of mm.status and the journal tells whether anyone (this store, another mm, the original mm)
+  // has written since (a compaction replaces mm.status too).
+  const signatures = (home: string) =>
+    `${signature(join(home, STATUS_FILE))}|${signature(join(home, STATUS_JOURNAL_FILE))}`;
 
   /** The files' content, re-read only when their stat signature changed (another process wrote them). */
-  const snapshot = async (home: string): Promise<Snapshot> => {
+  const viewOf = async (home: string): Promise<HomeView> => {
     const state = stateOf(home);
-    // While (or since) this process rewrote the files, its snapshot is the truth: do not race our own rename.
-    const settled = () => state.snapshot && (state.writing || state.generation !== generation);
-    const generation = state.generation;
-    if (state.writing && state.snapshot) return state.snapshot;
-    const sig = signatures(home);
-    if (settled() || state.snapshot?.signature === sig) return state.snapshot!;
-    const statusText = await readText(join(home, STATUS_FILE), home);
-    const recordsText = await readText(join(home, STATUS_RECORDS_FILE), home);
-    if (settled()) return state.snapshot!;
-    const entries = parseStatusFile(statusText);
-    const detailed = parseRecords(recordsText);
-    state.snapshot = { signature: sig, entries, detailed, records: combine(entries, detailed) };
-    return state.snapshot;
+    if (state.view && (state.writing || state.signature === signatures(home))) return state.view;
+    for (;;) {
+      const sig = signatures(home);
+      // The journal first: a compaction renames mm.status.json into place before it empties the journal.
+      const shown = join(home, STATUS_FILE);
+      const journalText = await readText(join(home, STATUS_JOURNAL_FILE), home, shown);
+      const recordsText = await readText(join(home, STATUS_RECORDS_FILE), home, shown);
+      const statusText = await readText(join(home, STATUS_FILE), home);
+      if (state.writing && state.view) return state.view;
+      if (sig !== signatures(home)) continue; // written meanwhile: read again
+      state.view = new HomeView(statusText, recordsText, journalText);
+      state.signature = sig;
+      return state.view;
+    }
   };
 
-  const writeBatch = async (home: string, batch: Map<string, StatusRecord>): Promise<void> => {
+  /** Whether a whole-file rewrite of `bytes` fits the store's time budget. */
+  const affordable = (bytes: number) =>
+    bytes <= SMALL_FILES ||
+    rewriteMs + bytes * msPerByte <= REWRITE_ALLOWANCE_MS + REWRITE_SHARE * (Date.now() - began);
+
+  const measured = (bytes: number, ms: number) => {
+    rewriteMs += ms;
+    if (bytes > 10_000) msPerByte = Math.max(msPerByte / 4, ms / bytes);
+  };
+
+  const writeBatch = async (
+    home: string,
+    batch: Map<string, StatusRecord>,
+    publish: boolean,
+  ): Promise<void> => {
     const statusPath = join(home, STATUS_FILE);
     await fileLock.withLock(statusPath, async () => {
-      // Under the lock nobody else writes: update the snapshot in place and write it out whole.
+      // Under the lock nobody else writes: update the view and the files.
       const state = stateOf(home);
-      const snap = await snapshot(home);
-      state.snapshot = snap;
+      const view = await viewOf(home);
       state.writing = true;
-      state.generation += 1;
+      state.signature = '';
       try {
-        for (const [id, record] of batch) {
-          snap.detailed.set(id, { record, json: jsonLine(id, record) });
-          snap.records.set(id, record);
+        const text = journalText(batch.values());
+        await appendJournal(join(home, STATUS_JOURNAL_FILE), text);
+        view.appended(batch.values(), text.length);
+        const compactBytes = view.recordsBytes + view.journalBytes + view.statusBytes;
+        // The journal is bounded by the size of the state it adds to (so reading it costs no more than the rest).
+        const compact =
+          view.journalBytes > Math.max(view.recordsBytes, view.statusBytes, 65_536) ||
+          affordable(compactBytes);
+        if (compact || publish || affordable(view.statusBytes)) {
+          const t0 = performance.now();
+          if (compact) {
+            const records = view.recordsFileText();
+            await replaceFile(join(home, STATUS_RECORDS_FILE), records);
+            const status = view.statusFileText();
+            await replaceFile(statusPath, status);
+            view.published(status);
+            await emptyJournal(join(home, STATUS_JOURNAL_FILE));
+            view.compacted(records);
+            measured(compactBytes, performance.now() - t0);
+          } else {
+            const status = view.statusFileText();
+            await replaceFile(statusPath, status);
+            // Readers then take mm.status as the authority on every record above the mark.
+            await appendJournal(join(home, STATUS_JOURNAL_FILE), PUBLISHED_MARK);
+            view.published(status);
+            view.journalBytes += PUBLISHED_MARK.length;
+            measured(status.length, performance.now() - t0);
+          }
         }
-        snap.entries = mergeStatusFile(snap.entries, [...batch.values()].map(statusLineOf));
-        snap.signature = ''; // until both files are written: if writing fails, the next read re-reads them
-        // One record per line: cheap to rewrite, and readable with grep.
-        const jobs = [...snap.detailed.values()].map((d) => d.json).join(',\n');
-        await replaceFile(
-          join(home, STATUS_RECORDS_FILE),
-          `{"format":"mm.status.json/1","jobs":{\n${jobs}\n}}\n`,
-        );
-        await replaceFile(statusPath, formatStatusFile(snap.entries));
-        snap.signature = signatures(home);
+        state.signature = signatures(home);
       } finally {
         state.writing = false;
       }
     });
   };
 
+  const schedule = (home: string): Promise<void> => {
+    const state = stateOf(home);
+    if (!state.scheduled) {
+      const scheduled = state.tail.then(async () => {
+        // Let the writes of the next few ms join the batch: one append then serves many jobs.
+        if (!state.flushNow) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, batchMs);
+            state.kick = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+        state.kick = undefined;
+        state.flushNow = false;
+        state.scheduled = undefined;
+        const publish = state.publishNow;
+        state.publishNow = false;
+        const batch = state.pending;
+        state.pending = new Map();
+        if (batch.size === 0 && !(publish && state.view && state.view.unpublished.size > 0)) return;
+        return writeBatch(home, batch, publish);
+      });
+      state.scheduled = scheduled;
+      state.tail = scheduled.catch(() => {});
+    }
+    return state.scheduled;
+  };
+
   return {
     async read(job) {
       const home = homeOf(job);
-      return stateOf(home).pending.get(job.id) ?? (await snapshot(home)).records.get(job.id);
+      return stateOf(home).pending.get(job.id) ?? (await viewOf(home)).read(job.id);
     },
     write(job, record) {
       const home = homeOf(job);
-      const state = stateOf(home);
-      state.pending.set(job.id, record);
-      if (!state.scheduled) {
-        const scheduled = state.tail.then(async () => {
-          // Let the writes of the next few ms join the batch: one rewrite then serves many jobs.
-          if (!state.flushNow) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, batchMs);
-              state.kick = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-          }
-          state.kick = undefined;
-          state.flushNow = false;
-          state.scheduled = undefined;
-          const batch = state.pending;
-          state.pending = new Map();
-          return writeBatch(home, batch);
-        });
-        state.scheduled = scheduled;
-        state.tail = scheduled.catch(() => {});
-      }
-      return state.scheduled;
+      stateOf(home).pending.set(job.id, record);
+      return schedule(home);
     },
     flush() {
-      for (const state of homes.values()) {
-        if (!state.scheduled) continue;
+      for (const [home, state] of homes) {
+        if (!state.scheduled && !(state.view && state.view.unpublished.size > 0)) continue;
+        state.publishNow = true;
         if (state.kick) state.kick();
         else state.flushNow = true;
+        schedule(home).catch(() => {}); // a failure is the writers' to report
       }
     },
     async readAll(home) {
-      return new Map((await snapshot(home)).records);
+      return (await viewOf(home)).readAll();
     },
   };
+}
+
+/** Empties the journal once it is folded into mm.status.json (a crash before this folds it in again: harmless). */
+async function emptyJournal(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot write ${path}: ${(error as Error).message}`);
+  }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/perl
+# mm's fork helper: forks jobs for a Node scheduler (see fork-server.ts, which starts it as
+#   perl fork-server.pl ARGV0 QUIET
+# with requests on stdin and replies on fd 3; the framing is in src/fork-protocol.ts).
+# A resident helper that forks jobs for us. Forking a small Perl process costs a fraction of forking Node (whose
+# page tables are large), which is most of the per-job cost. Requests arrive on stdin as `LENGTH\n` + NUL-separated
+# fields; replies go to fd 3 as lines: `S seq pid` once forked, `E pid code signal` once reaped, `F seq reason`.
+# A SIGCHLD self-pipe wakes select() at once; because Perl runs signal handlers only between its own operations,
+# a SIGCHLD that lands just before select() blocks would wait for the next wake-up, so while jobs run select()
+# also times out every 50 ms and reaps (found as a job that never "ended" under load). At end of input it exits without waiting: jobs
+# live in process groups of their own and carry on (their locks say so).
+# Forking costs in proportion to the helper's size, so it loads no modules but Fcntl (POSIX, IO::Handle and
+# warnings would add a third to its memory and ~50 µs to every fork): WNOHANG is 1 wherever Perl runs, setpgrp
+# with two arguments is setpgid(2), and POSIX is loaded only on a child's way to _exit after a failure.
+
+use strict; use Fcntl ();
+open(my $out, '>&=', 3) or die "fd 3: $!"; select((select($out), $| = 1)[0]);
+pipe(my $wake_r, my $wake_w) or die "pipe: $!";
+for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, Fcntl::F_GETFL(), 0); fcntl($fh, Fcntl::F_SETFL(), $fl | Fcntl::O_NONBLOCK()); }
+$SIG{CHLD} = sub { syswrite($wake_w, "x") };
+my $argv0 = shift @ARGV; my $quiet = shift @ARGV;
+my $buf = '';
+my $kids = 0;
+sub reap { while ((my $p = waitpid(-1, 1)) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
+sub start {
+  my ($seq, $cwd, $script, $argc, @rest) = split /\0/, $_[0], -1;
+  my @args = splice(@rest, 0, $argc);
+  my $pid = fork();
+  if (!defined $pid) { print $out "F $seq fork: $!\n"; return; }
+  if ($pid == 0) {
+    $SIG{CHLD} = 'DEFAULT'; close($out); close($wake_r); close($wake_w);
+    setpgrp(0, 0);
+    open(STDIN, '<', '/dev/null');
+    if ($quiet) { open(STDOUT, '>', '/dev/null'); open(STDERR, '>', '/dev/null'); }
+    if (length $cwd && !chdir($cwd)) { print STDERR "$argv0: cannot chdir to $cwd: $!\n"; require POSIX; POSIX::_exit(127); }
+    for my $kv (@rest) { my $i = index($kv, '='); $ENV{substr($kv, 0, $i)} = substr($kv, $i + 1) if $i > 0; }
+    exec { '/bin/sh' } '/bin/sh', '-c', $script, $argv0, @args;
+    print STDERR "$argv0: cannot run /bin/sh: $!\n"; require POSIX; POSIX::_exit(127);
+  }
+  $kids++;
+  setpgrp($pid, $pid);
+  print $out "S $seq $pid\n";
+}
+my $rin = ''; vec($rin, fileno(STDIN), 1) = 1; vec($rin, fileno($wake_r), 1) = 1;
+while (1) {
+  my $n = select(my $rout = $rin, undef, undef, $kids > 0 ? 0.05 : undef);
+  reap();
+  next if $n <= 0;
+  if (vec($rout, fileno($wake_r), 1)) { my $junk; while (sysread($wake_r, $junk, 512)) {} }
+  next unless vec($rout, fileno(STDIN), 1);
+  my $got = sysread(STDIN, $buf, 1 << 16, length $buf);
+  next if !defined $got && $!{EINTR};
+  last if !$got;
+  while ($buf =~ /^(\d+)\n/ && length($buf) >= length($1) + 1 + $1) {
+    my $len = $1; my $head = length($len) + 1;
+    my $req = substr($buf, $head, $len); substr($buf, 0, $head + $len) = '';
+    start($req);
+  }
+}
