@@ -152,7 +152,8 @@ export class PieceIntake {
       await this.#flushPending();
       // Marked when pieces wait (or waited: the mark was taken); an empty piece directory is cheap to list.
       if (!this.#unfinished && this.#indexed() && (this.#tookMark || this.#present.size > 0)) {
-        await this.#store.markClean!();
+        // Only a shortcut for the next run: if it cannot be left (a full disk), the next run lists the directory.
+        await this.#store.markClean!().catch(() => {});
       }
     } finally {
       const lock = this.#lock!;
@@ -348,6 +349,7 @@ export class PieceIntake {
         await this.#store.remove(file);
       } catch (error) {
         this.#log(messageOf(error));
+        this.#unfinished = true; // a used piece left behind: the next run lists the directory and drops it
       }
     }
   }

@@ -52,9 +52,15 @@ class CountingStore extends FilePieceStore {
 }
 
 /** One ctm_rmail run over `messages` (one maildrop each); `close: false` is a run that dies before it ends. */
-async function run(messages: readonly string[], options: { close?: boolean; pieceDir?: string } = {}) {
+async function run(
+  messages: readonly string[],
+  options: { close?: boolean; pieceDir?: string; deltaDir?: string } = {},
+) {
   const lines: string[] = [];
-  const store = new CountingStore({ pieceDir: options.pieceDir ?? pieces, deltaDir: deltas });
+  const store = new CountingStore({
+    pieceDir: options.pieceDir ?? pieces,
+    deltaDir: options.deltaDir ?? deltas,
+  });
   const intake = new PieceIntake({ store, locks, log: (l) => lines.push(l), memory: 0 });
   for (const m of messages) await readMaildrop([text(m)], { intake, decodeMime: async (b) => [b] });
   if (options.close !== false) await intake.close();
@@ -143,6 +149,17 @@ describe('ctm_rmail with many deltas waiting for pieces', () => {
     const last = await run([p2!]);
     expect(last.store.lists).toBe(0);
     expect(readFileSync(join(deltas, 'x.0001.gz')).equals(data)).toBe(true);
+  });
+
+  it('ends a run well when the mark cannot be left (the next run lists the directory instead)', async () => {
+    const [p1] = await pieceMessages(bytes(2000, 14), 'm.0001.gz', 1400);
+    writeFileSync(join(root, 'file'), 'not a directory');
+    // A delta directory under a file: DELTADIR/.rebuilt/.clean cannot be made (ENOTDIR); no delta is built here.
+    const first = await run([p1!], { deltaDir: join(root, 'file', 'deltas') });
+    expect(first.lines).toEqual(['m.0001.gz 1/2 stored']);
+    expect(visible(pieces)).toEqual(['m.0001.gz+001-002']);
+    const next = await run([]);
+    expect(next.store.lists).toBe(1);
   });
 
   it('does not trust a mark left for another piece directory beside the same deltas', async () => {
