@@ -1,4 +1,4 @@
-import type { DeltaFilter } from '@suite/ctm-mail';
+import type { DeltaFilter } from '@suite/ctm-mail/delta';
 import { OptionScanner } from '../option-scanner.js';
 import { basicRegExp } from './bre.js';
 

@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { CtmExit, type Keyring, SignatureError } from '@suite/ctm-mail';
+import { type Keyring, SignatureError } from '@suite/ctm-mail';
 import {
   applyDelta,
+  CtmExit,
   deltaBytesSource,
   deltaFileSource,
-  describeSigner,
   NodeTree,
   nodeMd5,
-  strerror,
-  verifyDeltaFile,
-} from '@suite/ctm-mail/node';
+} from '@suite/ctm-mail/delta/node';
+import { describeSigner, strerror, verifyDeltaFile } from '@suite/ctm-mail/node';
 import { backupNames } from '../ctm/backup.js';
 import { diffMain } from '../ctm/diff.js';
 import { type CtmOptions, parseCtmOptions } from '../ctm/options.js';
