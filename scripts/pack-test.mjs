@@ -178,6 +178,71 @@ try {
       if (error.status !== 3) throw error;
     }
   });
+
+  // Every subpath @suite/ctm-mail's package.json exports (not only '.' and './node') imports, non-empty, as installed.
+  for (const name of libraries.filter((n) => n === '@suite/ctm-mail')) {
+    const pkg = JSON.parse(readFileSync(join(project, 'node_modules', name, 'package.json'), 'utf8'));
+    for (const subpath of Object.keys(pkg.exports ?? {}).filter((k) => k !== './package.json')) {
+      const specifier = subpath === '.' ? name : `${name}${subpath.slice(1)}`;
+      step(`${specifier}: import it`, () => {
+        const code = `const m = await import('${specifier}');
+          if (Object.keys(m).length === 0) throw new Error('empty module');`;
+        run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+      });
+    }
+  }
+  // @suite/ctm-mail: one domain per entry. The ctm(5) delta format is './delta' (and './delta/node' with its Node
+  // adapters); '.' and './node' are the mail side; the delta format's DeltaSource is what deltaFileSource returns.
+  step("@suite/ctm-mail: the delta format under './delta' and './delta/node' only", () => {
+    const code = `const root = await import('@suite/ctm-mail'); const node = await import('@suite/ctm-mail/node');
+      const delta = await import('@suite/ctm-mail/delta'); const deltaNode = await import('@suite/ctm-mail/delta/node');
+      const want = (m, where, names, present) => { for (const n of names) if ((n in m) !== present)
+        throw new Error(where + (present ? ' lacks ' : ' still exports ') + n); };
+      const format = ['applyDelta', 'readDelta', 'makeDelta', 'encodeDelta', 'MemoryTree', 'CtmError', 'CtmExit',
+        'parseCtmStatus', 'readCtmStatus'];
+      const adapters = ['NodeTree', 'deltaFileSource', 'deltaBytesSource', 'applyDeltaFile', 'writeDeltaFile'];
+      const mail = ['splitDelta', 'PieceIntake', 'readMaildrop', 'applyCompleted', 'CtmMailError'];
+      want(delta, './delta', format, true); want(deltaNode, './delta/node', [...format, ...adapters], true);
+      want(root, '.', [...format, ...adapters], false); want(node, './node', [...format, ...adapters], false);
+      want(root, '.', mail, true); want(node, './node', [...mail, 'FilePieceStore', 'fdSource'], true);
+      want(delta, './delta', mail, false); want(deltaNode, './delta/node', mail, false);
+      if (delta.CtmError !== deltaNode.CtmError) throw new Error('two CtmError classes');`;
+    run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+  });
+  step(
+    "@suite/ctm-mail: 'const s: DeltaSource = deltaFileSource(p)' type-checks against the installed types",
+    () => {
+      writeFileSync(
+        join(project, 'delta-source.mts'),
+        `import { type DeltaSource, deltaFileSource } from '@suite/ctm-mail/delta/node';
+import type { DeltaSource as CoreDeltaSource } from '@suite/ctm-mail/delta';
+export const s: DeltaSource = deltaFileSource('x.0001.gz');
+export const t: CoreDeltaSource = s;\n`,
+      );
+      const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+      run(
+        process.execPath,
+        [
+          tsc,
+          '--noEmit',
+          '--strict',
+          '--module',
+          'nodenext',
+          '--moduleResolution',
+          'nodenext',
+          '--target',
+          'es2022',
+          '--skipLibCheck',
+          '--types',
+          'node',
+          '--typeRoots',
+          join(root, 'node_modules', '@types'),
+          'delta-source.mts',
+        ],
+        { cwd: project },
+      );
+    },
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

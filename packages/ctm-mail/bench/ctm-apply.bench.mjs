@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyDeltaFile, writeDeltaFile } from '../dist/node/index.js';
+import { applyDeltaFile, writeDeltaFile } from '../dist/delta/node.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DIRS = 100;

@@ -1,3 +1,4 @@
+import { parseCtmStatus } from './delta/status-file.js';
 import { deltaFileName } from './delta-name.js';
 import type { LockPort, LogPort } from './ports.js';
 import { signatureName } from './signature.js';
@@ -44,20 +45,6 @@ export type DeltaVerdict =
 export interface ApplyCompletedOptions {
   /** -D: delete each delta once applied. @default false */
   readonly deleteAfter?: boolean;
-}
-
-/**
- * The `NAME NUMBER` of a `.ctm_status` file, read as the original does (two fields exactly, NAME at most 19
- * characters); `undefined` for anything else.
- * @example
- * parseCtmStatus('src-cur 42\n'); // { name: 'src-cur', number: 42 }
- */
-export function parseCtmStatus(text: string): { name: string; number: number } | undefined {
-  const fields = text.trim().split(/[ \t\n\v\f\r]+/);
-  if (fields.length !== 2) return undefined;
-  const [name, number] = fields as [string, string];
-  if (name.length > 19 || !/^[+-]?\d+$/.test(number)) return undefined;
-  return { name, number: Number.parseInt(number, 10) };
 }
 
 /**

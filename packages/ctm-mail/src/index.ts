@@ -1,12 +1,16 @@
+/**
+ * `@suite/ctm-mail`: CTM over mail: split a delta into mail pieces, find pieces in maildrops, store them and
+ * rebuild deltas, apply completed ones, sign them. The ctm(5) delta format itself is `@suite/ctm-mail/delta`.
+ * @packageDocumentation
+ */
 export {
   type ApplyCompletedOptions,
   type ApplyCompletedPorts,
   applyCompleted,
   type DeltaVerdict,
-  parseCtmStatus,
 } from './applier.js';
 export { pieceChecksum } from './checksum.js';
-export * from './delta/index.js';
+export { type Md5, type Md5Factory, md5Hex, portableMd5 } from './delta/md5.js';
 export { deltaFileName, MAX_DELTA_NAME_LENGTH } from './delta-name.js';
 export { CtmMailError, type CtmMailErrorCode } from './errors.js';
 export { type IntakeOptions, PieceIntake } from './intake.js';

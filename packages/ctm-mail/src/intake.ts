@@ -56,8 +56,19 @@ export class PieceIntake {
   #failures = 0;
   #lost = 0;
   #lock: HeldLock | undefined;
-  /** Pieces present (on disk or pending), by `count name`: their digests by number (`undefined`: not read yet). */
+  /**
+   * Pieces present (on disk or pending), by `count name`: their digests by number (`undefined`: not read yet).
+   * After a listing of the piece directory ({@link #listed}) it holds every piece; else only those looked up.
+   */
   #present = new Map<string, Map<number, string | undefined>>();
+  /** Whether the piece directory was listed this run: a piece not in {@link #present} is then not there. */
+  #listed = false;
+  /** Without a listing: the numbers looked up and not there, and the first number not yet known there, by key. */
+  #probed = new Map<string, { absent: Set<number>; low: number }>();
+  /** Whether this run left something to finish (a delta not built, a temporary not removed). */
+  #unfinished = false;
+  /** Whether this run found the store's mark that the last run left nothing to finish (and took it). */
+  #tookMark = false;
   /** What each delta was rebuilt from (see {@link PieceStore.rebuiltFrom}); `null`: never rebuilt. */
   #rebuilt = new Map<string, readonly string[] | null>();
   /** Piece files in the piece directory (the others present are pending). */
@@ -94,6 +105,15 @@ export class PieceIntake {
 
   /** Handles a scanner's events, in order. */
   async handle(events: readonly ScanEvent[]): Promise<void> {
+    try {
+      await this.#handle(events);
+    } catch (error) {
+      this.#unfinished = true; // a temporary or a complete set may be left: the next run lists the directory
+      throw error;
+    }
+  }
+
+  async #handle(events: readonly ScanEvent[]): Promise<void> {
     for (const event of events) {
       switch (event.type) {
         case 'begin':
@@ -120,9 +140,21 @@ export class PieceIntake {
    */
   async close(): Promise<void> {
     await this.#dropReceiving();
-    if (!this.#lock) await this.#open();
+    if (!this.#lock) {
+      try {
+        await this.#open();
+      } catch (error) {
+        this.#unfinished = true;
+        throw error;
+      }
+    }
     try {
       await this.#flushPending();
+      // Marked when pieces wait (or waited: the mark was taken); an empty piece directory is cheap to list.
+      if (!this.#unfinished && this.#indexed() && (this.#tookMark || this.#present.size > 0)) {
+        // Only a shortcut for the next run: if it cannot be left (a full disk), the next run lists the directory.
+        await this.#store.markClean!().catch(() => {});
+      }
     } finally {
       const lock = this.#lock!;
       this.#lock = undefined;
@@ -130,8 +162,20 @@ export class PieceIntake {
     }
   }
 
+  /** Whether the store lets the intake look pieces up one delta at a time. */
+  #indexed(): boolean {
+    const store = this.#store;
+    return store.has !== undefined && store.takeClean !== undefined && store.markClean !== undefined;
+  }
+
   async #open(): Promise<void> {
     this.#lock = await this.#locks.acquire('build');
+    // The last run ended with nothing left to finish: look up only the deltas this run receives pieces of.
+    if (this.#indexed() && (await this.#store.takeClean!())) {
+      this.#tookMark = true;
+      return;
+    }
+    this.#listed = true;
     await this.#store.removeTemporaries();
     for (const file of await this.#store.list()) {
       const piece = parsePieceFileName(file);
@@ -198,8 +242,8 @@ export class PieceIntake {
     }
     if (used) this.#log(`${label} does not match the pieces ${name} was rebuilt from: kept`);
     const file = pieceFileName(piece);
-    const stored = this.#present.get(`${count} ${name}`);
-    if (stored?.has(number)) {
+    if (await this.#isPresent(piece)) {
+      const stored = this.#present.get(`${count} ${name}`)!;
       const mine = await this.#digestOf(piece, stored);
       if (mine !== digest) {
         // Two different pieces under one number: keep both, use the first, and say so.
@@ -219,8 +263,8 @@ export class PieceIntake {
       this.#pending.set(file, bytes);
     }
     this.#log(`${label} stored`);
-    const have = this.#note(piece, digest);
-    if (have.size === count) await this.#build(name, count);
+    this.#note(piece, digest);
+    if (await this.#complete(name, count)) await this.#build(name, count);
     if (this.#pendingSize > this.#memory) await this.#flushPending();
   }
 
@@ -237,7 +281,9 @@ export class PieceIntake {
     } catch (error) {
       this.#log(messageOf(error));
       this.#log(`${label} lost!`);
-      await writer?.discard().catch(() => {});
+      await writer?.discard().catch(() => {
+        this.#unfinished = true;
+      });
       this.#lost++;
       return false;
     }
@@ -259,6 +305,7 @@ export class PieceIntake {
       // The pieces stay: the next run (a retried delivery) builds the delta.
       this.#log(messageOf(error));
       this.#lost++;
+      this.#unfinished = true;
       return;
     }
     this.#rebuilt.set(name, digests);
@@ -273,6 +320,7 @@ export class PieceIntake {
       await this.#forget(pieceFileName({ name, number, count }));
     }
     this.#present.delete(key);
+    this.#probed.delete(key);
   }
 
   /** Drops, with a message, the pieces of `name`/`count` identical to those the delta was rebuilt from. */
@@ -287,6 +335,7 @@ export class PieceIntake {
       this.#log(`${name} ${number}/${count} dropped: a duplicate, ${name} was already rebuilt`);
     }
     if (have.size === 0) this.#present.delete(key);
+    this.#probed.delete(key);
   }
 
   async #forget(file: string): Promise<void> {
@@ -300,6 +349,7 @@ export class PieceIntake {
         await this.#store.remove(file);
       } catch (error) {
         this.#log(messageOf(error));
+        this.#unfinished = true; // a used piece left behind: the next run lists the directory and drops it
       }
     }
   }
@@ -331,10 +381,55 @@ export class PieceIntake {
         const piece = parsePieceFileName(file);
         this.#log(messageOf(error));
         this.#log(`${piece ? `${piece.name} ${piece.number}/${piece.count}` : file} lost!`);
-        if (piece) this.#present.get(`${piece.count} ${piece.name}`)?.delete(piece.number);
+        if (piece) {
+          this.#present.get(`${piece.count} ${piece.name}`)?.delete(piece.number);
+          this.#probed.delete(`${piece.count} ${piece.name}`);
+        }
         this.#lost++;
       }
     }
+  }
+
+  /** Whether `piece` is present: known, or (without a listing) looked up in the store once. */
+  async #isPresent(piece: PieceId): Promise<boolean> {
+    const key = `${piece.count} ${piece.name}`;
+    if (this.#present.get(key)?.has(piece.number)) return true;
+    if (this.#listed) return false;
+    let probe = this.#probed.get(key);
+    if (!probe) {
+      probe = { absent: new Set(), low: 1 };
+      this.#probed.set(key, probe);
+    }
+    if (probe.absent.has(piece.number)) return false;
+    const file = pieceFileName(piece);
+    if (!this.#pending.has(file) && (await this.#store.has!(file))) {
+      this.#onDisk.add(file);
+      this.#note(piece, undefined);
+      return true;
+    }
+    probe.absent.add(piece.number);
+    return false;
+  }
+
+  /**
+   * Whether every piece of `name`/`count` is present. Without a listing, it looks pieces up until the first one
+   * missing, the last number first and then upwards from the lowest not yet seen: pieces arriving in order cost one
+   * look-up each, and no piece is looked up twice in a run.
+   */
+  async #complete(name: string, count: number): Promise<boolean> {
+    const key = `${count} ${name}`;
+    const have = this.#present.get(key);
+    if (have?.size === count) return true;
+    if (this.#listed) return false;
+    // A number looked up and missing is still missing unless it arrived since (then it left `absent`).
+    if ((this.#probed.get(key)?.absent.size ?? 0) > 0) return false;
+    if (!(await this.#isPresent({ name, number: count, count }))) return false;
+    const state = this.#probed.get(key) ?? { absent: new Set<number>(), low: 1 };
+    this.#probed.set(key, state);
+    for (; state.low < count; state.low++) {
+      if (!(await this.#isPresent({ name, number: state.low, count }))) return false;
+    }
+    return true;
   }
 
   #note(piece: PieceId, digest: string | undefined): Map<number, string | undefined> {
@@ -345,6 +440,7 @@ export class PieceIntake {
       this.#present.set(key, have);
     }
     have.set(piece.number, digest);
+    this.#probed.get(key)?.absent.delete(piece.number);
     return have;
   }
 

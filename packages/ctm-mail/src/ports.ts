@@ -51,6 +51,23 @@ export interface PieceStore {
   rebuiltFrom(name: string): Promise<readonly string[] | undefined>;
   /** Records, atomically, that the delta `name` was rebuilt from the pieces with these digests. */
   markRebuilt(name: string, pieces: readonly string[]): Promise<void>;
+  /**
+   * Whether the piece file `file` is in the piece directory. Optional, with {@link takeClean} and
+   * {@link markClean}: a store that has all three lets the intake look up only the pieces of the deltas it
+   * receives, so that a run's cost does not grow with the number of deltas waiting for pieces; without them the
+   * intake lists the piece directory at every run.
+   */
+  has?(file: string): Promise<boolean>;
+  /**
+   * Removes the mark {@link markClean} leaves; true if it was there. Without it (a run died, or an older version
+   * wrote the directory) the intake lists the whole piece directory and finishes what was left.
+   */
+  takeClean?(): Promise<boolean>;
+  /**
+   * Leaves the mark that says nothing is left to finish: no temporaries, every complete set of pieces built, no
+   * duplicate of a rebuilt delta's pieces.
+   */
+  markClean?(): Promise<void>;
 }
 
 /** Decodes a MIME message to the texts that may hold pieces (its text parts). */

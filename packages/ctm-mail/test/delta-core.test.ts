@@ -12,7 +12,7 @@ import {
   parseEdScript,
   portableMd5,
   readDelta,
-} from '../src/index.js';
+} from '../src/delta/index.js';
 import { bytes, collect, crashingAfter, encode, handDelta, md5, text } from './delta-helpers.js';
 
 const quiet = { verbose: 0 };

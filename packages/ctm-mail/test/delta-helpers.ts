@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DeltaRecord, encodeDelta, type MaybePromise, type MemoryTree } from '../src/index.js';
+import { type DeltaRecord, encodeDelta, type MaybePromise, type MemoryTree } from '../src/delta/index.js';
 
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const text = (b: Uint8Array): string => new TextDecoder().decode(b);

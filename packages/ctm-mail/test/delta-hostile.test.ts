@@ -13,8 +13,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyDelta, CtmExit, MemoryTree, PieceScanner, readDelta } from '../src/index.js';
-import { NodeTree } from '../src/node/index.js';
+import { applyDelta, CtmExit, MemoryTree, readDelta } from '../src/delta/index.js';
+import { PieceScanner } from '../src/index.js';
+import { NodeTree } from '../src/node/delta.js';
 import { bytes, handDelta, md5 } from './delta-helpers.js';
 
 let root: string;

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDeltaFile } from '../src/node/index.js';
+import { writeDeltaFile } from '../src/node/delta.js';
 
 // kill -9 a real process at random points of pass 3, then rerun: every file is old or new meanwhile, and the rerun
 // ends with the new tree. Uses the built dist (as a user would), so run `npx tsup` first.
-const dist = fileURLToPath(new URL('../dist/node/index.js', import.meta.url));
+const dist = fileURLToPath(new URL('../dist/delta/node.js', import.meta.url));
 const FILES = 800;
 let dir: string;
 

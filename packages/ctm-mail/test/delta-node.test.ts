@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyDeltaFile, deltaBytesSource, NodeTree, nodeMd5, writeDeltaFile } from '../src/node/index.js';
+import { applyDeltaFile, deltaBytesSource, NodeTree, nodeMd5, writeDeltaFile } from '../src/node/delta.js';
 import { handDelta, md5 } from './delta-helpers.js';
 
 let dir: string;

@@ -1,4 +1,9 @@
-/** ctm(5) deltas: parse, verify, apply and make. Platform-neutral: files come through the {@link DeltaTree} port. */
+/**
+ * `@suite/ctm-mail/delta`: the ctm(5) delta format: parse, verify, apply and make deltas, and `.ctm_status`.
+ * Platform-neutral: files come through the {@link DeltaTree} port; `@suite/ctm-mail/delta/node` has the Node ones.
+ * Errors are {@link CtmError}, with a `code` and the ctm(1) exit status.
+ * @packageDocumentation
+ */
 export const CTM_DELTA_VERSION = '2.0';
 
 export {
@@ -32,6 +37,6 @@ export {
   type RecordKey,
   STATUS_FILE,
 } from './record.js';
-export { type CtmStatus, readCtmStatus } from './status-file.js';
+export { type CtmStatus, parseCtmStatus, readCtmStatus } from './status-file.js';
 export type { DeltaTree, EntryType, MaybePromise, TreeEntry } from './tree.js';
 export { deltaTimestamp, encodeDelta } from './writer.js';

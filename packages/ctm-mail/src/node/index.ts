@@ -1,5 +1,6 @@
+/** `@suite/ctm-mail/node`: the mail tools on node:fs (the delta format's Node adapters: `@suite/ctm-mail/delta/node`). */
 export * from '../index.js';
-export * from './delta.js';
+export { nodeMd5 } from './delta-file.js';
 export { fdSource } from './delta-source.js';
 export { fileChunks, maildirMessages } from './maildrop-files.js';
 export { decodeMimeMessage } from './mime.js';

@@ -1,6 +1,7 @@
 import {
   chmodSync,
   closeSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -10,7 +11,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PieceStore, PieceWriter } from '../ports.js';
 import { strerror } from './strerror.js';
 
@@ -25,6 +26,12 @@ export interface FilePieceStoreOptions {
 }
 
 const PIECE_TEMP = '.p.';
+/**
+ * `.rebuilt/.clean` in the delta directory: left by a run that ended with nothing to finish (see
+ * {@link PieceStore.markClean}), holding the piece directory's path; a run removes it as it starts, so that one
+ * that dies leaves none. Delta names never start with `.`, so it is no delta's marker.
+ */
+const CLEAN_MARK = '.clean';
 const DELTA_TEMP = '.d.';
 /**
  * Marker files, one per rebuilt delta, in the delta directory: the number of pieces and the digest of each, so
@@ -57,6 +64,44 @@ export class FilePieceStore implements PieceStore {
 
   async list(): Promise<readonly string[]> {
     return readdirSync(this.#pieceDir);
+  }
+
+  async has(file: string): Promise<boolean> {
+    const path = join(this.#pieceDir, file);
+    try {
+      return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+    } catch (error) {
+      throw new Error(`cannot look for '${path}': ${strerror(error)}`);
+    }
+  }
+
+  async takeClean(): Promise<boolean> {
+    const path = join(this.#deltaDir, REBUILT_DIR, CLEAN_MARK);
+    try {
+      // The mark names the piece directory it speaks for: another piece directory beside the same deltas is listed.
+      const clean = readFileSync(path, 'utf8') === resolve(this.#pieceDir);
+      unlinkSync(path);
+      return clean;
+    } catch {
+      return false; // not there (or not removable): the piece directory is listed, as it always was before
+    }
+  }
+
+  async markClean(): Promise<void> {
+    const dir = join(this.#deltaDir, REBUILT_DIR);
+    const path = join(dir, CLEAN_MARK);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const fd = openSync(path, 'wx', 0o644);
+      try {
+        writeSync(fd, resolve(this.#pieceDir));
+      } finally {
+        closeSync(fd);
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') return;
+      throw new Error(`cannot create '${path}': ${strerror(error)}`);
+    }
   }
 
   async create(): Promise<PieceWriter> {

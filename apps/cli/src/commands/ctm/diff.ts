@@ -1,5 +1,4 @@
-import { CtmError, type DeltaRecord } from '@suite/ctm-mail';
-import { writeDeltaFile } from '@suite/ctm-mail/node';
+import { CtmError, type DeltaRecord, writeDeltaFile } from '@suite/ctm-mail/delta/node';
 
 const USAGE =
   'usage: ctm diff [-q] [-d YYYYMMDDHHMMSSZ] [-I ignore-regex] [-P prefix] [-o delta.gz] old-dir new-dir name number';

@@ -1,16 +1,15 @@
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { CtmExit, type Keyring, SignatureError } from '@suite/ctm-mail';
+import { type Keyring, SignatureError } from '@suite/ctm-mail';
 import {
   applyDelta,
+  CtmExit,
   deltaBytesSource,
   deltaFileSource,
-  describeSigner,
   NodeTree,
   nodeMd5,
-  strerror,
-  verifyDeltaFile,
-} from '@suite/ctm-mail/node';
+} from '@suite/ctm-mail/delta/node';
+import { describeSigner, strerror, verifyDeltaFile } from '@suite/ctm-mail/node';
 import { loadKeyring } from '../../shared/ctm-mail/signing.js';
 import { defineTool } from '../../shared/define-tool.js';
 import { backupNames } from './backup.js';

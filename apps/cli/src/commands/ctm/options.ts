@@ -1,4 +1,4 @@
-import type { DeltaFilter } from '@suite/ctm-mail';
+import type { DeltaFilter } from '@suite/ctm-mail/delta';
 import { CommandLine, type CommandLineSpec } from '../../shared/getopt.js';
 import { basicRegExp } from './bre.js';
 

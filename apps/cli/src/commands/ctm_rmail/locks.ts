@@ -1,13 +1,6 @@
 import { join } from 'node:path';
 import type { HeldLock, LockPort } from '@suite/ctm-mail';
-
-/** The part of @suite/lockfile this adapter uses (its contract; see packages/lockfile). */
-interface LockfileApi {
-  acquire(
-    path: string,
-    options?: { stale?: number; timeout?: number },
-  ): Promise<{ release(): Promise<void>; adopt(pid: number): Promise<void> }>;
-}
+import type { LockHandle } from '@suite/lockfile/node';
 
 /** How long a run waits for another to finish with the directories before it gives up. */
 const WAIT_MS = 10 * 60_000;
@@ -18,11 +11,11 @@ const WAIT_MS = 10 * 60_000;
  * taken over.
  */
 export function deltaDirLocks(deltaDir: string): LockPort & { adopt(pid: number): Promise<void> } {
-  const held = new Set<{ adopt(pid: number): Promise<void> }>();
+  const held = new Set<LockHandle>();
   return {
     async acquire(name): Promise<HeldLock> {
-      const lockfile = (await import('@suite/lockfile/node')) as unknown as LockfileApi;
-      const handle = await lockfile.acquire(join(deltaDir, `.mutex_${name}`), {
+      const { acquire } = await import('@suite/lockfile/node');
+      const handle = await acquire(join(deltaDir, `.mutex_${name}`), {
         timeout: WAIT_MS,
         stale: 30_000,
       });
