@@ -171,6 +171,109 @@ interface Building {
   folded: Tally;
 }
 
+// The lines this module writes, read without JSON.parse: a compacted journal of 10,000 jobs holds 100,000 runs, and
+// JSON.parse would build an array per run and box every number before the runs are built. Anything unusual (an
+// escape in the id, a signal or a reason, a number that is not a plain integer) is left to JSON.parse.
+let at = 0; // the scanners' cursor in the line being read
+
+/** A non-negative integer at `at` (15 digits at most, exact as a double), or NaN. */
+function intAt(text: string, stop: number): number {
+  const begin = at;
+  let n = 0;
+  for (; at < stop; at++) {
+    const d = text.charCodeAt(at) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return at === begin || at - begin > 15 ? Number.NaN : n;
+}
+
+/** The result name at `at` (just past its opening quote) and its closing quote, or undefined. */
+function resultAt(text: string): RunResult | undefined {
+  for (const r of RUN_RESULTS) {
+    if (text.startsWith(r, at) && text.charCodeAt(at + r.length) === 0x22) {
+      at += r.length + 1;
+      return r;
+    }
+  }
+  return undefined;
+}
+
+/** `[start,end,"result"]` or `[start,end,"result",exit]` at `at`, or undefined. */
+function tupleAt(text: string, stop: number): RunEntry | undefined {
+  if (text.charCodeAt(at++) !== 0x5b) return undefined;
+  const start = intAt(text, stop);
+  if (Number.isNaN(start) || text.charCodeAt(at++) !== 0x2c) return undefined;
+  const end = intAt(text, stop);
+  if (Number.isNaN(end) || !text.startsWith(',"', at)) return undefined;
+  at += 2;
+  const result = resultAt(text);
+  if (result === undefined) return undefined;
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result };
+  if (text.charCodeAt(at) === 0x2c) {
+    at++;
+    const exit = intAt(text, stop);
+    if (Number.isNaN(exit)) return undefined;
+    entry.exitCode = exit;
+  }
+  return text.charCodeAt(at++) === 0x5d ? entry : undefined;
+}
+
+/**
+ * The runs of the line `text[from, stop)` whose job id (without escapes) ends with the quote at `idEnd`: a `runs`
+ * line's, or a run line's one run; undefined if the line is not in the plain form this module writes.
+ */
+function plainRuns(text: string, idEnd: number, stop: number): RunEntry[] | undefined {
+  if (text.startsWith('","runs":[', idEnd)) {
+    at = idEnd + 10;
+    const runs: RunEntry[] = [];
+    for (;;) {
+      const entry = tupleAt(text, stop);
+      if (entry === undefined) return undefined;
+      runs.push(entry);
+      const c = text.charCodeAt(at++);
+      if (c === 0x5d) break;
+      if (c !== 0x2c) return undefined;
+    }
+    return text.charCodeAt(at) === 0x7d && at + 1 === stop ? runs : undefined;
+  }
+  if (!text.startsWith('","start":', idEnd)) return undefined;
+  at = idEnd + 10;
+  const start = intAt(text, stop);
+  if (Number.isNaN(start) || !text.startsWith(',"end":', at)) return undefined;
+  at += 7;
+  const end = intAt(text, stop);
+  if (Number.isNaN(end) || !text.startsWith(',"result":"', at)) return undefined;
+  at += 11;
+  const result = resultAt(text);
+  if (result === undefined) return undefined;
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result };
+  if (text.startsWith(',"exit":', at)) {
+    at += 8;
+    const exit = intAt(text, stop);
+    if (Number.isNaN(exit)) return undefined;
+    entry.exitCode = exit;
+  }
+  return text.charCodeAt(at) === 0x7d && at + 1 === stop ? [entry] : undefined;
+}
+
+const PREFIX = '{"job":"';
+
+/** The end (its closing quote) of the job id of a line starting with {@link PREFIX}, and whether it has escapes. */
+function idEndOf(text: string, from: number, stop: number): { end: number; plain: boolean } {
+  let i = from + PREFIX.length;
+  let plain = true;
+  while (i < stop) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      plain = false;
+      i += 2;
+    } else i += 1;
+  }
+  return { end: i, plain };
+}
+
 /**
  * Reads a history journal: a header line, then `totals` lines (runs folded away by compaction) and run lines,
  * oldest first. Keeps the last `keep` runs of each job; older ones are folded into its totals. Lines that do
@@ -220,18 +323,34 @@ export function parseJournal(text: string, keep: number): ParsedJournal {
     b.runs.push(entry);
     if (b.runs.length > keep * 2) fold(b, keep);
   };
-  // One JSON.parse per line, found with indexOf: no split array or joined copy of a journal of many MB.
-  for (let at = 0; at < text.length; ) {
-    let nl = text.indexOf('\n', at);
+  // Lines found with indexOf (no split array or joined copy of a journal of many MB); the plain ones read by
+  // plainRuns, the others by JSON.parse.
+  for (let from = 0; from < text.length; ) {
+    let nl = text.indexOf('\n', from);
     if (nl < 0) nl = text.length;
-    if (nl > at) {
-      try {
-        visit(JSON.parse(text.slice(at, nl)));
-      } catch {
-        bad += 1;
+    if (nl > from) {
+      let plain: RunEntry[] | undefined;
+      let id = '';
+      if (text.startsWith(PREFIX, from)) {
+        const idEnd = idEndOf(text, from, nl);
+        if (idEnd.plain) {
+          plain = plainRuns(text, idEnd.end, nl);
+          id = text.slice(from + PREFIX.length, idEnd.end);
+        }
+      }
+      if (plain !== undefined) {
+        const b = buildingOf(id);
+        for (const entry of plain) b.runs.push(entry);
+        if (b.runs.length > keep * 2) fold(b, keep);
+      } else {
+        try {
+          visit(JSON.parse(text.slice(from, nl)));
+        } catch {
+          bad += 1;
+        }
       }
     }
-    at = nl + 1;
+    from = nl + 1;
   }
   const jobs = new Map<string, JournalJob>();
   for (const [id, b] of building) {
@@ -306,7 +425,6 @@ const NO_TOTALS: RunTotals = emptyTotals();
 export function parseJournalTail(text: string, keep: number): ParsedJournal {
   const newest = new Map<string, RunEntry[]>(); // newest first
   const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
-  const PREFIX = '{"job":"';
   let bad = 0;
   const runsOf = (id: string) => {
     let runs = newest.get(id);
@@ -337,10 +455,16 @@ export function parseJournalTail(text: string, keep: number): ParsedJournal {
       }
       continue;
     }
-    let i = from + PREFIX.length;
-    while (i < stop && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
-    const raw = text.slice(from + PREFIX.length, i);
-    if (full.has(raw) || text.startsWith('","totals":', i)) continue;
+    const idEnd = idEndOf(text, from, stop);
+    const raw = text.slice(from + PREFIX.length, idEnd.end);
+    if (full.has(raw) || text.startsWith('","totals":', idEnd.end)) continue;
+    const plain = idEnd.plain ? plainRuns(text, idEnd.end, stop) : undefined;
+    if (plain !== undefined) {
+      const runs = runsOf(raw);
+      for (let r = plain.length - 1; r >= 0 && runs.length < keep; r--) runs.push(plain[r]!);
+      if (runs.length >= keep) full.add(raw);
+      continue;
+    }
     try {
       const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
       if (typeof o.job !== 'string') throw new Error('no job');

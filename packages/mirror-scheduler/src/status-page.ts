@@ -22,18 +22,40 @@ const ESCAPES: Record<string, string> = {
 const escapeHtml = (text: string) =>
   /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
 
-const iso = (ms: number) => isoSeconds(ms, ' ');
+/** `00` to `99`: two-digit fields without a template per call (a page formats ~150,000 times). */
+const TWO = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : `${n}`));
 
-/** `42s`, `7m`, `3h05m`, `2d04h`: short spans for crowded cells. */
+/** `42s`, `7m05s`, `3h05m`, `2d04h`: short spans for crowded cells. */
 function span(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${TWO[s % 60]}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${TWO[Math.floor((s % 3600) / 60)]}m`;
+  return `${Math.floor(s / 86400)}d${TWO[Math.floor((s % 86400) / 3600)]}h`;
 }
 
-const time = (ms: number, text?: string) => `<time datetime="${isoSeconds(ms)}">${text ?? iso(ms)}</time>`;
+const DAY_MS = 86_400_000;
+/** `MM-DD ` of each day seen, by day number. */
+const monthDays = new Map<number, string>();
+
+/** `11-28 09:05`: a run's start in its tooltip, the date part cached per day. */
+function shortStamp(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let date = monthDays.get(day);
+  if (date === undefined) {
+    date = `${isoSeconds(day * DAY_MS).slice(5, 10)} `;
+    if (monthDays.size > 4096) monthDays.clear();
+    monthDays.set(day, date);
+  }
+  const minutes = Math.floor((ms - day * DAY_MS) / 60_000);
+  return `${date}${TWO[Math.floor(minutes / 60)]}:${TWO[minutes % 60]}`;
+}
+
+/** A `<time>` element: machine-readable ISO time, shown as `text` or as `2026-11-28 09:05:00Z`. */
+function time(ms: number, text?: string): string {
+  const t = isoSeconds(ms);
+  return `<time datetime="${t}">${text ?? `${t.slice(0, 10)} ${t.slice(11)}`}</time>`;
+}
 
 function attemptText(a: LastAttempt): string {
   if (a.result === 'running') return 'running';
@@ -54,7 +76,7 @@ function runTitle(r: RunEntry): string {
         : r.result;
   const took = r.result === 'skipped' ? '' : ` ${span(r.end - r.start)}`;
   // `11-28 09:00 ok 1m05s`: short, since a page of 10,000 jobs carries 100,000 of them.
-  return `${iso(r.start).slice(5, 16)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
+  return `${shortStamp(r.start)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
 }
 
 const RESULT_CLASS: Record<string, string> = {
@@ -68,13 +90,25 @@ const RESULT_CLASS: Record<string, string> = {
   interrupted: 'bad',
 };
 
+/** The start of a run's cell in the strip, by result: `<i class="ok" title="`. */
+const CELL_OPEN: Record<string, string> = Object.fromEntries(
+  Object.entries(RESULT_CLASS).map(([result, cls]) => [result, `<i class="${cls}" title="`]),
+);
+/** The end of a run's cell, by result: `">o</i>` (the result's first letter). */
+const CELL_CLOSE: Record<string, string> = Object.fromEntries(
+  Object.keys(RESULT_CLASS).map((result) => [result, `">${result[0]}</i>`]),
+);
+
 function strip(runs: readonly RunEntry[], count: number): string {
-  const shown = runs.slice(-count);
-  if (shown.length === 0) return '<span class="none">no runs recorded</span>';
-  const cells = shown.map(
-    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${runTitle(r)}">${r.result[0]}</i>`,
-  );
-  return `<span class="strip" aria-label="last ${shown.length} runs, oldest first">${cells.join('')}</span>`;
+  const first = Math.max(0, runs.length - count);
+  const shown = runs.length - first;
+  if (shown === 0) return '<span class="none">no runs recorded</span>';
+  let cells = `<span class="strip" aria-label="last ${shown} runs, oldest first">`;
+  for (let i = first; i < runs.length; i++) {
+    const r = runs[i]!;
+    cells += CELL_OPEN[r.result]! + runTitle(r) + CELL_CLOSE[r.result]!;
+  }
+  return `${cells}</span>`;
 }
 
 function row(j: JobStatus, now: number, historyRuns: number): string {

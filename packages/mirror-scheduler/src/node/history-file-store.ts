@@ -89,7 +89,9 @@ function headerOf(head: string): { compacted: number; old: boolean } {
   try {
     const o = JSON.parse(first) as { format?: unknown; compactedBytes?: unknown };
     const compacted = typeof o.compactedBytes === 'number' ? o.compactedBytes : 0;
-    return o.format === JOURNAL_FORMAT ? { compacted, old: false } : { compacted: 0, old: o.format === 'mm.history/1' };
+    return o.format === JOURNAL_FORMAT
+      ? { compacted, old: false }
+      : { compacted: 0, old: o.format === 'mm.history/1' };
   } catch {
     return { compacted: 0, old: false };
   }
