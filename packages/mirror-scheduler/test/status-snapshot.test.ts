@@ -16,6 +16,7 @@ import {
   statusSnapshot,
   tunasyncJobs,
 } from '../src/index.js';
+import type { RunEntry } from '../src/run-history.js';
 import { fakeExecutor } from './fakes.js';
 
 const HOUR = 3_600_000;
@@ -291,6 +292,41 @@ describe('run history', () => {
     expect([...tail.jobs.keys()].sort()).toEqual([...full.jobs.keys()].sort());
     for (const [id, job] of full.jobs) expect(tail.jobs.get(id)?.runs).toEqual(job.runs);
     expect(tail.damaged).toBe(1);
+  });
+
+  it('reads plain lines and unusual ones (escapes, signals, reasons, odd numbers) alike, and refuses bad ones', () => {
+    const runs: RunEntry[] = [
+      { start: 1, end: 2, result: 'ok', exitCode: 0 },
+      { start: 3, end: 4, result: 'failed', exitCode: 255 },
+      { start: 5, end: 9, result: 'timeout', exitCode: null, signal: 'SIGTERM' },
+      { start: 10, end: 10, result: 'skipped', why: 'locked: pid "7" \\ on h' },
+      { start: 1.5, end: 2e3, result: 'failed', exitCode: -1 },
+      { start: 1_795_583_485_471, end: 1_795_583_515_471, result: 'cancelled' },
+    ];
+    for (const id of ['a:b', 'q:"quoted" \\ back', 'ü:ß']) {
+      let text = '';
+      for (const run of runs) text += formatJournalRun(id, run);
+      const compacted = formatCompactedJournal(parseJournal(text, 10).jobs);
+      const expected = runs.map(({ exitCode, ...rest }) =>
+        exitCode === null || exitCode === undefined ? rest : { ...rest, exitCode },
+      );
+      for (const t of [text, compacted]) {
+        expect(parseJournal(t, 10).jobs.get(id)?.runs).toEqual(expected);
+        expect(parseJournalTail(t, 10).jobs.get(id)?.runs).toEqual(expected);
+        expect(parseJournalTail(t, 2).jobs.get(id)?.runs).toEqual(expected.slice(-2));
+      }
+    }
+    const bad = [
+      '{"job":"a:b","start":1,"end":2,"result":"ok","exit":0}garbage',
+      '{"job":"a:b","start":1,"end":2,"result":"ok","exit":0',
+      '{"job":"a:b","start":-1,"end":2,"result":"ok"}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,4,"ok"]}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,"4","ok"]]}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,4,"ok"]]} x',
+      '{"job":"a:b","start":12345678901234567890123,"end":2,"result":"oops"}',
+    ];
+    expect(parseJournal(`${bad.join('\n')}\n`, 10)).toMatchObject({ damaged: bad.length });
+    expect(parseJournalTail(`${bad.join('\n')}\n`, 10)).toMatchObject({ damaged: bad.length });
   });
 
   it('skips damaged and torn lines, counting them, and keeps every good line', () => {
