@@ -423,16 +423,16 @@ const NO_TOTALS: RunTotals = emptyTotals();
  * parseJournalTail(text, 10).jobs.get('a:b')?.runs; // its last 10 runs, oldest first
  */
 export function parseJournalTail(text: string, keep: number): ParsedJournal {
-  const newest = new Map<string, RunEntry[]>(); // newest first
-  const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
+  // Each job by its id as written (escaped): its id and its runs read so far, newest first.
+  const newest = new Map<string, { id: string; runs: RunEntry[] }>();
   let bad = 0;
-  const runsOf = (id: string) => {
-    let runs = newest.get(id);
-    if (!runs) {
-      runs = [];
-      newest.set(id, runs);
+  const add = (raw: string, id: string, found: readonly RunEntry[]) => {
+    let job = newest.get(raw);
+    if (!job) {
+      job = { id, runs: [] };
+      newest.set(raw, job);
     }
-    return runs;
+    for (let r = found.length - 1; r >= 0 && job.runs.length < keep; r--) job.runs.push(found[r]!);
   };
   // Line ends found forwards (indexOf is fast; lastIndexOf walks a long string slowly), then read backwards.
   const ends: number[] = [];
@@ -457,36 +457,29 @@ export function parseJournalTail(text: string, keep: number): ParsedJournal {
     }
     const idEnd = idEndOf(text, from, stop);
     const raw = text.slice(from + PREFIX.length, idEnd.end);
-    if (full.has(raw) || text.startsWith('","totals":', idEnd.end)) continue;
+    if ((newest.get(raw)?.runs.length ?? 0) >= keep || text.startsWith('","totals":', idEnd.end)) continue;
     const plain = idEnd.plain ? plainRuns(text, idEnd.end, stop) : undefined;
     if (plain !== undefined) {
-      const runs = runsOf(raw);
-      for (let r = plain.length - 1; r >= 0 && runs.length < keep; r--) runs.push(plain[r]!);
-      if (runs.length >= keep) full.add(raw);
+      add(raw, raw, plain);
       continue;
     }
     try {
       const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
       if (typeof o.job !== 'string') throw new Error('no job');
-      if ('runs' in o) {
-        const entries = entriesOf(o.runs);
-        if (!entries) throw new Error('bad runs');
-        const runs = runsOf(o.job);
-        for (let r = entries.length - 1; r >= 0 && runs.length < keep; r--) runs.push(entries[r]!);
-        if (runs.length >= keep) full.add(raw);
-        continue;
+      let entries: RunEntry[] | undefined;
+      if ('runs' in o) entries = entriesOf(o.runs);
+      else {
+        const entry = entryOf(o);
+        entries = entry && [entry];
       }
-      const entry = entryOf(o);
-      if (!entry) throw new Error('bad run');
-      const runs = runsOf(o.job);
-      runs.push(entry);
-      if (runs.length >= keep) full.add(raw);
+      if (!entries) throw new Error('bad run');
+      add(raw, o.job, entries);
     } catch {
       bad += 1;
     }
   }
   const jobs = new Map<string, JournalJob>();
-  for (const [id, runs] of newest) {
+  for (const { id, runs } of newest.values()) {
     runs.reverse();
     const totals = tallyOf(NO_TOTALS);
     for (const run of runs) count(totals, run);
