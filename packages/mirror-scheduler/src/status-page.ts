@@ -225,10 +225,14 @@ export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOp
     batch.push(row(j, now, historyRuns));
     if (batch.length === 256) {
       rows.push(batch.join(''));
+  // Entities (&le;, &times;) rather than characters in the page's own text: a page of ASCII is one byte per
+  // character in memory and copied as such to the file; one non-Latin-1 character would double all 10 MB of it.
       batch = [];
     }
   }
   rows.push(batch.join(''));
+  // Entities (&le;, &times;) rather than characters in the page's own text: a page of ASCII is one byte per
+  // character in memory and copied as such to the file; one non-Latin-1 character would double all 10 MB of it.
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -246,7 +250,7 @@ ${refresh}<title>${escapeHtml(title)}</title>
 <li id="stale" class="${snapshot.stale > 0 ? 'alert' : ''}"><b>${snapshot.stale}</b> stale</li>
 <li id="jobs"><b>${snapshot.jobs.length}</b> jobs${others ? ` (${escapeHtml(others)})` : ''}</li>
 </ul>
-<p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh ≤ 1×, late ≤ 2×, stale beyond.</p>
+<p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh &le; 1&times;, late &le; 2&times;, stale beyond.</p>
 </header>
 <main>
 ${snapshot.fleet ? fleetSection(snapshot.fleet, now) : ''}<table>
