@@ -225,8 +225,6 @@ export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOp
     batch.push(row(j, now, historyRuns));
     if (batch.length === 256) {
       rows.push(batch.join(''));
-  // Entities (&le;, &times;) rather than characters in the page's own text: a page of ASCII is one byte per
-  // character in memory and copied as such to the file; one non-Latin-1 character would double all 10 MB of it.
       batch = [];
     }
   }
