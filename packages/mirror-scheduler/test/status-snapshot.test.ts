@@ -351,6 +351,18 @@ describe('renderStatusPage, formatMetrics and tunasyncJobs', () => {
     expect(html).not.toMatch(/<script/i);
   });
 
+  it('links each state count in the header to where its rows begin, one tbody per state', async () => {
+    const { store, locks, history, jobs } = await home();
+    const html = renderStatusPage(await statusSnapshot(jobs, { store, locks, history, clock }));
+    expect(html).toContain('<a href="#state-failing"><b>1</b> failing</a>');
+    expect(html).toMatch(/<a href="#state-locked">1 locked<\/a>/);
+    expect(html).toMatch(/<tbody id="state-failing">\n<tr id="a%3Afailing"/);
+    for (const id of html.matchAll(/href="#(state-[a-z]+)"/g))
+      expect(html).toContain(`<tbody id="${id[1]}">`);
+    expect(html.match(/<tbody/g)).toHaveLength(html.match(/<tbody id="state-/g)!.length); // every group is a state's
+    expect(renderStatusPage(await statusSnapshot([], { store, clock }))).toContain('<tbody>\n</tbody>');
+  });
+
   it('escapes job names and reasons', async () => {
     const store = createMemoryStatusStore();
     const html = renderStatusPage(
