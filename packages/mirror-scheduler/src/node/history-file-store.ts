@@ -28,8 +28,9 @@ export interface HistoryFileStoreOptions {
   /** How long an append waits for others to join its batch. @default 50 */
   readonly batchMs?: number;
   /**
-   * The journal is compacted once it is this many bytes over one and a half times its compacted size (a journal
-   * written by an older mm, `mm.history/1`, once it is over this many bytes). @default 65536
+   * The journal is compacted once it is this many bytes over one and a half times its compacted size (one never
+   * compacted: once it is over this many bytes; one an older mm compacted, `mm.history/1`: at its next append).
+   * @default 65536
    */
   readonly slackBytes?: number;
 }
