@@ -1,18 +1,26 @@
-// The status page of a home with 10,000 jobs, each with 20 runs in its journal (the most it holds before it is
-// compacted back to the 10 kept: 200,000 lines, ~21 MB): how long from the files on disk to the HTML page
-// (target < 1 s), and to /metrics and /jobs. Each of BENCH_ROUNDS (default 5) rounds runs in a fresh Node process,
-// as `mm --status --html` does, and reads and parses every file; the median is printed. Wall time and the
-// process's CPU time (user + system) are both shown: on a shared, loaded machine wall time also counts waiting
-// for a core. There is no peer to compare with: tunasync has no page, mirmon's and archweb's are not per job.
-import { spawnSync } from 'node:child_process';
+// The status page of a home with 10,000 jobs, each with a full history: the journal as the store leaves it at its
+// largest (compacted, 10 runs per job on one line plus each job's totals, then run lines appended up to the point
+// where the next append compacts it again: ~9.7 MB). How long from the files on disk to the HTML page (target:
+// well under 1 s of CPU), and to /metrics and /jobs. Each of BENCH_ROUNDS (default 5) rounds runs in a fresh Node
+// process and reads and parses every file; the median is printed. Wall time and the process's CPU time (user +
+// system, all threads: process.cpuUsage) are both shown, with the load average: on a shared, loaded machine wall
+// time also counts waiting for a core.
+// End to end, when apps/cli is built: `mm --status --html FILE mm.conf` in that home, the whole command (Node's
+// start-up included) against `node -e 0` measured in the same run as the floor; and `GET /` on `mm serve mm.conf`,
+// the first (files read and parsed) and a later one (files unchanged), with the server's CPU time from /proc.
+// There is no peer to compare with: tunasync has no page, mirmon's and archweb's are not per job.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  formatCompactedJournal,
   formatJournalRun,
   formatMetrics,
   formatStatusFile,
+  parseJournal,
   renderStatusPage,
   statusLineOf,
   statusSnapshot,
@@ -109,7 +117,7 @@ async function setUp() {
   const journal = [];
   for (let run = 0; run < RUNS; run++) {
     for (const [i, job] of jobs.entries()) {
-      const start = now - (RUNS - run) * 8 * HOUR;
+      const start = now - (RUNS + 3 - run) * 8 * HOUR;
       const failed = (i + run) % 9 === 0;
       journal.push(
         formatJournalRun(job.id, {
@@ -121,15 +129,95 @@ async function setUp() {
       );
     }
   }
-  const text = journal.join('');
+  // Compacted as the store does, then run lines appended up to just under its next compaction (1.5 x + 64 KiB).
+  let text = formatCompactedJournal(parseJournal(journal.join(''), 10).jobs);
+  const limit = Buffer.byteLength(text) * 1.5 + 65_536;
+  let size = Buffer.byteLength(text);
+  const appended = [];
+  fill: for (let run = RUNS; ; run++) {
+    for (const [i, job] of jobs.entries()) {
+      const start = now - (RUNS + 3 - run) * 8 * HOUR;
+      const line = formatJournalRun(job.id, {
+        start,
+        end: start + 1000 * (30 + (i % 600)),
+        result: (i + run) % 9 === 0 ? 'failed' : 'ok',
+        exitCode: (i + run) % 9 === 0 ? 23 : 0,
+      });
+      if (size + line.length > limit) break fill;
+      appended.push(line);
+      size += line.length;
+    }
+  }
+  text += appended.join('');
   await writeFile(join(home, 'mm.history.jsonl'), text);
-  return { home, journalBytes: text.length };
+  await writeFile(join(home, 'mm.conf'), `max=6\nmirror=true\n${jobs.map((j) => `${j.id} 8 1\n`).join('')}`);
+  return { home, journalBytes: text.length, appended: appended.length };
+}
+
+const MM = fileURLToPath(new URL('../../../apps/cli/bin/mm.js', import.meta.url));
+/** Prints, at exit, the CPU time of the whole process (start-up included) to the file named by BENCH_CPU_FILE. */
+const CPU_AT_EXIT = `data:text/javascript,${encodeURIComponent(
+  "import { writeFileSync } from 'node:fs'; process.on('exit', () => { const u = process.cpuUsage(); writeFileSync(process.env.BENCH_CPU_FILE, String((u.user + u.system) / 1000)); });",
+)}`;
+
+/** Runs `node ARGS` in `cwd`: its wall time and its CPU time (ms), Node's start-up included. */
+function timed(cwd, args) {
+  const file = join(cwd, `.cpu-${process.pid}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', CPU_AT_EXIT, ...args], {
+    cwd,
+    env: { ...process.env, BENCH_CPU_FILE: file },
+    encoding: 'utf8',
+  });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${r.stderr}`);
+  return { wall, cpu: Number(readFileSync(file, 'utf8')) };
+}
+
+/** CPU time (ms) used so far by process `pid`, from /proc (Linux). */
+function cpuOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks (100/s)
+}
+
+/** `mm --status --html` and `GET /` on `mm serve`, end to end, each against the floor `node -e 0`. */
+async function endToEnd(home) {
+  const rows = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const floor = timed(home, ['-e', '0']);
+    const page = timed(home, [MM, '--status', '--html', join(home, 'status.html'), 'mm.conf']);
+    rows.push({ floor, page });
+  }
+  const server = spawn(process.execPath, [MM, 'serve', '--listen', '127.0.0.1:0', 'mm.conf'], {
+    cwd: home,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const gets = [];
+  try {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+    });
+    while (!/http:\/\/[^/]+\//.test(out)) await new Promise((r) => setTimeout(r, 20));
+    const url = /http:\/\/[^/]+\//.exec(out)[0];
+    for (let round = 0; round <= ROUNDS; round++) {
+      await new Promise((r) => setTimeout(r, 1100)); // past the server's one-second snapshot cache
+      const cpu = cpuOf(server.pid);
+      const t0 = performance.now();
+      const body = await (await fetch(url)).text();
+      gets.push({ wall: performance.now() - t0, cpu: cpuOf(server.pid) - cpu, bytes: body.length });
+    }
+  } finally {
+    server.kill('SIGTERM');
+  }
+  return { rows, gets };
 }
 
 if (process.env.MM_PAGE_BENCH_HOME) await measure(process.env.MM_PAGE_BENCH_HOME);
 else {
-  const { home, journalBytes } = await setUp();
+  const { home, journalBytes, appended } = await setUp();
   const rounds = [];
+  let e2e;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
@@ -139,6 +227,7 @@ else {
       if (r.status !== 0) throw new Error(`round ${round} failed: ${r.stderr}`);
       rounds.push(JSON.parse(r.stdout));
     }
+    if (existsSync(join(MM, '../../dist/run.js'))) e2e = await endToEnd(home);
   } finally {
     await rm(home, { recursive: true, force: true });
   }
@@ -146,7 +235,9 @@ else {
   const ms = (key) => `${median(key).toFixed(0)} ms`.padStart(8);
   const mb = (key) => `${(rounds[0].sizes[key] / 1e6).toFixed(1)} MB`;
   console.log(
-    `${JOBS} jobs, ${RUNS} runs each in the journal (${(journalBytes / 1e6).toFixed(1)} MB); median of ${ROUNDS} fresh processes:`,
+    `${JOBS} jobs; journal ${(journalBytes / 1e6).toFixed(1)} MB (10 runs per job compacted + ${appended} run lines appended); median of ${ROUNDS} fresh processes; load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')}:`,
   );
   console.log(`  read mm.status + mm.status.json    ${ms('status')}`);
   console.log(`  read mm.history.jsonl              ${ms('history')}`);
@@ -163,4 +254,30 @@ else {
   );
   console.log(`  formatMetrics                      ${ms('metrics')}  (${mb('metrics')})`);
   console.log(`  /jobs JSON                         ${ms('jobs')}  (${mb('json')})`);
+  if (!e2e) {
+    console.log('  (end to end skipped: apps/cli is not built)');
+  } else {
+    const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const f = (n) => `${n.toFixed(0)} ms`.padStart(8);
+    const floorCpu = mid(e2e.rows.map((r) => r.floor.cpu));
+    const pageCpu = mid(e2e.rows.map((r) => r.page.cpu));
+    const floorWall = mid(e2e.rows.map((r) => r.floor.wall));
+    const pageWall = mid(e2e.rows.map((r) => r.page.wall));
+    console.log(
+      `end to end (median of ${ROUNDS}; load average ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}):`,
+    );
+    console.log(`  node -e 0 (the floor)              ${f(floorCpu)} CPU ${f(floorWall)} wall`);
+    console.log(
+      `  mm --status --html FILE            ${f(pageCpu)} CPU ${f(pageWall)} wall  (${(pageCpu / 1000).toFixed(2)}x the 1 s target in CPU; ${f(pageCpu - floorCpu)} CPU over the floor)`,
+    );
+    const [first, ...later] = e2e.gets;
+    console.log(
+      `  GET / on mm serve, first           ${f(first.cpu)} CPU ${f(first.wall)} wall  (${(first.bytes / 1e6).toFixed(1)} MB; server CPU from /proc, 10 ms ticks)`,
+    );
+    console.log(
+      `  GET / on mm serve, files unchanged ${f(mid(later.map((g) => g.cpu)))} CPU ${f(mid(later.map((g) => g.wall)))} wall`,
+    );
+  }
 }

@@ -8,12 +8,26 @@ import {
   type RunTotals,
 } from './run-history.js';
 
-/** The first line of a history journal: its format, and the size it had after its last compaction. */
+/**
+ * The first line of a history journal: its format, and the size it had after its last compaction.
+ * `mm.history/2` (written since the status page was made fast) keeps each job's runs on one line after a
+ * compaction; `mm.history/1` journals (one line per run throughout) are read as well, and rewritten as
+ * `mm.history/2` by their next compaction.
+ */
 export interface JournalHeader {
-  readonly format: 'mm.history/1';
-  /** Bytes of the journal right after it was last compacted: it is compacted again once it doubles. */
+  readonly format: 'mm.history/1' | 'mm.history/2';
+  /** Bytes of the journal right after it was last compacted: it is compacted again once it grows by half. */
   readonly compactedBytes: number;
 }
+
+/**
+ * The format {@link formatCompactedJournal} writes in its header line.
+ * @example
+ * text.startsWith(`{"format":"${JOURNAL_FORMAT}"`); // a journal compacted by this version
+ */
+export const JOURNAL_FORMAT = 'mm.history/2';
+
+const HEADER_FORMATS = new Set<string>(['mm.history/1', JOURNAL_FORMAT]);
 
 /** A job's history as a journal holds it: its kept runs, its totals, and the totals of the runs folded away. */
 export interface JournalJob extends JobHistory {
@@ -58,6 +72,46 @@ function entryOf(o: Record<string, unknown>): RunEntry | undefined {
   if (typeof o.signal === 'string') entry.signal = o.signal;
   if (typeof o.why === 'string') entry.why = o.why;
   return entry;
+}
+
+/**
+ * A run as a compacted `runs` line holds it: `[start, end, result, exit, signal, why]`, with trailing empty fields
+ * left out and inner ones `null` (`[1000, 2000, "ok", 0]`): a third of the bytes of a run line, and one parse per job.
+ */
+function tupleOf(entry: RunEntry): unknown[] {
+  const t: unknown[] = [entry.start, entry.end, entry.result];
+  const exit = entry.exitCode ?? null;
+  const signal = entry.signal ?? null;
+  if (entry.why !== undefined) t.push(exit, signal, entry.why);
+  else if (signal !== null) t.push(exit, signal);
+  else if (exit !== null) t.push(exit);
+  return t;
+}
+
+function entryOfTuple(t: unknown): RunEntry | undefined {
+  if (!Array.isArray(t)) return undefined;
+  const start: unknown = t[0];
+  const end: unknown = t[1];
+  const result: unknown = t[2];
+  if (!isCount(start) || !isCount(end) || typeof result !== 'string' || !RESULTS.has(result))
+    return undefined;
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result: result as RunResult };
+  if (typeof t[3] === 'number') entry.exitCode = t[3];
+  if (typeof t[4] === 'string') entry.signal = t[4];
+  if (typeof t[5] === 'string') entry.why = t[5];
+  return entry;
+}
+
+/** The runs of a `runs` line, oldest first; undefined if any of them is not a run. */
+function entriesOf(runs: unknown): RunEntry[] | undefined {
+  if (!Array.isArray(runs)) return undefined;
+  const entries: RunEntry[] = [];
+  for (const t of runs) {
+    const entry = entryOfTuple(t);
+    if (!entry) return undefined;
+    entries.push(entry);
+  }
+  return entries;
 }
 
 function totalsOf(o: unknown): RunTotals | undefined {
@@ -117,6 +171,109 @@ interface Building {
   folded: Tally;
 }
 
+// The lines this module writes, read without JSON.parse: a compacted journal of 10,000 jobs holds 100,000 runs, and
+// JSON.parse would build an array per run and box every number before the runs are built. Anything unusual (an
+// escape in the id, a signal or a reason, a number that is not a plain integer) is left to JSON.parse.
+let at = 0; // the scanners' cursor in the line being read
+
+/** A non-negative integer at `at` (15 digits at most, exact as a double), or NaN. */
+function intAt(text: string, stop: number): number {
+  const begin = at;
+  let n = 0;
+  for (; at < stop; at++) {
+    const d = text.charCodeAt(at) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return at === begin || at - begin > 15 ? Number.NaN : n;
+}
+
+/** The result name at `at` (just past its opening quote) and its closing quote, or undefined. */
+function resultAt(text: string): RunResult | undefined {
+  for (const r of RUN_RESULTS) {
+    if (text.startsWith(r, at) && text.charCodeAt(at + r.length) === 0x22) {
+      at += r.length + 1;
+      return r;
+    }
+  }
+  return undefined;
+}
+
+/** `[start,end,"result"]` or `[start,end,"result",exit]` at `at`, or undefined. */
+function tupleAt(text: string, stop: number): RunEntry | undefined {
+  if (text.charCodeAt(at++) !== 0x5b) return undefined;
+  const start = intAt(text, stop);
+  if (Number.isNaN(start) || text.charCodeAt(at++) !== 0x2c) return undefined;
+  const end = intAt(text, stop);
+  if (Number.isNaN(end) || !text.startsWith(',"', at)) return undefined;
+  at += 2;
+  const result = resultAt(text);
+  if (result === undefined) return undefined;
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result };
+  if (text.charCodeAt(at) === 0x2c) {
+    at++;
+    const exit = intAt(text, stop);
+    if (Number.isNaN(exit)) return undefined;
+    entry.exitCode = exit;
+  }
+  return text.charCodeAt(at++) === 0x5d ? entry : undefined;
+}
+
+/**
+ * The runs of the line `text[from, stop)` whose job id (without escapes) ends with the quote at `idEnd`: a `runs`
+ * line's, or a run line's one run; undefined if the line is not in the plain form this module writes.
+ */
+function plainRuns(text: string, idEnd: number, stop: number): RunEntry[] | undefined {
+  if (text.startsWith('","runs":[', idEnd)) {
+    at = idEnd + 10;
+    const runs: RunEntry[] = [];
+    for (;;) {
+      const entry = tupleAt(text, stop);
+      if (entry === undefined) return undefined;
+      runs.push(entry);
+      const c = text.charCodeAt(at++);
+      if (c === 0x5d) break;
+      if (c !== 0x2c) return undefined;
+    }
+    return text.charCodeAt(at) === 0x7d && at + 1 === stop ? runs : undefined;
+  }
+  if (!text.startsWith('","start":', idEnd)) return undefined;
+  at = idEnd + 10;
+  const start = intAt(text, stop);
+  if (Number.isNaN(start) || !text.startsWith(',"end":', at)) return undefined;
+  at += 7;
+  const end = intAt(text, stop);
+  if (Number.isNaN(end) || !text.startsWith(',"result":"', at)) return undefined;
+  at += 11;
+  const result = resultAt(text);
+  if (result === undefined) return undefined;
+  const entry: { -readonly [K in keyof RunEntry]: RunEntry[K] } = { start, end, result };
+  if (text.startsWith(',"exit":', at)) {
+    at += 8;
+    const exit = intAt(text, stop);
+    if (Number.isNaN(exit)) return undefined;
+    entry.exitCode = exit;
+  }
+  return text.charCodeAt(at) === 0x7d && at + 1 === stop ? [entry] : undefined;
+}
+
+const PREFIX = '{"job":"';
+
+/** The end (its closing quote) of the job id of a line starting with {@link PREFIX}, and whether it has escapes. */
+function idEndOf(text: string, from: number, stop: number): { end: number; plain: boolean } {
+  let i = from + PREFIX.length;
+  let plain = true;
+  while (i < stop) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) break;
+    if (c === 0x5c) {
+      plain = false;
+      i += 2;
+    } else i += 1;
+  }
+  return { end: i, plain };
+}
+
 /**
  * Reads a history journal: a header line, then `totals` lines (runs folded away by compaction) and run lines,
  * oldest first. Keeps the last `keep` runs of each job; older ones are folded into its totals. Lines that do
@@ -129,43 +286,71 @@ export function parseJournal(text: string, keep: number): ParsedJournal {
   const building = new Map<string, Building>();
   let header: JournalHeader | undefined;
   let bad = 0;
+  const buildingOf = (id: string) => {
+    let b = building.get(id);
+    if (!b) {
+      b = { runs: [], folded: tallyOf(emptyTotals()) };
+      building.set(id, b);
+    }
+    return b;
+  };
   const visit = (value: unknown) => {
     if (typeof value !== 'object' || value === null) throw new Error('not an object');
     const o = value as Record<string, unknown>;
-    if (o.format === 'mm.history/1') {
+    if (typeof o.format === 'string' && HEADER_FORMATS.has(o.format)) {
       if (!isCount(o.compactedBytes)) throw new Error('bad header');
-      header = { format: 'mm.history/1', compactedBytes: o.compactedBytes };
+      header = { format: o.format as JournalHeader['format'], compactedBytes: o.compactedBytes };
       return;
     }
     if (typeof o.job !== 'string') throw new Error('no job');
-    let b = building.get(o.job);
-    if (!b) {
-      b = { runs: [], folded: tallyOf(emptyTotals()) };
-      building.set(o.job, b);
-    }
     if ('totals' in o) {
       const totals = totalsOf(o.totals);
       if (!totals) throw new Error('bad totals');
-      add(b.folded, totals);
+      add(buildingOf(o.job).folded, totals);
+      return;
+    }
+    if ('runs' in o) {
+      const entries = entriesOf(o.runs);
+      if (!entries) throw new Error('bad runs');
+      const b = buildingOf(o.job);
+      for (const entry of entries) b.runs.push(entry);
+      if (b.runs.length > keep * 2) fold(b, keep);
       return;
     }
     const entry = entryOf(o);
     if (!entry) throw new Error('bad run');
+    const b = buildingOf(o.job);
     b.runs.push(entry);
     if (b.runs.length > keep * 2) fold(b, keep);
   };
-  // One JSON.parse per line, found with indexOf: no split array or joined copy of a journal of many MB.
-  for (let at = 0; at < text.length; ) {
-    let nl = text.indexOf('\n', at);
+  // Lines found with indexOf (no split array or joined copy of a journal of many MB); the plain ones read by
+  // plainRuns, the others by JSON.parse.
+  for (let from = 0; from < text.length; ) {
+    let nl = text.indexOf('\n', from);
     if (nl < 0) nl = text.length;
-    if (nl > at) {
-      try {
-        visit(JSON.parse(text.slice(at, nl)));
-      } catch {
-        bad += 1;
+    if (nl > from) {
+      let plain: RunEntry[] | undefined;
+      let id = '';
+      if (text.startsWith(PREFIX, from)) {
+        const idEnd = idEndOf(text, from, nl);
+        if (idEnd.plain) {
+          plain = plainRuns(text, idEnd.end, nl);
+          id = text.slice(from + PREFIX.length, idEnd.end);
+        }
+      }
+      if (plain !== undefined) {
+        const b = buildingOf(id);
+        for (const entry of plain) b.runs.push(entry);
+        if (b.runs.length > keep * 2) fold(b, keep);
+      } else {
+        try {
+          visit(JSON.parse(text.slice(from, nl)));
+        } catch {
+          bad += 1;
+        }
       }
     }
-    at = nl + 1;
+    from = nl + 1;
   }
   const jobs = new Map<string, JournalJob>();
   for (const [id, b] of building) {
@@ -183,25 +368,27 @@ function fold(b: Building, keep: number): void {
 }
 
 /**
- * A journal's compacted text: the header, then per job one `totals` line (if runs were folded away) and its
- * kept runs. `compactedBytes` in the header is the length of the result (in UTF-8 bytes).
+ * A journal's compacted text (format `mm.history/2`): the header, then per job one `totals` line (if runs were
+ * folded away) and one `runs` line holding its kept runs, oldest first (`{"job":"a:b","runs":[[start,end,"ok",0],…]}`).
+ * `compactedBytes` in the header is the length of the result (in UTF-8 bytes). Runs appended later are run lines.
  * @example
  * const text = formatCompactedJournal(parseJournal(old, 20).jobs);
  */
 export function formatCompactedJournal(jobs: ReadonlyMap<string, JournalJob>): string {
-  const body: string[] = [];
+  let text = '';
   for (const [id, history] of jobs) {
     const { folded } = history;
+    const job = JSON.stringify(id);
     if (folded.durationCount > 0 || RUN_RESULTS.some((r) => folded.byResult[r] > 0))
-      body.push(`${JSON.stringify({ job: id, totals: folded })}\n`);
-    for (const run of history.runs) body.push(formatJournalRun(id, run));
+      text += `{"job":${job},"totals":${JSON.stringify(folded)}}\n`;
+    if (history.runs.length > 0)
+      text += `{"job":${job},"runs":${JSON.stringify(history.runs.map(tupleOf))}}\n`;
   }
-  const text = body.join('');
   const size = utf8Length(text);
   // The header's own length is part of the size it names; its digits can only grow it slightly.
   let header = '';
   for (let total = size; ; ) {
-    header = `${JSON.stringify({ format: 'mm.history/1', compactedBytes: total })}\n`;
+    header = `${JSON.stringify({ format: JOURNAL_FORMAT, compactedBytes: total })}\n`;
     const next = size + header.length;
     if (next === total) break;
     total = next;
@@ -223,18 +410,30 @@ function utf8Length(text: string): number {
   return n;
 }
 
+/** The totals of jobs whose runs were read without them: shared, never changed. */
+const NO_TOTALS: RunTotals = emptyTotals();
+
 /**
  * Reads only what a status page shows: the last `keep` runs of each job, scanning the journal from its end and
- * skipping, unparsed, the older lines of jobs that already have theirs. Totals count only the kept runs
- * (`partial: true`); use {@link parseJournal} for metrics and compaction.
+ * skipping, unparsed, the older lines of jobs that already have theirs and every `totals` line. A compacted
+ * journal holds a job's kept runs on one line, so this is about one `JSON.parse` per job plus one per run
+ * appended since the last compaction. Totals count only the kept runs (`partial: true`); use
+ * {@link parseJournal} for metrics and compaction.
  * @example
  * parseJournalTail(text, 10).jobs.get('a:b')?.runs; // its last 10 runs, oldest first
  */
 export function parseJournalTail(text: string, keep: number): ParsedJournal {
-  const newest = new Map<string, RunEntry[]>(); // newest first
-  const full = new Set<string>(); // jobs (by their id as written) that have their `keep` runs
-  const PREFIX = '{"job":"';
+  // Each job by its id as written (escaped): its id and its runs read so far, newest first.
+  const newest = new Map<string, { id: string; runs: RunEntry[] }>();
   let bad = 0;
+  const add = (raw: string, id: string, found: readonly RunEntry[]) => {
+    let job = newest.get(raw);
+    if (!job) {
+      job = { id, runs: [] };
+      newest.set(raw, job);
+    }
+    for (let r = found.length - 1; r >= 0 && job.runs.length < keep; r--) job.runs.push(found[r]!);
+  };
   // Line ends found forwards (indexOf is fast; lastIndexOf walks a long string slowly), then read backwards.
   const ends: number[] = [];
   for (let at = 0; at < text.length; ) {
@@ -246,42 +445,45 @@ export function parseJournalTail(text: string, keep: number): ParsedJournal {
   for (let k = ends.length - 1; k >= 0; k--) {
     const from = k === 0 ? 0 : ends[k - 1]! + 1;
     const stop = ends[k]!;
-    const line = from < stop;
-    if (line && text.startsWith(PREFIX, from)) {
-      let i = from + PREFIX.length;
-      while (i < stop && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
-      const raw = text.slice(from + PREFIX.length, i);
-      if (!full.has(raw) && !text.startsWith('","totals":', i)) {
-        try {
-          const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
-          const entry = typeof o.job === 'string' ? entryOf(o) : undefined;
-          if (!entry) throw new Error('bad run');
-          let runs = newest.get(o.job as string);
-          if (!runs) {
-            runs = [];
-            newest.set(o.job as string, runs);
-          }
-          runs.push(entry);
-          if (runs.length >= keep) full.add(raw);
-        } catch {
-          bad += 1;
-        }
-      }
-    } else if (line) {
+    if (from >= stop) continue;
+    if (!text.startsWith(PREFIX, from)) {
       try {
         const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
-        if (o.format !== 'mm.history/1') bad += 1;
+        if (typeof o.format !== 'string' || !HEADER_FORMATS.has(o.format)) bad += 1;
       } catch {
         bad += 1;
       }
+      continue;
+    }
+    const idEnd = idEndOf(text, from, stop);
+    const raw = text.slice(from + PREFIX.length, idEnd.end);
+    if ((newest.get(raw)?.runs.length ?? 0) >= keep || text.startsWith('","totals":', idEnd.end)) continue;
+    const plain = idEnd.plain ? plainRuns(text, idEnd.end, stop) : undefined;
+    if (plain !== undefined) {
+      add(raw, raw, plain);
+      continue;
+    }
+    try {
+      const o = JSON.parse(text.slice(from, stop)) as Record<string, unknown>;
+      if (typeof o.job !== 'string') throw new Error('no job');
+      let entries: RunEntry[] | undefined;
+      if ('runs' in o) entries = entriesOf(o.runs);
+      else {
+        const entry = entryOf(o);
+        entries = entry && [entry];
+      }
+      if (!entries) throw new Error('bad run');
+      add(raw, o.job, entries);
+    } catch {
+      bad += 1;
     }
   }
   const jobs = new Map<string, JournalJob>();
-  for (const [id, runs] of newest) {
+  for (const { id, runs } of newest.values()) {
     runs.reverse();
-    const totals = tallyOf(emptyTotals());
+    const totals = tallyOf(NO_TOTALS);
     for (const run of runs) count(totals, run);
-    jobs.set(id, { runs, totals, folded: emptyTotals() });
+    jobs.set(id, { runs, totals, folded: NO_TOTALS });
   }
   return { jobs, damaged: bad, partial: true };
 }

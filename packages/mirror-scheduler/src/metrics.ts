@@ -114,13 +114,21 @@ export function formatMetrics(snapshot: StatusSnapshot): string {
     `mm_status_timestamp_seconds ${seconds(snapshot.at)}`,
   ];
   const ids = snapshot.jobs.map((j) => label(j.job.id));
+  const chunks = [`${out.join('\n')}\n`];
   for (const family of FAMILIES) {
-    out.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+    // The lines of 256 jobs at a time joined into one string (~50 KB or more): 10,000 jobs make ~600,000 lines,
+    // which kept one by one until the end would be copied by every young-generation collection on the way.
+    let lines = [`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`];
     snapshot.jobs.forEach((j, i) => {
-      for (const line of family.samples(j, ids[i]!)) out.push(line);
+      for (const line of family.samples(j, ids[i]!)) lines.push(line);
+      if (i % 256 === 255) {
+        chunks.push(`${lines.join('\n')}\n`);
+        lines = [];
+      }
     });
+    if (lines.length > 0) chunks.push(`${lines.join('\n')}\n`);
   }
-  return `${out.join('\n')}\n`;
+  return chunks.join('');
 }
 
 /** The content type of {@link formatMetrics}' text. */

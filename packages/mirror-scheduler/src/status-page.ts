@@ -22,18 +22,40 @@ const ESCAPES: Record<string, string> = {
 const escapeHtml = (text: string) =>
   /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
 
-const iso = (ms: number) => isoSeconds(ms, ' ');
+/** `00` to `99`: two-digit fields without a template per call (a page formats ~150,000 times). */
+const TWO = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : `${n}`));
 
-/** `42s`, `7m`, `3h05m`, `2d04h`: short spans for crowded cells. */
+/** `42s`, `7m05s`, `3h05m`, `2d04h`: short spans for crowded cells. */
 function span(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);
   if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${TWO[s % 60]}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${TWO[Math.floor((s % 3600) / 60)]}m`;
+  return `${Math.floor(s / 86400)}d${TWO[Math.floor((s % 86400) / 3600)]}h`;
 }
 
-const time = (ms: number, text?: string) => `<time datetime="${isoSeconds(ms)}">${text ?? iso(ms)}</time>`;
+const DAY_MS = 86_400_000;
+/** `MM-DD ` of each day seen, by day number. */
+const monthDays = new Map<number, string>();
+
+/** `11-28 09:05`: a run's start in its tooltip, the date part cached per day. */
+function shortStamp(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let date = monthDays.get(day);
+  if (date === undefined) {
+    date = `${isoSeconds(day * DAY_MS).slice(5, 10)} `;
+    if (monthDays.size > 4096) monthDays.clear();
+    monthDays.set(day, date);
+  }
+  const minutes = Math.floor((ms - day * DAY_MS) / 60_000);
+  return `${date}${TWO[Math.floor(minutes / 60)]}:${TWO[minutes % 60]}`;
+}
+
+/** A `<time>` element: machine-readable ISO time, shown as `text` or as `2026-11-28 09:05:00Z`. */
+function time(ms: number, text?: string): string {
+  const t = isoSeconds(ms);
+  return `<time datetime="${t}">${text ?? `${t.slice(0, 10)} ${t.slice(11)}`}</time>`;
+}
 
 function attemptText(a: LastAttempt): string {
   if (a.result === 'running') return 'running';
@@ -54,7 +76,7 @@ function runTitle(r: RunEntry): string {
         : r.result;
   const took = r.result === 'skipped' ? '' : ` ${span(r.end - r.start)}`;
   // `11-28 09:00 ok 1m05s`: short, since a page of 10,000 jobs carries 100,000 of them.
-  return `${iso(r.start).slice(5, 16)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
+  return `${shortStamp(r.start)} ${what}${took}${r.why ? ` (${escapeHtml(r.why)})` : ''}`;
 }
 
 const RESULT_CLASS: Record<string, string> = {
@@ -68,13 +90,29 @@ const RESULT_CLASS: Record<string, string> = {
   interrupted: 'bad',
 };
 
-function strip(runs: readonly RunEntry[], count: number): string {
-  const shown = runs.slice(-count);
-  if (shown.length === 0) return '<span class="none">no runs recorded</span>';
-  const cells = shown.map(
-    (r) => `<i class="${RESULT_CLASS[r.result]}" title="${runTitle(r)}">${r.result[0]}</i>`,
-  );
-  return `<span class="strip" aria-label="last ${shown.length} runs, oldest first">${cells.join('')}</span>`;
+/** The start of a run's cell in the strip, by result: `<i class="ok" title="`. */
+const CELL_OPEN: Record<string, string> = Object.fromEntries(
+  Object.entries(RESULT_CLASS).map(([result, cls]) => [result, `<i class="${cls}" title="`]),
+);
+/** The end of a run's cell, by result: `">o</i>` (the result's first letter). */
+const CELL_CLOSE: Record<string, string> = Object.fromEntries(
+  Object.keys(RESULT_CLASS).map((result) => [result, `">${result[0]}</i>`]),
+);
+
+/** Adds the strip of a job's last `count` runs to `out`. */
+function strip(out: string[], runs: readonly RunEntry[], count: number): void {
+  const first = Math.max(0, runs.length - count);
+  const shown = runs.length - first;
+  if (shown === 0) {
+    out.push('<span class="none">no runs recorded</span>');
+    return;
+  }
+  out.push(`<span class="strip" aria-label="last ${shown} runs, oldest first">`);
+  for (let i = first; i < runs.length; i++) {
+    const r = runs[i]!;
+    out.push(CELL_OPEN[r.result]!, runTitle(r), CELL_CLOSE[r.result]!);
+  }
+  out.push('</span>');
 }
 
 function row(j: JobStatus, now: number, historyRuns: number): string {
@@ -97,7 +135,14 @@ function row(j: JobStatus, now: number, historyRuns: number): string {
           : j.nextEligible === undefined || j.nextEligible <= now
             ? 'now'
             : `${time(j.nextEligible)}<br><small>in ${span(j.nextEligible - now)}</small>`;
-  return `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>${strip(j.history, historyRuns)}</td></tr>\n`;
+  const out = [
+    `<tr id="${escapeHtml(encodeURIComponent(j.job.id))}" class="${j.state}"><th scope="row">${escapeHtml(j.job.id)}</th><td class="state"><b>${j.state}</b></td><td class="reason">${escapeHtml(j.reason)}</td>${success}${attempt}<td class="next">${next}</td><td>`,
+  ];
+  strip(out, j.history, historyRuns);
+  out.push('</td></tr>\n');
+  // Joined here, into one flat string: a page of 10,000 rows built of template pieces would keep ~1,000,000 of
+  // them alive until the end, each copied by every young-generation collection on the way.
+  return out.join('');
 }
 
 const STYLE = `
@@ -106,6 +151,7 @@ h1{font-size:1.4em;margin:.2em 0}
 .summary{display:flex;gap:1.5em;flex-wrap:wrap;margin:.5em 0 1em;padding:0;list-style:none}
 .summary li{padding:.3em .8em;border-radius:4px;background:#eef}
 .summary li.alert{background:#fdd}
+.summary a{color:inherit}
 table{border-collapse:collapse;width:100%;table-layout:fixed}
 td,th{overflow-wrap:anywhere}
 th,td{text-align:left;vertical-align:top;padding:.3em .6em;border-bottom:1px solid #ddd}
@@ -164,15 +210,36 @@ export function renderStatusPage(snapshot: StatusSnapshot, options: StatusPageOp
   const historyRuns = options.historyRuns ?? 10;
   const now = snapshot.at;
   const c = snapshot.counts;
+  // Each count links to where its state's rows begin (a <tbody> per state): at 10,000 rows, no scrolling to find them.
   const others = (['locked', 'queued', 'waiting', 'due', 'never', 'skipped'] as const)
     .filter((s) => c[s] > 0)
-    .map((s) => `${c[s]} ${s}`)
+    .map((s) => `<a href="#state-${s}">${c[s]} ${s}</a>`)
     .join(', ');
+  const linked = (state: string, count: number, text: string) =>
+    count > 0 ? `<a href="#state-${state}">${text}</a>` : text;
   const refresh =
     options.refreshSeconds === undefined
       ? ''
       : `<meta http-equiv="refresh" content="${options.refreshSeconds}">\n`;
-  const rows = snapshot.jobs.map((j) => row(j, now, historyRuns));
+  // Rows joined 256 at a time (~250 KB): strings that large are allocated outside the young generation, so the
+  // page is not copied from one young-generation collection to the next as it grows.
+  const rows: string[] = [];
+  let batch: string[] = [];
+  let state: string | undefined;
+  for (const j of snapshot.jobs) {
+    if (j.state !== state) {
+      batch.push(`${state === undefined ? '' : '</tbody>\n'}<tbody id="state-${j.state}">\n`);
+      state = j.state;
+    }
+    batch.push(row(j, now, historyRuns));
+    if (batch.length === 256) {
+      rows.push(batch.join(''));
+      batch = [];
+    }
+  }
+  rows.push(batch.join(''));
+  // Entities (&le;, &times;) rather than characters in the page's own text: a page of ASCII is one byte per
+  // character in memory and copied as such to the file; one non-Latin-1 character would double all 10 MB of it.
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -185,19 +252,18 @@ ${refresh}<title>${escapeHtml(title)}</title>
 <header>
 <h1>${escapeHtml(title)}</h1>
 <ul class="summary">
-<li id="running" class="${snapshot.running > 0 ? '' : 'idle'}"><b>${snapshot.running}/${snapshot.limit}</b> running</li>
-<li id="failing" class="${snapshot.failing > 0 ? 'alert' : ''}"><b>${snapshot.failing}</b> failing</li>
+<li id="running" class="${snapshot.running > 0 ? '' : 'idle'}">${linked('running', c.running, `<b>${snapshot.running}/${snapshot.limit}</b> running`)}</li>
+<li id="failing" class="${snapshot.failing > 0 ? 'alert' : ''}">${linked('failing', c.failing, `<b>${snapshot.failing}</b> failing`)}</li>
 <li id="stale" class="${snapshot.stale > 0 ? 'alert' : ''}"><b>${snapshot.stale}</b> stale</li>
-<li id="jobs"><b>${snapshot.jobs.length}</b> jobs${others ? ` (${escapeHtml(others)})` : ''}</li>
+<li id="jobs"><b>${snapshot.jobs.length}</b> jobs${others ? ` (${others})` : ''}</li>
 </ul>
-<p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh ≤ 1×, late ≤ 2×, stale beyond.</p>
+<p>As of ${time(now)}. Most urgent first; ages are coloured against each job's own interval: fresh &le; 1&times;, late &le; 2&times;, stale beyond.</p>
 </header>
 <main>
 ${snapshot.fleet ? fleetSection(snapshot.fleet, now) : ''}<table>
 <colgroup><col style="width:18%"><col style="width:7.5em"><col style="width:25%"><col style="width:9%"><col style="width:14%"><col style="width:14%"><col style="width:13em"></colgroup>
 <thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Why</th><th scope="col">Last success</th><th scope="col">Last attempt</th><th scope="col">Next eligible</th><th scope="col">Recent runs</th></tr></thead>
-<tbody>
-${rows.join('')}</tbody>
+${state === undefined ? '<tbody>\n' : ''}${rows.join('')}</tbody>
 </table>
 </main>
 <footer>${snapshot.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}<p>Generated by mm (@suite/mirror-scheduler).</p></footer>

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,12 +41,12 @@ describe('historyFileStore', () => {
     ]);
   });
 
-  it('compacts the journal once it doubles, keeping N runs per job and the totals of all of them', async () => {
+  it('compacts the journal once it grows by half, keeping N runs per job on one line and the totals of all of them', async () => {
     const store = historyFileStore({ keep: 2, batchMs: 1, slackBytes: 500 });
     for (let i = 0; i < 40; i++) await store.append(job(`j:${i % 2}`), run(i));
     const text = await readFile(join(home, HISTORY_FILE), 'utf8');
     expect(text.length).toBeLessThan(2 * 1000);
-    expect(text.startsWith('{"format":"mm.history/1","compactedBytes":')).toBe(true);
+    expect(text.startsWith('{"format":"mm.history/2","compactedBytes":')).toBe(true);
     const journal = await historyFileStore({ keep: 2 }).readHome(home);
     expect(journal.jobs.get('j:0')?.totals.byResult.ok).toBe(20);
     expect(journal.jobs.get('j:1')?.runs.map((r) => r.start)).toEqual([37_000, 39_000]);
@@ -119,6 +120,107 @@ describe('historyFileStore', () => {
     const journal = await historyFileStore({ keep: 5 }).readHome(home);
     expect(journal.jobs.get('after:crash')?.runs).toHaveLength(1);
     expect(journal.damaged).toBe(0);
+    expect((await readdir(home)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('reads a journal an older mm wrote (mm.history/1, a line per run) and rewrites it as mm.history/2 at its next append', async () => {
+    // As mm 0.x compacted it: header, a totals line, then one line per kept run.
+    const totals = (ok: number, failed: number) =>
+      `{"byResult":{"ok":${ok},"failed":${failed},"signal":0,"timeout":0,"cancelled":0,"skipped":0},"buckets":[${ok + failed},0,0,0,0,0,0,0,0,0,0,0],"durationSumSeconds":0.5,"durationCount":${ok + failed}}`;
+    const v1 = [
+      '{"format":"mm.history/1","compactedBytes":600}',
+      `{"job":"a:b","totals":${totals(7, 2)}}`,
+      '{"job":"a:b","start":1000,"end":1010,"result":"ok","exit":0}',
+      '{"job":"c:d","start":1500,"end":1600,"result":"failed","exit":2}',
+      '{"job":"a:b","start":2000,"end":2010,"result":"timeout","signal":"SIGTERM"}',
+      '{"job":"a:b","start":3000,"end":3000,"result":"skipped","why":"locked: pid 7"}',
+      '',
+    ].join('\n');
+    await writeFile(join(home, HISTORY_FILE), v1);
+    const expected = [
+      { start: 1000, end: 1010, result: 'ok', exitCode: 0 },
+      { start: 2000, end: 2010, result: 'timeout', signal: 'SIGTERM' },
+      { start: 3000, end: 3000, result: 'skipped', why: 'locked: pid 7' },
+    ];
+    const old = await historyFileStore({ keep: 3 }).readHome(home);
+    expect(old.damaged).toBe(0);
+    expect(old.jobs.get('a:b')?.runs).toEqual(expected);
+    expect(old.jobs.get('a:b')?.totals.byResult).toMatchObject({ ok: 8, failed: 2, timeout: 1, skipped: 1 });
+    expect(
+      (await historyFileStore({ keep: 3 }).readHome(home, { totals: false })).jobs.get('a:b')?.runs,
+    ).toEqual(expected);
+    // Smaller than the slack, yet compacted: an old journal is converted by the first append of this mm.
+    await historyFileStore({ keep: 3, batchMs: 1 }).append(job('c:d'), run(4));
+    const text = await readFile(join(home, HISTORY_FILE), 'utf8');
+    expect(text.startsWith('{"format":"mm.history/2","compactedBytes":')).toBe(true);
+    expect(text).toContain('{"job":"a:b","runs":[[1000,1010,"ok",0],[2000,2010,"timeout",null,"SIGTERM"],');
+    const now = await historyFileStore({ keep: 3 }).readHome(home);
+    expect(now.jobs.get('a:b')?.runs).toEqual(expected);
+    expect(now.jobs.get('a:b')?.totals).toEqual(old.jobs.get('a:b')?.totals);
+    expect(now.jobs.get('c:d')?.runs.map((r) => r.start)).toEqual([1500, 4000]);
+    expect(
+      (await historyFileStore({ keep: 3 }).readHome(home, { totals: false })).jobs.get('a:b')?.runs,
+    ).toEqual(expected);
+  });
+
+  it('counts a damaged runs line of a compacted journal once and keeps the other jobs', async () => {
+    await writeFile(
+      join(home, HISTORY_FILE),
+      '{"format":"mm.history/2","compactedBytes":99}\n{"job":"a:b","runs":[[1,2,"ok",0],[3,4,"exploded"]]}\n{"job":"c:d","runs":[[5,6,"ok"]]}\n',
+    );
+    for (const totals of [true, false]) {
+      const journal = await historyFileStore().readHome(home, { totals });
+      expect(journal.damaged).toBe(1);
+      expect(journal.jobs.has('a:b')).toBe(false);
+      expect(journal.jobs.get('c:d')?.runs).toEqual([{ start: 5, end: 6, result: 'ok' }]);
+    }
+  });
+
+  it('survives kill -9 while converting an old journal: the old or the new one is left, every run counted', async () => {
+    // 2,000 jobs x 20 runs in the old format (~4 MB): converting it takes long enough to be killed in the middle.
+    const lines = ['{"format":"mm.history/1","compactedBytes":100}'];
+    for (let r = 0; r < 20; r++)
+      for (let j = 0; j < 2000; j++)
+        lines.push(`{"job":"s:${j}","start":${r * 1000},"end":${r * 1000 + 5},"result":"ok","exit":0}`);
+    const v1 = `${lines.join('\n')}\n`;
+    const writer = `
+      import { historyFileStore } from ${JSON.stringify(dist)};
+      const store = historyFileStore({ home: process.argv[1], keep: 10, batchMs: 0 });
+      await store.append({ id: 'new:run' }, { start: 1, end: 2, result: 'ok', exitCode: 0 });
+      process.stdout.write('stored\\n');`;
+    let killedMidWrite = 0;
+    for (let round = 0; round < 6; round++) {
+      await writeFile(join(home, HISTORY_FILE), v1);
+      const child = spawn(process.execPath, ['--input-type=module', '-e', writer, home], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      // Killed as soon as its compacted journal appears beside the old one, or some time after.
+      const lag = round % 2 === 0 ? 0 : Math.random() * 20;
+      const watcher = watch(home, (_event, name) => {
+        if (String(name).endsWith('.tmp')) setTimeout(() => child.kill('SIGKILL'), lag);
+      });
+      const exited = await new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      watcher.close();
+      if (exited === null && (await readdir(home)).some((n) => n.endsWith('.tmp'))) killedMidWrite += 1;
+      const journal = await historyFileStore({ keep: 10 }).readHome(home);
+      const counted = [...journal.jobs.values()].reduce((n, j) => n + j.totals.byResult.ok, 0);
+      expect(counted).toBeGreaterThanOrEqual(40_000 + (out.includes('stored') ? 1 : 0));
+      expect(journal.damaged).toBe(0);
+      expect(journal.jobs.get('new:run')?.runs).toHaveLength(1); // appended before the conversion began
+      expect(journal.jobs.get('s:1999')?.runs.map((r) => r.start)).toEqual(
+        Array.from({ length: 10 }, (_, i) => (10 + i) * 1000),
+      );
+    }
+    expect(killedMidWrite).toBeGreaterThan(0);
+    // The next writer converts what is left and sweeps the killed writers' temporaries.
+    await historyFileStore({ keep: 10, batchMs: 0 }).append(job('after:crash'), run(1));
+    expect((await readFile(join(home, HISTORY_FILE), 'utf8')).startsWith('{"format":"mm.history/2"')).toBe(
+      true,
+    );
     expect((await readdir(home)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import {
   statusSnapshot,
   tunasyncJobs,
 } from '../src/index.js';
+import type { RunEntry } from '../src/run-history.js';
 import { fakeExecutor } from './fakes.js';
 
 const HOUR = 3_600_000;
@@ -266,7 +267,7 @@ describe('run history', () => {
     expect(a.totals.byResult).toMatchObject({ ok: 20, failed: 10 });
     expect(a.totals.durationCount).toBe(30);
     const compacted = formatCompactedJournal(parsed.jobs);
-    expect(compacted.split('\n').filter(Boolean)).toHaveLength(1 + 1 + 5); // header, totals, 5 runs
+    expect(compacted.split('\n').filter(Boolean)).toHaveLength(1 + 1 + 1); // header, totals, the 5 runs
     expect(JSON.parse(compacted.split('\n')[0]!).compactedBytes).toBe(Buffer.byteLength(compacted));
     const again = parseJournal(compacted, 5).jobs.get('a:b')!;
     expect(again.totals).toEqual(a.totals);
@@ -293,6 +294,41 @@ describe('run history', () => {
     expect(tail.damaged).toBe(1);
   });
 
+  it('reads plain lines and unusual ones (escapes, signals, reasons, odd numbers) alike, and refuses bad ones', () => {
+    const runs: RunEntry[] = [
+      { start: 1, end: 2, result: 'ok', exitCode: 0 },
+      { start: 3, end: 4, result: 'failed', exitCode: 255 },
+      { start: 5, end: 9, result: 'timeout', exitCode: null, signal: 'SIGTERM' },
+      { start: 10, end: 10, result: 'skipped', why: 'locked: pid "7" \\ on h' },
+      { start: 1.5, end: 2e3, result: 'failed', exitCode: -1 },
+      { start: 1_795_583_485_471, end: 1_795_583_515_471, result: 'cancelled' },
+    ];
+    for (const id of ['a:b', 'q:"quoted" \\ back', 'ü:ß']) {
+      let text = '';
+      for (const run of runs) text += formatJournalRun(id, run);
+      const compacted = formatCompactedJournal(parseJournal(text, 10).jobs);
+      const expected = runs.map(({ exitCode, ...rest }) =>
+        exitCode === null || exitCode === undefined ? rest : { ...rest, exitCode },
+      );
+      for (const t of [text, compacted]) {
+        expect(parseJournal(t, 10).jobs.get(id)?.runs).toEqual(expected);
+        expect(parseJournalTail(t, 10).jobs.get(id)?.runs).toEqual(expected);
+        expect(parseJournalTail(t, 2).jobs.get(id)?.runs).toEqual(expected.slice(-2));
+      }
+    }
+    const bad = [
+      '{"job":"a:b","start":1,"end":2,"result":"ok","exit":0}garbage',
+      '{"job":"a:b","start":1,"end":2,"result":"ok","exit":0',
+      '{"job":"a:b","start":-1,"end":2,"result":"ok"}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,4,"ok"]}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,"4","ok"]]}',
+      '{"job":"a:b","runs":[[1,2,"ok",0],[3,4,"ok"]]} x',
+      '{"job":"a:b","start":12345678901234567890123,"end":2,"result":"oops"}',
+    ];
+    expect(parseJournal(`${bad.join('\n')}\n`, 10)).toMatchObject({ damaged: bad.length });
+    expect(parseJournalTail(`${bad.join('\n')}\n`, 10)).toMatchObject({ damaged: bad.length });
+  });
+
   it('skips damaged and torn lines, counting them, and keeps every good line', () => {
     const good = formatJournalRun('a:b', { start: 1, end: 2, result: 'ok', exitCode: 0 });
     const text = `${good}{"job":"a:b","start":3,"end":4,"res\n${good}not json at all\n{"job":"a:b","start":5,"end":6,"result":"exploded"}\n${good}{"job":"a:b","sta`;
@@ -313,6 +349,18 @@ describe('renderStatusPage, formatMetrics and tunasyncJobs', () => {
     expect(html).toMatch(/<tr id="a%3Afailing" class="failing">.*failing 3 times \(last exit 23\)/);
     expect(html).toMatch(/<td class="age stale"[^>]*><time[^>]*>1d06h ago/);
     expect(html).not.toMatch(/<script/i);
+  });
+
+  it('links each state count in the header to where its rows begin, one tbody per state', async () => {
+    const { store, locks, history, jobs } = await home();
+    const html = renderStatusPage(await statusSnapshot(jobs, { store, locks, history, clock }));
+    expect(html).toContain('<a href="#state-failing"><b>1</b> failing</a>');
+    expect(html).toMatch(/<a href="#state-locked">1 locked<\/a>/);
+    expect(html).toMatch(/<tbody id="state-failing">\n<tr id="a%3Afailing"/);
+    for (const id of html.matchAll(/href="#(state-[a-z]+)"/g))
+      expect(html).toContain(`<tbody id="${id[1]}">`);
+    expect(html.match(/<tbody/g)).toHaveLength(html.match(/<tbody id="state-/g)!.length); // every group is a state's
+    expect(renderStatusPage(await statusSnapshot([], { store, clock }))).toContain('<tbody>\n</tbody>');
   });
 
   it('escapes job names and reasons', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   formatCompactedJournal,
   formatJournalRun,
+  JOURNAL_FORMAT,
   type ParsedJournal,
   parseJournal,
   parseJournalTail,
@@ -26,7 +27,11 @@ export interface HistoryFileStoreOptions {
   readonly keep?: number;
   /** How long an append waits for others to join its batch. @default 50 */
   readonly batchMs?: number;
-  /** The journal is compacted once it is this many bytes over twice its compacted size. @default 65536 */
+  /**
+   * The journal is compacted once it is this many bytes over one and a half times its compacted size (one never
+   * compacted: once it is over this many bytes; one an older mm compacted, `mm.history/1`: at its next append).
+   * @default 65536
+   */
   readonly slackBytes?: number;
 }
 
@@ -76,14 +81,20 @@ async function sweepTemporaries(home: string): Promise<void> {
   }
 }
 
-/** The journal's compacted size, from its header line (0 if it has none: never compacted). */
-function compactedBytesOf(head: string): number {
+/**
+ * The journal's compacted size, from its header line (0 if it has none: never compacted), and whether an older mm
+ * compacted it (`mm.history/1`, a line per run): then the next append converts it to the current format.
+ */
+function headerOf(head: string): { compacted: number; old: boolean } {
   const first = head.slice(0, head.indexOf('\n') + 1 || undefined);
   try {
     const o = JSON.parse(first) as { format?: unknown; compactedBytes?: unknown };
-    return o.format === 'mm.history/1' && typeof o.compactedBytes === 'number' ? o.compactedBytes : 0;
+    const compacted = typeof o.compactedBytes === 'number' ? o.compactedBytes : 0;
+    return o.format === JOURNAL_FORMAT
+      ? { compacted, old: false }
+      : { compacted: 0, old: o.format === 'mm.history/1' };
   } catch {
-    return 0;
+    return { compacted: 0, old: false };
   }
 }
 
@@ -98,9 +109,9 @@ interface HomeState {
 /**
  * Keeps each job's last runs in `HOME/mm.history.jsonl`, an append-only journal of JSON lines. Appends are
  * batched and made under the file lock; a line torn by a crash (kill -9 mid-write) is skipped when read and
- * the next append starts on a fresh line. Once the journal has grown past twice its compacted size (plus
- * `slackBytes`), it is rewritten with the last `keep` runs per job and each job's totals of the runs before,
- * beside it and then renamed over it: a crash leaves the old or the new journal, never a mix.
+ * the next append starts on a fresh line. Once the journal has grown by half its compacted size (plus
+ * `slackBytes`), it is rewritten with the last `keep` runs of each job on one line and each job's totals of the
+ * runs before, beside it and then renamed over it: a crash leaves the old or the new journal, never a mix.
  * @example
  * const history = historyFileStore({ fileLock });
  * const recorder = runHistoryRecorder(history);
@@ -142,13 +153,14 @@ export function historyFileStore(options: HistoryFileStoreOptions = {}): History
       const handle = await open(path, 'a+');
       let size: number;
       let compacted = 0;
+      let old = false;
       try {
         const before = (await handle.stat()).size;
         let text = lines;
         if (before > 0) {
           const head = Buffer.alloc(Math.min(before, 256));
           await handle.read(head, 0, head.length, 0);
-          compacted = compactedBytesOf(head.toString('utf8'));
+          ({ compacted, old } = headerOf(head.toString('utf8')));
           const last = Buffer.alloc(1);
           await handle.read(last, 0, 1, before - 1);
           // A crash mid-append left a torn line: end it, so that only it is lost.
@@ -159,7 +171,9 @@ export function historyFileStore(options: HistoryFileStoreOptions = {}): History
       } finally {
         await handle.close();
       }
-      if (size > 2 * compacted + slack) await compact(home, path);
+      // Compacted once the runs appended since reach half its compacted size: a status page then parses about one
+      // line per job (its `runs` line) plus at most half as many bytes of run lines.
+      if (old || size > compacted + compacted / 2 + slack) await compact(home, path);
     });
   };
 

@@ -33,12 +33,20 @@ function listedLocks(locks: LockPort): LockPort {
     }
     return names;
   };
+  // The lock directory of each home, found once per home: most homes have no lock listed at all.
+  const dirs = new Map<string | undefined, string>();
   return {
     tryLock: (job) => locks.tryLock(job),
     async holder(job) {
+      let dir = dirs.get(job.cwd);
+      if (dir === undefined) {
+        dir = dirname(jobLockPath(job, process.cwd()));
+        dirs.set(job.cwd, dir);
+      }
+      const names = await listing(dir);
+      if (names === undefined || names.size === 0) return undefined;
       const path = jobLockPath(job, process.cwd());
-      const names = await listing(dirname(path));
-      return names?.has(`${basename(path)}.lock`) ? locks.holder(job) : undefined;
+      return names.has(`${basename(path)}.lock`) ? locks.holder(job) : undefined;
     },
   };
 }
