@@ -31,8 +31,33 @@ export const nodeFileSystem: LockFileSystem = {
     ),
   utimes: (path, mtimeMs) => utimesAsync(path, seconds(mtimeMs), seconds(mtimeMs)),
   realpath: (path) => realpathAsync(path),
+  symlink: (target, path) =>
+    new Promise((resolve, reject) =>
+      fs.symlink(target, path, (error) => (error ? reject(error) : resolve())),
+    ),
+  readlink: (path) =>
+    new Promise((resolve, reject) =>
+      fs.readlink(path, 'utf8', (error, target) => (error ? reject(error) : resolve(target))),
+    ),
+  lstat: (path) =>
+    new Promise((resolve, reject) =>
+      fs.lstat(path, (error, stats) =>
+        error
+          ? reject(error)
+          : resolve({
+              mtimeMs: stats.mtimeMs,
+              isDirectory: stats.isDirectory(),
+              isSymbolicLink: stats.isSymbolicLink(),
+            }),
+      ),
+    ),
+  lutimes: (path, mtimeMs) =>
+    new Promise((resolve, reject) =>
+      fs.lutimes(path, seconds(mtimeMs), seconds(mtimeMs), (error) => (error ? reject(error) : resolve())),
+    ),
   atExit: {
     readFile: (path) => fs.readFileSync(path, 'utf8'),
+    readlink: (path) => fs.readlinkSync(path, 'utf8'),
     unlink: (path) => fs.unlinkSync(path),
     rmdir: (path) => fs.rmdirSync(path),
   },
@@ -57,6 +82,17 @@ export const nodeBlockingFileSystem: LockFileSystem = {
   },
   utimes: async (path, mtimeMs) => fs.utimesSync(path, seconds(mtimeMs), seconds(mtimeMs)),
   realpath: async (path) => fs.realpathSync(path),
+  symlink: async (target, path) => fs.symlinkSync(target, path),
+  readlink: async (path) => fs.readlinkSync(path, 'utf8'),
+  lstat: async (path) => {
+    const stats = fs.lstatSync(path);
+    return {
+      mtimeMs: stats.mtimeMs,
+      isDirectory: stats.isDirectory(),
+      isSymbolicLink: stats.isSymbolicLink(),
+    };
+  },
+  lutimes: async (path, mtimeMs) => fs.lutimesSync(path, seconds(mtimeMs), seconds(mtimeMs)),
   atExit: nodeFileSystem.atExit,
 };
 
@@ -140,8 +176,12 @@ export const nodeHost: LockHost = {
   bootId: readBootId(),
 };
 
-/** Tokens from node:crypto (base64url of 12 random bytes), jitter from Math.random. */
+/**
+ * Tokens from node:crypto (base64url of 5 random bytes: with the pid, start time and creation time a lock link
+ * carries, enough to tell acquisitions apart, and short enough for the link to stay a fast one), jitter from
+ * Math.random.
+ */
 export const nodeRandom: LockRandom = {
-  token: () => randomBytes(12).toString('base64url'),
+  token: () => randomBytes(5).toString('base64url'),
   fraction: () => Math.random(),
 };
