@@ -144,10 +144,14 @@ export const nodeProcessProbe: ProcessProbe = {
   },
 };
 
-/** Wall clock, performance.now() and unref'd timers. */
+/**
+ * Wall clock, a monotonic clock and unref'd timers. The monotonic time comes from `process.hrtime`, not
+ * `performance.now()`: the first touch of the `performance` global loads perf_hooks, milliseconds of a one-shot
+ * command's start-up.
+ */
 export const nodeClock: LockClock = {
   now: () => Date.now(),
-  monotonic: () => performance.now(),
+  monotonic: () => Number(process.hrtime.bigint() / 1000n) / 1000,
   sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
   every(ms, fn) {
     const timer = setInterval(fn, ms);
