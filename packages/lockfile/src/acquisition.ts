@@ -48,6 +48,7 @@ export class Acquisition implements HeldLock {
   #owner: LockOwner;
   #adopted = false;
   #released = false;
+  readonly #onReleased: () => void;
   /** The adoption under way, which release waits for. */
   #adopting: Promise<unknown> = Promise.resolve();
 
@@ -58,7 +59,10 @@ export class Acquisition implements HeldLock {
     placement: Placement,
     options: AcquireOptions,
     stale: number,
+    /** Called once the lock is released (this process's waiters for it try again at once). */
+    released: () => void = () => {},
   ) {
+    this.#onReleased = released;
     this.#ports = ports;
     this.#dir = dir;
     this.path = path;
@@ -205,6 +209,14 @@ export class Acquisition implements HeldLock {
 
   readonly release = async (): Promise<void> => {
     if (this.#released) return;
+    try {
+      await this.#release();
+    } finally {
+      this.#onReleased();
+    }
+  };
+
+  async #release(): Promise<void> {
     this.#released = true;
     this.#stopHeartbeat();
     this.#forget();
@@ -253,7 +265,7 @@ export class Acquisition implements HeldLock {
     }
     // Our record, then the directory if that left it empty (other shared holders may still be in it).
     await this.#dir.destroy(this.lockPath, record);
-  };
+  }
 
   /**
    * Release when our heartbeat is old (the event loop stalled, the file system hung, heartbeats failed), so that

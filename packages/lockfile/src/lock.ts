@@ -161,6 +161,31 @@ export function createLocker(ports: LockPorts): Locker {
   let selfStart: number | undefined | null = null;
   let parkedHeld = false;
   let exiting = false;
+  /**
+   * This process's acquisitions waiting for a lock path, woken as soon as this process releases that path (another
+   * process's release is found by the next try, after the backoff wait).
+   */
+  const waiting = new Map<string, Set<() => void>>();
+  const released = (lockPath: string) => () => {
+    for (const wake of waiting.get(lockPath) ?? []) wake();
+  };
+  /** Waits `ms`, or less if this process releases `lockPath` meanwhile; rejects when `signal` aborts. */
+  async function backOff(lockPath: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    let woken = waiting.get(lockPath);
+    if (woken === undefined) waiting.set(lockPath, (woken = new Set()));
+    woken.add(stop);
+    try {
+      await ports.clock.sleep(ms, controller.signal).catch(() => {});
+      signal?.throwIfAborted();
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      woken.delete(stop);
+      if (woken.size === 0) waiting.delete(lockPath);
+    }
+  }
   /** Lock paths whose neighbourhood this process has swept (on the first contention for each). */
   const swept = new Set<string>();
 
@@ -258,7 +283,7 @@ export function createLocker(ports: LockPorts): Locker {
         try {
           await fs.symlink(link, lockPath);
           const placement = { owner, kind: 'exclusive', link, verifiedAt } as const;
-          return new Acquisition(ports, dir, path, placement, options, stale);
+          return new Acquisition(ports, dir, path, placement, options, stale, released(lockPath));
         } catch (error) {
           if (errnoOf(error) !== 'EEXIST') throw dir.failure(error, lockPath, 'create');
         }
@@ -406,6 +431,7 @@ export function createLocker(ports: LockPorts): Locker {
       { record, owner: { ...owner, created: now }, kind: 'exclusive' },
       options,
       stale,
+      released(lockPath),
     );
   }
 
@@ -506,6 +532,7 @@ export function createLocker(ports: LockPorts): Locker {
       { record, owner: { ...owner, created: now }, kind: 'shared', parking },
       options,
       stale,
+      released(`${path}.lock`),
     );
   }
 
@@ -632,7 +659,7 @@ export function createLocker(ports: LockPorts): Locker {
         let delay = policy.delay(tries, ports.random.fraction());
         if (!counted) delay = Math.min(delay, Math.max(0, timeout - waited));
         try {
-          await ports.clock.sleep(delay, options.signal);
+          await backOff(lockPath, delay, options.signal);
         } catch {
           throw aborted();
         }

@@ -247,6 +247,24 @@ describe('waiting', () => {
     expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
   });
 
+  it('a waiter of this process gets the lock as soon as this process releases it, not after its backoff wait', async () => {
+    const { a } = setup();
+    const first = await a.acquire('/locks/job');
+    let got = false;
+    const waiter = a
+      .acquire('/locks/job', { timeout: 60_000, backoff: { min: 10_000, max: 10_000 } })
+      .then((lock) => {
+        got = true;
+        return lock;
+      });
+    await settle();
+    expect(got).toBe(false);
+    await first.release();
+    await settle();
+    expect(got).toBe(true); // the manual clock never moved: no backoff wait ran out
+    await (await waiter).release();
+  });
+
   it('gives up after `retries` more tries with ELOCKED', async () => {
     const { world, a, b } = setup();
     await a.acquire('/locks/job');
