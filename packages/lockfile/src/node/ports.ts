@@ -9,7 +9,8 @@ const seconds = (ms: number) => ms / 1000;
 const readFileAsync = promisify(fs.readFile) as (path: string, encoding: 'utf8') => Promise<string>;
 const writeFileAsync = promisify(fs.writeFile) as (path: string, data: string) => Promise<void>;
 const utimesAsync = promisify(fs.utimes);
-const realpathAsync = promisify(fs.realpath) as (path: string) => Promise<string>;
+// realpath(3) in one trip through the thread pool; fs.realpath walks the path in JavaScript, one lstat per component.
+const realpathAsync = promisify(fs.realpath.native) as (path: string) => Promise<string>;
 
 /**
  * The lock's file-system calls on node:fs, asynchronous (the callback API: it costs less per call than
@@ -81,7 +82,7 @@ export const nodeBlockingFileSystem: LockFileSystem = {
     return { mtimeMs: stats.mtimeMs, isDirectory: stats.isDirectory() };
   },
   utimes: async (path, mtimeMs) => fs.utimesSync(path, seconds(mtimeMs), seconds(mtimeMs)),
-  realpath: async (path) => fs.realpathSync(path),
+  realpath: async (path) => fs.realpathSync.native(path),
   symlink: async (target, path) => fs.symlinkSync(target, path),
   readlink: async (path) => fs.readlinkSync(path, 'utf8'),
   lstat: async (path) => {
