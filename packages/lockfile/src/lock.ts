@@ -174,8 +174,8 @@ export function createLocker(ports: LockPorts): Locker {
     const controller = new AbortController();
     const stop = () => controller.abort();
     signal?.addEventListener('abort', stop, { once: true });
-    let woken = waiting.get(lockPath);
-    if (woken === undefined) waiting.set(lockPath, (woken = new Set()));
+    const woken = waiting.get(lockPath) ?? new Set<() => void>();
+    waiting.set(lockPath, woken);
     woken.add(stop);
     try {
       await ports.clock.sleep(ms, controller.signal).catch(() => {});
