@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readOwner } from '@suite/lockfile/node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/lock.js', import.meta.url));
@@ -79,11 +80,9 @@ it('keeps the lock held after the lock tool is SIGKILLed, until COMMAND exits', 
   await until(async () => (await readFile(pidFile, 'utf8').catch(() => '')).endsWith('\n'));
   const commandPid = Number(await readFile(pidFile, 'utf8'));
   // Give the tool a moment to adopt the child's pid, then kill it outright.
-  const record = async () => {
-    const [name] = await readdir(`${path}.lock`);
-    return readFile(join(`${path}.lock`, name!), 'utf8');
-  };
-  await until(async () => (await record()).includes(`"pid":${commandPid}`));
+  await until(
+    async () => (await readOwner(path).catch(() => undefined))?.pids?.includes(commandPid) === true,
+  );
   tool.kill('SIGKILL');
   expect(await toolExit).toMatchObject({ signal: 'SIGKILL' });
   expect(alive(commandPid)).toBe(true);

@@ -62,7 +62,7 @@ async function until(file: string): Promise<void> {
 describe('lock LOCKPATH -- COMMAND', () => {
   it('runs COMMAND while holding LOCKPATH.lock and exits with its status', async () => {
     const path = join(dir, 'job');
-    const result = await run([path, '--', 'sh', '-c', 'test -d "$1.lock" && echo held; exit 3', 'sh', path]);
+    const result = await run([path, '--', 'sh', '-c', 'test -L "$1.lock" && echo held; exit 3', 'sh', path]);
     expect(result).toMatchObject({ status: 3, stdout: 'held\n', stderr: '' });
     expect(await readdir(dir)).toEqual([]);
   });
@@ -277,10 +277,9 @@ describe('errors', () => {
 
   it('warns when the lock is removed behind its back, and still exits with the status of COMMAND', async () => {
     const path = join(dir, 'job');
-    // The command first waits until lock has adopted it (its pid is in the record), so that the record is not
-    // rewritten while rm empties the directory.
-    const script =
-      'until grep -Eqs "\\"pid\\":$$[,}]" "$1".lock/owner.*; do sleep 0.01; done; rm -r "$1.lock"; exit 4';
+    // The command first waits until lock has adopted it (the link's record has its adopted "pid:start" field), so
+    // that the link is not replaced after rm removed it.
+    const script = 'until readlink "$1.lock" | grep -q :; do sleep 0.01; done; rm "$1.lock"; exit 4';
     const result = await run([path, 'sh', '-c', script, 'sh', path]);
     expect(result.status).toBe(4);
     expect(result.stderr).toMatch(/^lock: warning: lock .*job\.lock was compromised: /);

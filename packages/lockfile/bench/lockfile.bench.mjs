@@ -6,11 +6,14 @@
 // - shared locks (proper-lockfile has none): uncontended shared acquire + release, against proper-lockfile's
 //   exclusive lock (what its users take instead); 4 processes taking shared locks to read the counter, against our
 //   exclusive contended rate (what sharing gains).
+// - the floor: a bare loop of `await symlink(record, p + '.lock'); await unlink(p + '.lock')` (two trips through
+//   libuv's thread pool per cycle, the least any asynchronous lock can do) and the same with the `readlink` our
+//   release makes first (three trips, what a lock that never removes another's does), with a record as short as ours.
 // Rounds alternate between the two libraries and the median round counts, so that load from other work on the
 // machine hits both alike. BENCH_DIR picks the directory (default: the OS temp dir).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readlink, rmSync, symlink, unlink, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import lockfile from 'proper-lockfile';
@@ -21,6 +24,9 @@ import { acquire, nodeBlockingFileSystem, nodeLockPorts } from '../dist/node/ind
 const blocking = createLocker({ ...nodeLockPorts, fs: nodeBlockingFileSystem });
 
 const run = promisify(execFile);
+const symlinkAsync = promisify(symlink);
+const readlinkAsync = promisify(readlink);
+const unlinkAsync = promisify(unlink);
 const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'lockfile-bench-'));
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
@@ -34,6 +40,11 @@ async function uncontendedRate(library, path, iterations) {
     } else if (library === 'suite-blocking') {
       const lock = await blocking.acquire(path, { realpath: false });
       await lock.release();
+    } else if (library === 'floor' || library === 'floor+readlink') {
+      const link = `${path}.lock`;
+      await symlinkAsync('1.9r3.roti.uUaNPOU.mx0g7rhb.#0ku1..vm', link);
+      if (library === 'floor+readlink') await readlinkAsync(link);
+      await unlinkAsync(link);
     } else if (library === 'suite-shared') {
       const lock = await acquire(path, { shared: true, realpath: false });
       await lock.release();
@@ -68,10 +79,10 @@ try {
   await uncontendedRate('suite', target, 200); // warm up both
   await uncontendedRate('proper-lockfile', target, 200);
   await uncontendedRate('suite-blocking', target, 200);
-  const un = { suite: [], 'suite-blocking': [], 'proper-lockfile': [] };
+  const un = { suite: [], 'suite-blocking': [], 'proper-lockfile': [], floor: [], 'floor+readlink': [] };
   const orders = [
-    ['suite', 'suite-blocking', 'proper-lockfile'],
-    ['proper-lockfile', 'suite-blocking', 'suite'],
+    ['suite', 'suite-blocking', 'proper-lockfile', 'floor', 'floor+readlink'],
+    ['floor+readlink', 'floor', 'proper-lockfile', 'suite-blocking', 'suite'],
   ];
   for (let round = 0; round < rounds; round++) {
     for (const library of orders[round % 2])
@@ -80,12 +91,24 @@ try {
   const unSuite = median(un.suite);
   const unBlocking = median(un['suite-blocking']);
   const unPeer = median(un['proper-lockfile']);
-  console.log(`uncontended acquire+release, ${iterations} per round, median of ${rounds} rounds (${dir}):`);
+  console.log(
+    `uncontended acquire+release, ${iterations} per round, median of ${rounds} rounds (${dir}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}:`,
+  );
   console.log(`  @suite/lockfile (default, async fs)   ${fmt(unSuite).padStart(8)} /s`);
   console.log(`  @suite/lockfile (blocking fs, opt-in) ${fmt(unBlocking).padStart(8)} /s`);
   console.log(`  proper-lockfile                       ${fmt(unPeer).padStart(8)} /s`);
   console.log(`  ratio, default                        ${(unSuite / unPeer).toFixed(2)}×  (target ≥ 5×)`);
   console.log(`  ratio, blocking fs                    ${(unBlocking / unPeer).toFixed(2)}×`);
+  const unFloor = median(un.floor);
+  const unFloorRead = median(un['floor+readlink']);
+  console.log(
+    `  floor: bare async symlink+unlink      ${fmt(unFloor).padStart(8)} /s  ${(unFloor / unPeer).toFixed(2)}×`,
+  );
+  console.log(
+    `  floor: symlink+readlink+unlink        ${fmt(unFloorRead).padStart(8)} /s  ${(unFloorRead / unPeer).toFixed(2)}×`,
+  );
 
   const processes = 4;
   const seconds = Number(process.env.BENCH_SECONDS ?? 2);

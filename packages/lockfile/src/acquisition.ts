@@ -1,27 +1,30 @@
 import type { AcquireOptions, HeldLock } from './lock.js';
-import type { LockDir, Spare } from './lock-dir.js';
+import type { LockDir } from './lock-dir.js';
 import { errnoOf, spareName } from './lock-dir.js';
 import { LockError } from './lock-error.js';
-import { encodeOwner, type LockOwner, type RecordKind } from './owner.js';
+import { encodeLink, encodeOwner, type LockOwner, type RecordKind } from './owner.js';
 import type { LockPorts } from './ports.js';
 
 /**
- * Where our record is: in our spare, renamed into place as `${path}.lock` (an exclusive lock taken on a free path);
- * or put into a lock directory that was already there (a shared lock, or an exclusive one after the shared holders
- * left), in which case there is no spare to give back.
+ * Where our record is: the target of the lock link `${path}.lock` (an exclusive lock taken on a free path, the
+ * fast path: `link` holds the target as written); or a record file in a lock directory (a shared lock, or an
+ * exclusive one taken after shared holders left: `record` is its path).
  */
-export interface Placement {
-  readonly record: string;
+export type Placement = {
   readonly owner: LockOwner;
   readonly kind: RecordKind;
-  readonly spare?: Spare | undefined;
   /** A shared record's temporary name, to move it back to on release for reuse (`back` then keeps it). */
   readonly parking?: { readonly temp: string; readonly back: () => void } | undefined;
-}
+  /** Monotonic time just before the call that made the lock. */
+  readonly verifiedAt?: number | undefined;
+} & (
+  | { readonly link: string; readonly record?: undefined }
+  | { readonly record: string; readonly link?: undefined }
+);
 
 /**
- * A lock we hold, with its heartbeat. The heartbeat of an exclusive lock is the lock directory's mtime (which
- * proper-lockfile reads too; the record's mtime says when the lock was taken); a shared holder beats its own record
+ * A lock we hold, with its heartbeat. The heartbeat of a lock link is the link's own mtime (`lutimes`); of a
+ * lock directory, the directory's mtime (which proper-lockfile reads too); a shared holder beats its own record
  * and the directory.
  */
 export class Acquisition implements HeldLock {
@@ -29,19 +32,23 @@ export class Acquisition implements HeldLock {
   readonly lockPath: string;
   readonly #ports: LockPorts;
   readonly #dir: LockDir;
-  readonly #spare: Spare | undefined;
   readonly #parking: Placement['parking'];
-  readonly #record: string;
+  readonly #record: string | undefined;
+  /** The target of our lock link as it is now (adopt() replaces it). */
+  #link: string | undefined;
+  /** Monotonic time at which our link was last known to be ours and fresh (made, or a heartbeat's check). */
+  #verifiedAt: number;
+  readonly #stale: number;
   /** Whether this is one of the shared holders. */
   readonly shared: boolean;
   readonly #controller = new AbortController();
   readonly #onCompromised: ((error: LockError) => void) | undefined;
   readonly #stopHeartbeat: () => void;
   readonly #forget: () => void;
-  readonly #returnSpare: (spare: Spare) => void;
   #owner: LockOwner;
   #adopted = false;
   #released = false;
+  readonly #onReleased: () => void;
   /** The adoption under way, which release waits for. */
   #adopting: Promise<unknown> = Promise.resolve();
 
@@ -50,21 +57,23 @@ export class Acquisition implements HeldLock {
     dir: LockDir,
     path: string,
     placement: Placement,
-    acquired: number,
     options: AcquireOptions,
     stale: number,
-    returnSpare: (spare: Spare) => void,
+    /** Called once the lock is released (this process's waiters for it try again at once). */
+    released: () => void = () => {},
   ) {
+    this.#onReleased = released;
     this.#ports = ports;
     this.#dir = dir;
     this.path = path;
     this.lockPath = `${path}.lock`;
-    this.#spare = placement.spare;
     this.#parking = placement.parking;
-    this.#owner = { ...placement.owner, created: acquired };
+    this.#owner = placement.owner;
     this.#record = placement.record;
+    this.#link = placement.link;
+    this.#verifiedAt = placement.verifiedAt ?? ports.clock.monotonic();
+    this.#stale = stale;
     this.shared = placement.kind === 'shared';
-    this.#returnSpare = returnSpare;
     this.#onCompromised = options.onCompromised;
     const update = options.update ?? stale / 2;
     // Timers take at most 2^31-1 ms; an hourly beat is plenty when `stale` is huge.
@@ -79,17 +88,30 @@ export class Acquisition implements HeldLock {
     return this.#controller.signal;
   }
 
+  /** Whether the lock link still carries our record (rejects as the file system does). */
+  async #linkIsOurs(): Promise<boolean> {
+    return (await this.#ports.fs.readlink(this.lockPath)) === this.#link;
+  }
+
   async #beat(): Promise<void> {
     const { fs } = this.#ports;
     try {
-      await fs.stat(this.#record); // still ours
+      if (this.#link !== undefined) {
+        const checked = this.#ports.clock.monotonic();
+        if (!(await this.#linkIsOurs())) throw Object.assign(new Error('replaced'), { code: 'ENOENT' });
+        if (this.#released) return;
+        await fs.lutimes(this.lockPath, this.#ports.clock.now());
+        this.#verifiedAt = checked;
+        return;
+      }
+      await fs.stat(this.#record!); // still ours
       if (this.#released) return;
       const now = this.#ports.clock.now();
-      if (this.shared) await fs.utimes(this.#record, now);
+      if (this.shared) await fs.utimes(this.#record!, now);
       await fs.utimes(this.lockPath, now);
     } catch (error) {
       const code = errnoOf(error);
-      if (!this.#released && (code === 'ENOENT' || code === 'ENOTDIR')) {
+      if (!this.#released && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL')) {
         this.#compromise('its owner record was removed (was it judged stale?)');
       }
       // Other failures (a full or flaky disk) are retried at the next beat.
@@ -132,19 +154,29 @@ export class Acquisition implements HeldLock {
     };
     const { fs } = this.#ports;
     const temp = `${spareName(this.lockPath, owner.token)}.adopt`;
-    await fs.writeFile(temp, encodeOwner(owner));
     this.#adopted = true;
     try {
-      await fs.stat(this.#record); // still ours: replace the record atomically, never leaving a half-written one
-      await fs.rename(temp, this.#record);
-      // An exclusive record's mtime says when the lock was taken (the rename touched the directory: a
-      // heartbeat); a shared record's mtime is its heartbeat, which the rename refreshed.
-      if (!this.shared) await fs.utimes(this.#record, owner.created);
+      if (this.#link !== undefined) {
+        // A new link with the longer record, renamed over ours (atomically: a reader sees the old or the new).
+        const link = encodeLink(owner);
+        const [, ours] = await Promise.all([fs.symlink(link, temp), this.#linkIsOurs()]);
+        if (!ours) throw Object.assign(new Error('replaced'), { code: 'ENOENT' });
+        await fs.rename(temp, this.lockPath);
+        this.#link = link;
+      } else {
+        await fs.writeFile(temp, encodeOwner(owner));
+        await fs.stat(this.#record!); // still ours: replace the record atomically, never leaving a half-written one
+        await fs.rename(temp, this.#record!);
+        // An exclusive record's mtime says when the lock was taken (the rename touched the directory: a
+        // heartbeat); a shared record's mtime is its heartbeat, which the rename refreshed.
+        if (!this.shared) await fs.utimes(this.#record!, owner.created);
+      }
     } catch (error) {
       try {
         await fs.unlink(temp);
       } catch {}
-      if (errnoOf(error) === 'ENOENT') {
+      const code = errnoOf(error);
+      if (code === 'ENOENT' || code === 'EINVAL') {
         this.#compromise('its owner record was removed');
         throw this.#controller.signal.reason;
       }
@@ -156,7 +188,7 @@ export class Acquisition implements HeldLock {
   /**
    * The exit and signal handlers' release: a lock that adopted a process that still lives is left in place (that
    * process keeps it alive, and the next contender takes it over once it has ended too); any other is removed
-   * (our record by its name, then the directory if that left it empty).
+   * (our link if it still carries our record; our record by its name, then the directory if that left it empty).
    */
   readonly releaseAtExit = (): void => {
     if (this.#released) return;
@@ -165,18 +197,53 @@ export class Acquisition implements HeldLock {
     this.#forget();
     const adopted = this.#owner.adopted ?? [];
     if (adopted.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime))) return;
-    this.#dir.destroyAtExit(this.lockPath, this.#record);
+    const { atExit } = this.#ports.fs;
+    if (this.#link !== undefined) {
+      try {
+        if (atExit.readlink(this.lockPath) === this.#link) atExit.unlink(this.lockPath);
+      } catch {}
+      return;
+    }
+    this.#dir.destroyAtExit(this.lockPath, this.#record!);
   };
 
   readonly release = async (): Promise<void> => {
     if (this.#released) return;
+    try {
+      await this.#release();
+    } finally {
+      this.#onReleased();
+    }
+  };
+
+  async #release(): Promise<void> {
     this.#released = true;
     this.#stopHeartbeat();
     this.#forget();
     await this.#adopting;
     const { fs } = this.#ports;
+    if (this.#link !== undefined) {
+      if (this.#ports.clock.monotonic() - this.#verifiedAt > this.#stale / 2) {
+        await this.#releaseCarefully();
+        return;
+      }
+      // Our heartbeat is fresh, so no other host can be taking the lock over: if the link still carries our
+      // record, it is ours to unlink; if it was taken over (judged stale), the new holder's stays.
+      try {
+        if (await this.#linkIsOurs()) {
+          await fs.unlink(this.lockPath);
+          return;
+        }
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code !== 'ENOENT' && code !== 'EINVAL') throw this.#dir.failure(error, this.lockPath, 'release');
+      }
+      this.#compromise('its owner record was gone at release');
+      return;
+    }
+    const record = this.#record!;
     try {
-      await fs.stat(this.#record);
+      await fs.stat(record);
     } catch (error) {
       const code = errnoOf(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -185,42 +252,57 @@ export class Acquisition implements HeldLock {
       }
       throw this.#dir.failure(error, this.lockPath, 'release');
     }
-    const spare = this.#spare;
-    if (!this.#adopted && spare !== undefined) {
-      // Our record is there, so the directory is ours: move it back to be the spare for the next lock.
-      let moved = false;
-      try {
-        await fs.rename(this.lockPath, spare.dir);
-        moved = true;
-        await fs.stat(spare.record);
-        this.#returnSpare(spare);
-        return;
-      } catch {
-        if (moved) {
-          // Between our check and the rename another host judged our lock stale and replaced it: we moved its
-          // lock, not ours. Put it back (it can only fail if yet another took the place; its owner will see).
-          try {
-            await fs.rename(spare.dir, this.lockPath);
-          } catch {}
-          this.#compromise('it was taken over as we released it');
-          return;
-        }
-      }
-    }
     const parking = this.#parking;
     if (!this.#adopted && parking !== undefined) {
       // A shared record goes back beside the lock for the next shared lock; then the directory goes if that left
       // it empty (other shared holders may still be in it).
       try {
-        await fs.rename(this.#record, parking.temp);
+        await fs.rename(record, parking.temp);
         parking.back();
         await fs.rmdir(this.lockPath).catch(() => {});
         return;
       } catch {}
     }
     // Our record, then the directory if that left it empty (other shared holders may still be in it).
-    await this.#dir.destroy(this.lockPath, this.#record);
-  };
+    await this.#dir.destroy(this.lockPath, record);
+  }
+
+  /**
+   * Release when our heartbeat is old (the event loop stalled, the file system hung, heartbeats failed), so that
+   * another host may be taking the lock over right now: the link is moved aside to a name of ours first, and if
+   * what we moved is not ours, it is put back where it was (unless a third contender took the place meanwhile).
+   */
+  async #releaseCarefully(): Promise<void> {
+    const { fs } = this.#ports;
+    const aside = `${spareName(this.lockPath, this.#owner.token)}.gone`;
+    try {
+      await fs.rename(this.lockPath, aside);
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') {
+        this.#compromise('its owner record was gone at release');
+        return;
+      }
+      throw this.#dir.failure(error, this.lockPath, 'release');
+    }
+    let moved = '';
+    try {
+      moved = await fs.readlink(aside);
+    } catch (error) {
+      if (errnoOf(error) === 'EINVAL') {
+        // A lock directory (shared holders) had replaced ours: back it goes.
+        await fs.rename(aside, this.lockPath).catch(() => {});
+        this.#compromise('it was taken over as we released it');
+        return;
+      }
+    }
+    if (moved !== this.#link) {
+      // Another host judged our lock stale and replaced it as we released it: its lock goes back.
+      if (moved !== '') await fs.symlink(moved, this.lockPath).catch(() => {});
+      this.#compromise('it was taken over as we released it');
+    }
+    await fs.unlink(aside).catch(() => {});
+  }
 
   readonly [Symbol.asyncDispose] = (): Promise<void> => this.release();
 }

@@ -11,7 +11,7 @@ export {
   type LockHandle,
 } from './lock.js';
 export { LockError, type LockErrorCode } from './lock-error.js';
-export type { LockOwner, ProcessRef } from './owner.js';
+export { type LockOwner, type ProcessRef, sameHost } from './owner.js';
 export {
   createPidFileFactory,
   formatPid,

@@ -1,15 +1,20 @@
 import { LockError, type LockErrorCode } from './lock-error.js';
 import {
   creatorOfToken,
+  decodeLink,
   decodeOwner,
+  encodeLink,
   hostTag,
   type LockOwner,
   ownerFileName,
   parseRecordName,
-  type RecordKind,
+  sameHost,
 } from './owner.js';
 import type { LockPorts } from './ports.js';
 import type { LockEntry, Staleness } from './staleness.js';
+
+/** How many reapers of one stale lock link may die in turn before the takeover gives up (each leaves a marker). */
+const MAX_REAPERS = 8;
 
 /** The errno name of a file-system error (`ENOENT`...), if it has one. */
 export function errnoOf(error: unknown): string | undefined {
@@ -26,14 +31,22 @@ function baseOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** The hidden name beside `lockPath` of a spare (and, with a suffix, of other short-lived files of `token`). */
+/**
+ * The hidden name beside `lockPath` of short-lived files of the acquisition `token` (with a suffix: `.adopt`,
+ * `.pid`, `.want`, `.shared`, `.reap`), and of a spare lock directory of the earlier format.
+ */
 export function spareName(lockPath: string, token: string): string {
   return `${parentOf(lockPath)}/.${baseOf(lockPath)}.${token}`;
 }
 
-/** What a lock directory holds right now. */
+/** What is at a lock's path right now. */
 export type Inspection =
   | { kind: 'absent' }
+  | {
+      /** An exclusive lock in the link format: a symbolic link whose target is the owner record. */
+      kind: 'link';
+      entry: LockEntry;
+    }
   | {
       kind: 'entries';
       entries: LockEntry[];
@@ -41,16 +54,12 @@ export type Inspection =
       mtimeMs: number;
     };
 
-/**
- * A lock directory whose owner record is ready, waiting beside the lock under its own hidden name
- * `.<name>.lock.<token>` until it is renamed into place. A process renames it back on release and reuses it if
- * it locks the same path again soon, so that a lock in a loop costs renames, not new files (on a journaling file
- * system, creating and removing inodes is what costs).
- */
-export interface Spare {
-  readonly dir: string;
-  readonly record: string;
-  readonly owner: LockOwner;
+/** The name a lock link's entry gets (its record has no file name of its own). */
+export const LINK_ENTRY = '<link>';
+
+/** The token under which a takeover of a lock link is arbitrated: its owner's, or a hash of a foreign target. */
+export function linkToken(entry: LockEntry): string {
+  return entry.token ?? `x${hostTag(entry.link ?? '')}`;
 }
 
 /** The file operations on a lock directory `<path>.lock`, with errors a person can act on. */
@@ -89,9 +98,26 @@ export class LockDir {
     );
   }
 
-  /** The entries of the lock directory with their owner records; a record that vanished meanwhile is left out. */
+  /**
+   * What holds the lock: its link (with the owner record it carries), or the entries of a lock directory (the
+   * shared holders' and waiting writers' records, a record of the earlier directory format, or nothing: the
+   * empty directory of proper-lockfile) with their owner records; a record that vanished meanwhile is left out.
+   */
   async inspect(lockPath: string): Promise<Inspection> {
     const { fs } = this.#ports;
+    try {
+      const link = await fs.readlink(lockPath);
+      const { mtimeMs } = await fs.lstat(lockPath);
+      const owner = decodeLink(link);
+      return {
+        kind: 'link',
+        entry: { name: LINK_ENTRY, token: owner?.token, kind: 'exclusive', owner, mtimeMs, link },
+      };
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code === 'ENOENT') return { kind: 'absent' };
+      if (code !== 'EINVAL' && code !== 'UNKNOWN') throw this.failure(error, lockPath, 'inspect');
+    }
     let names: string[];
     try {
       names = await fs.readdir(lockPath);
@@ -116,8 +142,8 @@ export class LockDir {
       try {
         const { mtimeMs } = await fs.stat(file);
         const record = token === undefined ? undefined : decodeOwner(await fs.readFile(file), token);
-        // An exclusive lock's record: its mtime says when the lock was taken (the record may be reused from an
-        // earlier acquisition), and its heartbeat is the directory's mtime.
+        // An exclusive record in a directory (a writer that waited for shared holders, or the earlier format): its
+        // mtime says when the lock was taken, and its heartbeat is the directory's mtime.
         const sole = record !== undefined && parsed?.kind === 'exclusive';
         const owner = sole ? { ...record, created: mtimeMs } : record;
         const heartbeat = sole ? Math.max(mtimeMs, dirMtime) : mtimeMs;
@@ -127,6 +153,61 @@ export class LockDir {
       }
     }
     return { kind: 'entries', entries, mtimeMs: dirMtime };
+  }
+
+  /**
+   * Removes a lock link judged stale, so that exactly one contender does it and never a newer lock that replaced
+   * it: a contender first creates the marker `.<name>.lock.<stale token>.reap` (a link carrying its own record;
+   * creating it is atomic, so one contender wins), checks that the stale link is still there, and only then
+   * unlinks it. A marker whose maker is itself stale (killed mid-way) is passed over by creating the next one,
+   * `.reap.1`, `.reap.2`..., never removed while the stale link is there. `busy` when a live contender is at it.
+   */
+  async reap(
+    lockPath: string,
+    entry: LockEntry,
+    staleness: Staleness,
+    reaper: LockOwner,
+  ): Promise<'removed' | 'changed' | 'busy'> {
+    const { fs } = this.#ports;
+    const base = `${spareName(lockPath, linkToken(entry))}.reap`;
+    const markers: string[] = [];
+    let mine: string | undefined;
+    for (let generation = 0; generation < MAX_REAPERS && mine === undefined; generation++) {
+      const marker = generation === 0 ? base : `${base}.${generation}`;
+      try {
+        await fs.symlink(encodeLink(reaper), marker);
+        mine = marker;
+      } catch (error) {
+        if (errnoOf(error) !== 'EEXIST') throw this.failure(error, lockPath, 'take over');
+        let other: LockEntry;
+        try {
+          const link = await fs.readlink(marker);
+          const owner = decodeLink(link);
+          other = { name: marker, token: owner?.token, owner, mtimeMs: (await fs.lstat(marker)).mtimeMs };
+        } catch {
+          continue; // gone meanwhile, or not a link: try the next one
+        }
+        if (!staleness.isStale(other)) return 'busy'; // a live contender is taking it over
+        markers.push(marker);
+      }
+    }
+    if (mine === undefined) return 'busy';
+    let removed = false;
+    try {
+      if ((await fs.readlink(lockPath)) === entry.link) {
+        await fs.unlink(lockPath);
+        removed = true;
+      }
+    } catch (error) {
+      const code = errnoOf(error);
+      if (code !== 'ENOENT' && code !== 'EINVAL') {
+        await fs.unlink(mine).catch(() => {});
+        throw this.failure(error, lockPath, 'take over');
+      }
+    }
+    // The stale link is gone now (or had already gone): its markers stand for nothing any more.
+    for (const marker of [mine, ...markers]) await fs.unlink(marker).catch(() => {});
+    return removed ? 'removed' : 'changed';
   }
 
   /**
@@ -151,31 +232,7 @@ export class LockDir {
     }
   }
 
-  /** Builds a spare lock directory for `owner` beside `lockPath`. */
-  async createSpare(
-    lockPath: string,
-    owner: LockOwner,
-    encoded: string,
-    kind: RecordKind = 'exclusive',
-  ): Promise<Spare> {
-    const { fs } = this.#ports;
-    const dir = spareName(lockPath, owner.token);
-    const record = `${dir}/${ownerFileName(owner.token, kind)}`;
-    try {
-      await fs.mkdir(dir);
-    } catch (error) {
-      throw this.failure(error, lockPath, 'create');
-    }
-    try {
-      await fs.writeFile(record, encoded);
-    } catch (error) {
-      await this.destroy(dir, record);
-      throw this.failure(error, lockPath, 'create');
-    }
-    return { dir, record, owner };
-  }
-
-  /** Removes a lock directory we own (or our spare): its record, then the directory if it is empty. */
+  /** Removes our record from a lock directory, then the directory if that left it empty. */
   async destroy(dir: string, record: string): Promise<void> {
     try {
       await this.#ports.fs.unlink(record);
@@ -196,10 +253,11 @@ export class LockDir {
   }
 
   /**
-   * Removes what processes killed between two locks left beside `lockPath`: spares whose owner is judged stale
-   * (on this host: dead); a spare killed before its record was complete and the short-lived `.adopt` and `.pid`
-   * files, once the process their token names is dead on this host, or once older than `stale` ms (no live
-   * process leaves them that long). Runs when a process makes its first spare for a path.
+   * Removes what processes killed mid-way left beside `lockPath`: the short-lived `.adopt`, `.pid`, `.want`,
+   * `.shared` and `.gone` files once the process their token names is dead on this host, or once older than `stale` ms (no
+   * live process leaves them that long); takeover markers (`.reap`) once the link they were made for is gone and
+   * their maker is stale; and spare directories of the earlier format (empty, cut short, or of a stale owner).
+   * Runs off the fast path: when a process first finds the lock taken.
    */
   async sweep(lockPath: string, staleness: Staleness, stale: number): Promise<void> {
     const { fs } = this.#ports;
@@ -211,19 +269,31 @@ export class LockDir {
     } catch {
       return;
     }
-    const litter = async (path: string, token: string) =>
-      this.#creatorDead(token) || this.#ports.clock.now() - (await fs.stat(path)).mtimeMs > stale;
+    const old = async (path: string) => this.#ports.clock.now() - (await fs.lstat(path)).mtimeMs > stale;
+    const litter = async (path: string, token: string) => this.#creatorDead(token) || (await old(path));
+    let current: string | undefined | null = null;
     for (const name of names) {
       if (!name.startsWith(prefix)) continue;
-      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid|\.want|\.shared)?$/.exec(name.slice(prefix.length));
+      const match = /^([A-Za-z0-9_-]+)(\.adopt|\.pid|\.want|\.shared|\.gone|\.reap(?:\.\d+)?)?$/.exec(
+        name.slice(prefix.length),
+      );
       if (match === null) continue;
       const [, token, suffix] = match as unknown as [string, string, string | undefined];
       const path = `${parent}/${name}`;
       try {
+        if (suffix?.startsWith('.reap')) {
+          if (current === null) current = decodeLink(await fs.readlink(lockPath).catch(() => ''))?.token;
+          if (current === token) continue; // the takeover it arbitrates may be under way
+          const owner = decodeLink(await fs.readlink(path));
+          const mtimeMs = (await fs.lstat(path)).mtimeMs;
+          if (staleness.isStale({ name, token: owner?.token, owner, mtimeMs })) await fs.unlink(path);
+          continue;
+        }
         if (suffix !== undefined) {
           if (await litter(path, token)) await fs.unlink(path);
           continue;
         }
+        // A spare lock directory of the earlier format.
         const record = `${path}/${ownerFileName(token)}`;
         let mtimeMs: number;
         try {
@@ -238,7 +308,7 @@ export class LockDir {
           continue;
         }
         // Only a recognisable record of this host, judged by liveness: never guess about other hosts.
-        if (owner.hostname !== this.#ports.host.hostname) continue;
+        if (!sameHost(owner.hostname, this.#ports.host.hostname)) continue;
         if (staleness.isStale({ name, token, owner, mtimeMs })) await this.destroy(path, record);
       } catch {}
     }

@@ -1,4 +1,4 @@
-import type { LockOwner } from './owner.js';
+import { type LockOwner, sameHost } from './owner.js';
 
 /**
  * Why a lock operation failed:
@@ -56,5 +56,7 @@ export class LockError extends Error {
 /** Describes a holder for a message: `pid 1234` or `pid 1234 on host "db2"`. */
 export function describeOwner(owner: LockOwner | undefined, hostname: string): string {
   if (owner === undefined) return 'an unknown holder';
-  return owner.hostname === hostname ? `pid ${owner.pid}` : `pid ${owner.pid} on host "${owner.hostname}"`;
+  return sameHost(owner.hostname, hostname)
+    ? `pid ${owner.pid}`
+    : `pid ${owner.pid} on host "${owner.hostname}"`;
 }

@@ -1,8 +1,15 @@
 import { Acquisition } from './acquisition.js';
 import { type Backoff, type RetryOptions, retryPolicy } from './backoff.js';
-import { errnoOf, LockDir, type Spare, spareName } from './lock-dir.js';
+import { errnoOf, LockDir, spareName } from './lock-dir.js';
 import { describeOwner, LockError } from './lock-error.js';
-import { encodeOwner, type LockOwner, ownerFileName, ownToken, parseRecordName } from './owner.js';
+import {
+  encodeLink,
+  encodeOwner,
+  type LockOwner,
+  ownerFileName,
+  ownToken,
+  parseRecordName,
+} from './owner.js';
 import type { LockPorts } from './ports.js';
 import { type LockEntry, Staleness } from './staleness.js';
 
@@ -92,14 +99,14 @@ const DEFAULT_STALE = 10_000;
 
 /** What one acquire call keeps across its tries. */
 interface Pending {
-  /** The owner we write (shared records and `want` records; an exclusive lock on a free path uses its spare's). */
+  /** The owner we write (the lock link's target, shared records and `want` records). */
   owner?: LockOwner;
   /** Our `want` record inside the lock directory, while we wait for shared holders to leave. */
   want?: string | undefined;
   /** Our shared record's temporary beside the lock, until it is moved in. */
   temp?: string | undefined;
 }
-/** How long a released lock's directory is kept for reuse before it is removed. */
+/** How long a released shared record is kept beside the lock for reuse before it is removed. */
 const SPARE_LINGER = 2_000;
 const CONTENDED = new Set(['ENOTEMPTY', 'EEXIST']);
 
@@ -130,13 +137,12 @@ export interface Locker {
 /**
  * Creates the lock operations over `ports`.
  *
- * A lock on `path` is the directory `${path}.lock` holding one owner record `owner.<token>.json`. It is
- * acquired by renaming a complete lock directory, built beside it under a unique name, into place: a directory
- * can replace only an empty one, so exactly one contender wins and nobody ever sees a lock without its record.
- * A stale lock is taken over by unlinking its token-named record: only one contender can, and only the very
- * record judged stale can go, never a newer lock that replaced it; the emptied directory is free. On release
- * the directory is renamed back beside the lock (hidden) and reused for a while, so that locking again soon
- * costs no new files.
+ * An exclusive lock on `path` is the symbolic link `${path}.lock` whose target is the owner record: creating it is
+ * one atomic call that fails if anything is there, so exactly one contender wins and nobody ever sees a lock
+ * without its record; release reads the link back and unlinks it if it still carries our record. A stale link is
+ * taken over by the one contender that creates its takeover marker first. Shared locks (and a writer that waited
+ * for shared holders) use a lock directory `${path}.lock` holding one record per holder, as the earlier format
+ * of this library did for every lock; proper-lockfile's lock is an empty directory there.
  * @example
  * import { createLocker } from '@suite/lockfile';
  * import { nodeLockPorts } from '@suite/lockfile/node';
@@ -147,15 +153,41 @@ export interface Locker {
 export function createLocker(ports: LockPorts): Locker {
   const { fs } = ports;
   const dir = new LockDir(ports);
-  const spares = new Map<string, { spare: Spare; cancel: () => void }>();
   /**
    * Shared records given back on release, beside the lock under their temporary name, reused by the next shared
    * lock on the same path within two seconds: joining and leaving the shared holders then creates no inodes.
    */
   const parked = new Map<string, { owner: LockOwner; temp: string; cancel: () => void }>();
   let selfStart: number | undefined | null = null;
-  let sparesHeld = false;
+  let parkedHeld = false;
   let exiting = false;
+  /**
+   * This process's acquisitions waiting for a lock path, woken as soon as this process releases that path (another
+   * process's release is found by the next try, after the backoff wait).
+   */
+  const waiting = new Map<string, Set<() => void>>();
+  const released = (lockPath: string) => () => {
+    for (const wake of waiting.get(lockPath) ?? []) wake();
+  };
+  /** Waits `ms`, or less if this process releases `lockPath` meanwhile; rejects when `signal` aborts. */
+  async function backOff(lockPath: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal?.addEventListener('abort', stop, { once: true });
+    const woken = waiting.get(lockPath) ?? new Set<() => void>();
+    waiting.set(lockPath, woken);
+    woken.add(stop);
+    try {
+      await ports.clock.sleep(ms, controller.signal).catch(() => {});
+      signal?.throwIfAborted();
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      woken.delete(stop);
+      if (woken.size === 0) waiting.delete(lockPath);
+    }
+  }
+  /** Lock paths whose neighbourhood this process has swept (on the first contention for each). */
+  const swept = new Set<string>();
 
   function newOwner(): LockOwner {
     if (selfStart === null) selfStart = ports.probe.startTime(ports.host.pid);
@@ -169,14 +201,12 @@ export function createLocker(ports: LockPorts): Locker {
     };
   }
 
-  /** Idle spares and parked shared records go when the process does. */
+  /** Parked shared records go when the process does. */
   function cleanUpAtExit(): void {
-    if (sparesHeld) return;
-    sparesHeld = true;
+    if (parkedHeld) return;
+    parkedHeld = true;
     ports.held?.hold(() => {
       exiting = true;
-      for (const { spare } of spares.values()) dir.destroyAtExit(spare.dir, spare.record);
-      spares.clear();
       for (const { temp } of parked.values()) {
         try {
           fs.atExit.unlink(temp);
@@ -186,17 +216,11 @@ export function createLocker(ports: LockPorts): Locker {
     });
   }
 
-  async function takeSpare(lockPath: string, staleness: Staleness, stale: number): Promise<Spare> {
-    const idle = spares.get(lockPath);
-    if (idle !== undefined) {
-      idle.cancel();
-      spares.delete(lockPath);
-      return idle.spare;
-    }
+  /** Sweeps what killed processes left beside the lock, once per path and process, off the fast path. */
+  async function sweepOnce(lockPath: string, staleness: Staleness, stale: number): Promise<void> {
+    if (swept.has(lockPath)) return;
+    swept.add(lockPath);
     await dir.sweep(lockPath, staleness, stale);
-    cleanUpAtExit();
-    const owner = newOwner();
-    return dir.createSpare(lockPath, owner, encodeOwner(owner));
   }
 
   function park(lockPath: string, owner: LockOwner, temp: string): void {
@@ -222,31 +246,8 @@ export function createLocker(ports: LockPorts): Locker {
     pending.temp = idle.temp;
   }
 
-  function returnSpare(lockPath: string, spare: Spare): void {
-    if (exiting || spares.has(lockPath)) {
-      void dir.destroy(spare.dir, spare.record);
-      return;
-    }
-    const cancel = ports.clock.after(SPARE_LINGER, () => {
-      if (spares.get(lockPath)?.spare !== spare) return;
-      spares.delete(lockPath);
-      void dir.destroy(spare.dir, spare.record);
-    });
-    spares.set(lockPath, { spare, cancel });
-  }
-
   function ownerOf(entries: readonly LockEntry[]): LockOwner | undefined {
     return entries.find((entry) => entry.owner !== undefined)?.owner;
-  }
-
-  /** Whether anything is at `lockPath` (what is there is for `inspect` to say). */
-  async function occupied(lockPath: string): Promise<boolean> {
-    try {
-      await fs.stat(lockPath);
-      return true;
-    } catch (error) {
-      return errnoOf(error) !== 'ENOENT';
-    }
   }
 
   /** What one try found instead of a lock: who holds it, if known; `empty` for proper-lockfile's kind of lock. */
@@ -260,7 +261,9 @@ export function createLocker(ports: LockPorts): Locker {
   /**
    * One try for an exclusive lock: a held lock, or who holds it (`holder` undefined when unknown or when we lost a
    * race and should retry; `empty` when an empty lock directory younger than `stale` holds it, as proper-lockfile
-   * makes). Shared holders are waited for behind a `want` record that keeps new shared holders out.
+   * makes). The fast path is one call: the lock link, carrying our record, created where nothing is. Anything
+   * else is looked at: a stale link is taken over; in a lock directory, shared holders are waited for behind a
+   * `want` record that keeps new shared holders out, stale records are removed, and an emptied directory too.
    */
   async function attempt(
     path: string,
@@ -270,100 +273,66 @@ export function createLocker(ports: LockPorts): Locker {
     pending: Pending,
   ): Promise<Acquisition | Refusal> {
     const lockPath = `${path}.lock`;
-    let spare: Spare | undefined;
-    let placed = false;
-    // Right after we emptied the lock directory ourselves (a takeover) we rename onto it without looking.
-    let emptied = false;
     let empty = false;
-    let now = 0;
-    try {
-      for (let round = 0; round < 4; round++) {
-        if (pending.want === undefined) {
-          spare ??= await takeSpare(lockPath, staleness, stale);
-          // A fresh heartbeat before the record becomes visible, so that no other host finds it old; and the
-          // record's mtime says when this acquisition happened (the record may be reused from a previous one).
-          // We rename only onto nothing: a rename would also replace an empty directory, which is
-          // proper-lockfile's live lock while its mtime is fresh.
-          let busy = false;
-          try {
-            // Right after a takeover the spare was touched in the round before: rename at once, as the others
-            // wait while they find the directory empty.
-            if (!emptied) {
-              now = ports.clock.now();
-              [busy] = await Promise.all([
-                occupied(lockPath),
-                fs.utimes(spare.record, now),
-                fs.utimes(spare.dir, now),
-              ]);
-            }
-          } catch (error) {
-            if (errnoOf(error) !== 'ENOENT') throw dir.failure(error, lockPath, 'create');
-            // Our spare was removed (another host's sweep, a cleanup): build another one.
-            await dir.destroy(spare.dir, spare.record);
-            spare = undefined;
-            continue;
-          }
-          emptied = false;
-          if (!busy) {
-            try {
-              await fs.rename(spare.dir, lockPath);
-              const record = `${lockPath}/${spare.record.slice(spare.dir.length + 1)}`;
-              const placement = { record, owner: spare.owner, kind: 'exclusive', spare } as const;
-              const held = new Acquisition(ports, dir, path, placement, now, options, stale, (back) =>
-                returnSpare(lockPath, back),
-              );
-              placed = true;
-              return held;
-            } catch (error) {
-              const code = errnoOf(error);
-              if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
-              if (code === 'ENOENT') {
-                // Our spare was removed (another host's sweep, a cleanup): build another one.
-                await dir.destroy(spare.dir, spare.record);
-                spare = undefined;
-                continue;
-              }
-              if (code === undefined || !CONTENDED.has(code)) throw dir.failure(error, lockPath, 'create');
-            }
-          }
+    for (let round = 0; round < 4; round++) {
+      if (pending.want === undefined) {
+        pending.owner ??= newOwner();
+        const owner: LockOwner = { ...pending.owner, created: ports.clock.now() };
+        const link = encodeLink(owner);
+        const verifiedAt = ports.clock.monotonic();
+        try {
+          await fs.symlink(link, lockPath);
+          const placement = { owner, kind: 'exclusive', link, verifiedAt } as const;
+          return new Acquisition(ports, dir, path, placement, options, stale, released(lockPath));
+        } catch (error) {
+          if (errnoOf(error) !== 'EEXIST') throw dir.failure(error, lockPath, 'create');
         }
-        const found = await dir.inspect(lockPath);
-        if (found.kind === 'absent') {
-          pending.want = undefined; // cannot be: our want keeps the directory; it was removed behind our back
-          continue;
-        }
-        if (found.entries.length === 0) {
-          // An empty directory: proper-lockfile's lock (it keeps the mtime fresh), or a takeover under way (whose
-          // record the next look finds).
-          pending.want = undefined;
-          if (ports.clock.now() - found.mtimeMs <= stale) {
-            empty = true;
-            await emptyDirectory(round, options.signal);
-            continue;
-          }
-          try {
-            await fs.rmdir(lockPath);
-          } catch {}
-          continue;
-        }
-        empty = false;
-        const { blocking, readers } = await sortEntries(lockPath, found.entries, staleness, pending);
-        if (blocking.length > 0) return { holder: ownerOf(blocking) ?? ownerOf(readers) };
-        if (readers.length > 0) {
-          if (!(await standInLine(lockPath, pending))) continue;
-          return { holder: ownerOf(readers) };
-        }
-        if (pending.want !== undefined) {
-          const held = await convertWant(path, pending, options, stale);
-          if (held !== undefined) return held;
-          continue;
-        }
-        emptied = true;
       }
-      return { holder: undefined, empty };
-    } finally {
-      if (!placed && spare !== undefined) returnSpare(lockPath, spare);
+      await sweepOnce(lockPath, staleness, stale);
+      const found = await dir.inspect(lockPath);
+      if (found.kind === 'absent') {
+        pending.want = undefined; // cannot be: our want keeps the directory; it was removed behind our back
+        continue;
+      }
+      if (found.kind === 'link') {
+        pending.want = undefined;
+        if (!staleness.isStale(found.entry)) return { holder: found.entry.owner };
+        const reaped = await dir.reap(lockPath, found.entry, staleness, pending.owner ?? newOwner());
+        if (reaped === 'busy') return { holder: found.entry.owner };
+        continue;
+      }
+      if (found.entries.length === 0) {
+        // An empty directory: proper-lockfile's lock (it keeps the mtime fresh), or a takeover under way (whose
+        // directory goes soon).
+        pending.want = undefined;
+        if (ports.clock.now() - found.mtimeMs <= stale) {
+          empty = true;
+          await emptyDirectory(round, options.signal);
+          continue;
+        }
+        try {
+          await fs.rmdir(lockPath);
+        } catch {}
+        continue;
+      }
+      empty = false;
+      const { blocking, readers } = await sortEntries(lockPath, found.entries, staleness, pending);
+      if (blocking.length > 0) return { holder: ownerOf(blocking) ?? ownerOf(readers) };
+      if (readers.length > 0) {
+        if (!(await standInLine(lockPath, pending))) continue;
+        return { holder: ownerOf(readers) };
+      }
+      if (pending.want !== undefined) {
+        const held = await convertWant(path, pending, options, stale);
+        if (held !== undefined) return held;
+        continue;
+      }
+      // We removed every (stale) record: the directory goes, and the next round makes our link.
+      try {
+        await fs.rmdir(lockPath);
+      } catch {}
     }
+    return { holder: undefined, empty };
   }
 
   /**
@@ -459,11 +428,10 @@ export function createLocker(ports: LockPorts): Locker {
       ports,
       dir,
       path,
-      { record, owner, kind: 'exclusive' },
-      now,
+      { record, owner: { ...owner, created: now }, kind: 'exclusive' },
       options,
       stale,
-      () => {},
+      released(lockPath),
     );
   }
 
@@ -501,6 +469,13 @@ export function createLocker(ports: LockPorts): Locker {
       if (found.kind === 'absent') {
         const made = await makeSharedDir(lockPath, owner, temp, record);
         if (made) return sharedHeld(path, pending, record, owner, now, options, stale);
+        continue;
+      }
+      if (found.kind === 'link') {
+        if (!staleness.isStale(found.entry)) return { holder: found.entry.owner };
+        await sweepOnce(lockPath, staleness, stale);
+        if ((await dir.reap(lockPath, found.entry, staleness, owner)) === 'busy')
+          return { holder: found.entry.owner };
         continue;
       }
       if (found.entries.length === 0 && !emptied) {
@@ -554,11 +529,10 @@ export function createLocker(ports: LockPorts): Locker {
       ports,
       dir,
       path,
-      { record, owner, kind: 'shared', parking },
-      now,
+      { record, owner: { ...owner, created: now }, kind: 'shared', parking },
       options,
       stale,
-      () => {},
+      released(`${path}.lock`),
     );
   }
 
@@ -593,7 +567,7 @@ export function createLocker(ports: LockPorts): Locker {
       const code = errnoOf(error);
       await fs.rename(inside, temp).catch(() => {});
       await fs.rmdir(made).catch(() => {});
-      if (code === 'ENOTDIR') throw dir.notADirectory(lockPath);
+      if (code === 'ENOTDIR') return false; // a lock link (or a file, which the next look reports) is there
       if (code === 'ENOENT') {
         await restoreTemp(temp, owner);
         return false;
@@ -685,7 +659,7 @@ export function createLocker(ports: LockPorts): Locker {
         let delay = policy.delay(tries, ports.random.fraction());
         if (!counted) delay = Math.min(delay, Math.max(0, timeout - waited));
         try {
-          await ports.clock.sleep(delay, options.signal);
+          await backOff(lockPath, delay, options.signal);
         } catch {
           throw aborted();
         }
@@ -711,8 +685,9 @@ export function createLocker(ports: LockPorts): Locker {
     const stale = options.stale ?? DEFAULT_STALE;
     const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
     if (found.kind === 'absent') return false;
-    if (found.entries.length === 0) return ports.clock.now() - found.mtimeMs <= stale;
     const staleness = new Staleness(ports, stale);
+    if (found.kind === 'link') return !staleness.isStale(found.entry);
+    if (found.entries.length === 0) return ports.clock.now() - found.mtimeMs <= stale;
     return found.entries.some((entry) => !staleness.isStale(entry));
   }
 
@@ -721,6 +696,7 @@ export function createLocker(ports: LockPorts): Locker {
     options: Pick<IsLockedOptions, 'realpath'> = {},
   ): Promise<LockOwner | undefined> {
     const found = await dir.inspect(`${await canonical(path, options.realpath)}.lock`);
+    if (found.kind === 'link') return found.entry.owner;
     return found.kind === 'absent' ? undefined : ownerOf(found.entries);
   }
 

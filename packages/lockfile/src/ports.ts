@@ -25,6 +25,19 @@ export interface LockFileSystem {
   utimes(path: string, mtimeMs: number): Promise<void>;
   /** The canonical path of an existing entry (symbolic links resolved); `ENOENT` when it does not exist. */
   realpath(path: string): Promise<string>;
+  /**
+   * Creates a symbolic link at `path` whose target is the string `target` (never resolved); `EEXIST` if anything
+   * is at `path`. An exclusive lock is such a link, its target the owner record: one atomic call.
+   */
+  symlink(target: string, path: string): Promise<void>;
+  /** The target string of a symbolic link; `EINVAL` when `path` is not one. */
+  readlink(path: string): Promise<string>;
+  /** {@link stat} of the entry itself, not following a symbolic link. */
+  lstat(
+    path: string,
+  ): Promise<{ readonly mtimeMs: number; readonly isDirectory: boolean; readonly isSymbolicLink: boolean }>;
+  /** Sets the modification time of a symbolic link itself (the heartbeat of an exclusive lock). */
+  lutimes(path: string, mtimeMs: number): Promise<void>;
   /** The calls made while the process exits, when nothing asynchronous runs any more. */
   readonly atExit: ExitFileSystem;
 }
@@ -36,12 +49,14 @@ export interface LockFileSystem {
  * // fs: Node's file-system module (what `@suite/lockfile/node` passes)
  * const atExit: ExitFileSystem = {
  *   readFile: (path) => fs.readFileSync(path, 'utf8'),
+ *   readlink: (path) => fs.readlinkSync(path),
  *   unlink: (path) => fs.unlinkSync(path),
  *   rmdir: (path) => fs.rmdirSync(path),
  * };
  */
 export interface ExitFileSystem {
   readFile(path: string): string;
+  readlink(path: string): string;
   unlink(path: string): void;
   rmdir(path: string): void;
 }

@@ -1,4 +1,4 @@
-import type { LockOwner, ProcessRef, RecordKind } from './owner.js';
+import { type LockOwner, type ProcessRef, type RecordKind, sameBoot, sameHost } from './owner.js';
 import type { LockPorts } from './ports.js';
 
 /** One entry found inside a lock directory. */
@@ -12,6 +12,8 @@ export interface LockEntry {
   readonly owner: LockOwner | undefined;
   /** Its modification time: the heartbeat. */
   readonly mtimeMs: number;
+  /** A lock link's target as read (what a takeover checks is still there before removing it). */
+  readonly link?: string | undefined;
 }
 
 /**
@@ -32,10 +34,10 @@ export class Staleness {
 
   isStale(entry: LockEntry): boolean {
     const owner = entry.owner;
-    if (owner !== undefined && owner.hostname === this.#ports.host.hostname) {
+    if (owner !== undefined && sameHost(owner.hostname, this.#ports.host.hostname)) {
       const bootId = this.#ports.host.bootId;
       // Another boot of this host: every process it recorded is gone, whatever pids run now.
-      if (owner.bootId !== undefined && bootId !== undefined && owner.bootId !== bootId) return true;
+      if (owner.bootId !== undefined && bootId !== undefined && !sameBoot(owner.bootId, bootId)) return true;
       const refs: ProcessRef[] = [{ pid: owner.pid, startTime: owner.startTime }, ...(owner.adopted ?? [])];
       return !refs.some((ref) => this.#ports.probe.isAlive(ref.pid, ref.startTime));
     }

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createLocker, createPidFileFactory, formatPid, LockError, parsePid } from '../src/index.js';
-import { creatorOfToken, creatorToken, hostTag } from '../src/owner.js';
+import {
+  creatorOfToken,
+  creatorToken,
+  decodeLink,
+  encodeLink,
+  FAST_LINK_MAX,
+  hostTag,
+} from '../src/owner.js';
 import { fakePorts, fakeWorld } from './fakes.js';
 
 const here = { hostname: 'alpha', bootId: 'boot-1' };
@@ -127,24 +134,44 @@ describe('on one host', () => {
 });
 
 describe('across hosts', () => {
-  it('a lock replaced by another host just as we release it is put back, not carried off', async () => {
+  it('a lock replaced by another host just as we release it late is put back, not carried off', async () => {
     const world = fakeWorld();
     const remote = createLocker(fakePorts(world, { pid: 100, hostname: 'beta', bootId: 'boot-9' }));
-    const lock = await remote.acquire('/locks/job');
-    const [ours] = world.fs.readdir('/locks/job.lock');
+    // No heartbeat before release: our lock may look stale elsewhere, so release moves it aside before it looks.
+    const lock = await remote.acquire('/locks/job', { stale: 1_000, update: 60_000 });
+    world.clock.advance(600);
     const rename = world.fs.rename.bind(world.fs);
     world.fs.rename = (from, to) => {
       if (from === '/locks/job.lock') {
-        // Between release's check and its rename, a host that judged our lock stale takes it over.
-        world.fs.unlink(`/locks/job.lock/${ours}`);
-        world.fs.writeFile('/locks/job.lock/owner.theirs.json', '{}');
+        // Just before release's rename, a host that judged our lock stale takes it over.
+        world.fs.unlink('/locks/job.lock');
+        world.fs.symlink('{"theirs":1}', '/locks/job.lock');
         world.fs.rename = rename;
       }
       rename(from, to);
     };
     await lock.release();
-    expect(world.fs.readdir('/locks/job.lock')).toEqual(['owner.theirs.json']);
+    expect(world.fs.readlink('/locks/job.lock')).toBe('{"theirs":1}');
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']);
     expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });
+  });
+
+  it('with a fresh heartbeat, release is one look and one unlink', async () => {
+    const world = fakeWorld();
+    const remote = createLocker(fakePorts(world, { pid: 100, hostname: 'beta', bootId: 'boot-9' }));
+    const lock = await remote.acquire('/locks/job', { stale: 1_000 });
+    world.clock.advance(400);
+    const calls: string[] = [];
+    for (const name of ['rename', 'readlink', 'unlink', 'symlink'] as const) {
+      const original = world.fs[name].bind(world.fs) as (...args: string[]) => unknown;
+      (world.fs as unknown as Record<string, unknown>)[name] = (...args: string[]) => {
+        calls.push(name);
+        return original(...args);
+      };
+    }
+    await lock.release();
+    expect(calls).toEqual(['readlink', 'unlink']);
+    expect(world.fs.readdir('/locks')).toEqual([]);
   });
 
   const elsewhere = { hostname: 'beta', bootId: 'boot-9' };
@@ -189,8 +216,7 @@ describe('across hosts', () => {
         throw new Error('a careless callback');
       },
     });
-    const [record] = world.fs.readdir('/locks/job.lock');
-    world.fs.unlink(`/locks/job.lock/${record}`);
+    world.fs.unlink('/locks/job.lock');
     world.clock.advance(600); // the next heartbeat finds it gone
     await settle();
     expect(seen).toEqual(['ECOMPROMISED']);
@@ -221,14 +247,32 @@ describe('waiting', () => {
     expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
   });
 
+  it('a waiter of this process gets the lock as soon as this process releases it, not after its backoff wait', async () => {
+    const { a } = setup();
+    const first = await a.acquire('/locks/job');
+    let got = false;
+    const waiter = a
+      .acquire('/locks/job', { timeout: 60_000, backoff: { min: 10_000, max: 10_000 } })
+      .then((lock) => {
+        got = true;
+        return lock;
+      });
+    await settle();
+    expect(got).toBe(false);
+    await first.release();
+    await settle();
+    expect(got).toBe(true); // the manual clock never moved: no backoff wait ran out
+    await (await waiter).release();
+  });
+
   it('gives up after `retries` more tries with ELOCKED', async () => {
     const { world, a, b } = setup();
     await a.acquire('/locks/job');
     let tries = 0;
-    const readdir = world.fs.readdir.bind(world.fs);
-    world.fs.readdir = (path) => {
+    const readlink = world.fs.readlink.bind(world.fs);
+    world.fs.readlink = (path) => {
       if (path === '/locks/job.lock') tries++; // one look at the holder per try
-      return readdir(path);
+      return readlink(path);
     };
     expect((await rejection(drive(world, b.acquire('/locks/job', { retries: 3 })))).code).toBe('ELOCKED');
     expect(tries).toBe(4);
@@ -311,32 +355,98 @@ describe('bad input', () => {
   });
 });
 
-describe('the reusable lock directory', () => {
-  it('is renamed back on release, reused by the next lock, and removed after two idle seconds', async () => {
+describe('the lock link', () => {
+  it('is one symbolic link whose target is the owner record, made in one call, with nothing beside it', async () => {
     const { world, b } = setup();
-    await (await b.acquire('/locks/job')).release();
-    const [spare] = world.fs.readdir('/locks');
-    expect(spare).toMatch(/^\.job\.lock\.5k-[0-9a-z]*-[0-9a-z]{7}-t200x\d+$/);
-    await (await b.acquire('/locks/job')).release();
-    expect(world.fs.readdir('/locks')).toEqual([spare]);
-    world.clock.advance(2_001);
-    await settle();
+    const calls: string[] = [];
+    for (const name of [
+      'mkdir',
+      'rename',
+      'readdir',
+      'writeFile',
+      'stat',
+      'utimes',
+      'symlink',
+      'readlink',
+    ] as const) {
+      const original = world.fs[name].bind(world.fs) as (...args: unknown[]) => unknown;
+      (world.fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        calls.push(name);
+        return original(...args);
+      };
+    }
+    const lock = await b.acquire('/locks/job', { realpath: false });
+    expect(calls).toEqual(['symlink']);
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']);
+    const record = decodeLink(world.fs.readlink('/locks/job.lock'));
+    expect(record).toMatchObject({
+      pid: 200,
+      hostname: 'alpha',
+      created: world.clock.now(),
+    });
+    expect(record?.token).toMatch(/^5k-[0-9a-z]*-[0-9a-z]{7}-t200x\d+$/);
+    await lock.release();
     expect(world.fs.readdir('/locks')).toEqual([]);
   });
 
-  it('builds a new one when the idle one was removed behind its back', async () => {
-    const { world, b } = setup();
-    await (await b.acquire('/locks/job')).release();
-    const [spare] = world.fs.readdir('/locks');
-    world.fs.unlink(`/locks/${spare}/${world.fs.readdir(`/locks/${spare}`)[0]}`);
-    world.fs.rmdir(`/locks/${spare}`);
-    const lock = await b.acquire('/locks/job');
-    expect(await b.readOwner('/locks/job')).toMatchObject({ pid: 200 });
-    await lock.release();
-    expect(world.fs.readdir('/locks')).toHaveLength(1);
+  it('carries its record in at most 59 characters (a fast link on ext4), tagging a long host name; else JSON', () => {
+    const token = creatorToken(
+      { pid: 4_194_303, startTime: 3e9 },
+      'ip-172-31-20-155.eu-west-1.compute.internal',
+      'AbCdEfG',
+    );
+    const owner = {
+      pid: 4_194_303,
+      startTime: 3e9,
+      hostname: 'ip-172-31-20-155.eu-west-1.compute.internal',
+      bootId: '8b9c5e0a-1234-4567-89ab-0123456789ab',
+      token,
+      created: 1_763_000_000_000,
+    };
+    const adopted = { ...owner, adopted: [{ pid: 4_000_000, startTime: 3e9 }] }; // a year's uptime, large pids
+    const text = encodeLink(adopted);
+    expect(text.length).toBeLessThanOrEqual(FAST_LINK_MAX);
+    expect(decodeLink(text)).toMatchObject({
+      pid: owner.pid,
+      startTime: owner.startTime,
+      hostname: `#${hostTag(owner.hostname)}`,
+      token,
+      created: owner.created,
+      pids: [4_000_000],
+    });
+    expect(decodeLink(encodeLink({ ...owner, hostname: 'db2' }))?.hostname).toBe('db2');
+    const many = {
+      ...owner,
+      adopted: [1, 2, 3, 4].map((pid) => ({ pid: pid * 100_000, startTime: 2 ** 30 })),
+    };
+    expect(encodeLink(many).startsWith('{')).toBe(true);
+    expect(decodeLink(encodeLink(many))).toMatchObject({ pids: [100_000, 200_000, 300_000, 400_000] });
+    expect(decodeLink('../elsewhere')).toBeUndefined();
   });
 
-  it('reports when the lock was taken, not when its reused record was first written', async () => {
+  it('a tagged host name and boot id are judged as the full ones: liveness on this host', async () => {
+    const { world, b } = setup();
+    world.processes.table.set(300, 7);
+    const token = creatorToken({ pid: 300, startTime: 7 }, 'alpha', 'r');
+    const text = encodeLink({
+      pid: 300,
+      startTime: 7,
+      hostname: 'alpha',
+      bootId: 'boot-1',
+      token,
+      created: 0,
+    }).replace('.alpha', `.#${hostTag('alpha')}`);
+    world.fs.symlink(text, '/locks/job.lock');
+    world.clock.advance(3_600_000);
+    expect(await rejection(b.acquire('/locks/job', { stale: 10 }))).toMatchObject({
+      code: 'ELOCKED',
+      owner: { pid: 300 },
+    });
+    world.processes.table.delete(300);
+    await (await b.acquire('/locks/job', { stale: 10 })).release();
+  });
+
+  it('reports when the lock was taken, also after adopt() replaced the link', async () => {
     const { world, b } = setup();
     await (await b.acquire('/locks/job')).release();
     world.clock.advance(1_500);
@@ -345,11 +455,66 @@ describe('the reusable lock directory', () => {
     world.clock.advance(700);
     world.processes.table.set(500, 1);
     await lock.adopt(500);
-    expect((await b.readOwner('/locks/job'))?.created).toBe(world.clock.now() - 700);
+    expect(await b.readOwner('/locks/job')).toMatchObject({ created: world.clock.now() - 700, pids: [500] });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']); // the temporary link was renamed over ours
   });
 
-  it('litter older than stale (a spare without record, .adopt and .pid files) is swept; fresh litter is not', async () => {
+  it('a lock of the earlier directory format is held while its owner lives, and replaced by a link once dead', async () => {
     const { world, b } = setup();
+    world.processes.table.set(300, 7);
+    plant(world, { pid: 300, startTime: 7, ...here }, 'earlier');
+    expect(await rejection(b.acquire('/locks/job'))).toMatchObject({ code: 'ELOCKED', owner: { pid: 300 } });
+    expect(await b.isLocked('/locks/job')).toBe(true);
+    world.processes.table.delete(300);
+    const lock = await b.acquire('/locks/job');
+    expect(decodeLink(world.fs.readlink('/locks/job.lock'))).toMatchObject({ pid: 200 });
+    await lock.release();
+    expect(world.fs.readdir('/locks')).toEqual([]);
+  });
+
+  it('a stale link is taken over by the contender whose takeover marker is made first', async () => {
+    const { world, portsB, b } = setup();
+    world.processes.table.set(300, 7);
+    world.processes.table.set(400, 8);
+    const stale = JSON.stringify({ pid: 300, startTime: 7, ...here, token: 'dead', created: 0 });
+    world.fs.symlink(stale, '/locks/job.lock');
+    world.processes.table.delete(300);
+    // pid 400 is taking it over right now: b stays out rather than race it.
+    const taker = JSON.stringify({ pid: 400, startTime: 8, ...here, token: 'taker', created: 0 });
+    world.fs.symlink(taker, '/locks/.job.lock.dead.reap');
+    expect(await rejection(b.acquire('/locks/job'))).toMatchObject({ code: 'ELOCKED', owner: { pid: 300 } });
+    expect(world.fs.readlink('/locks/job.lock')).toBe(stale);
+    // pid 400 was killed mid-way: its marker is passed over (never removed while the stale link is there).
+    world.processes.table.delete(400);
+    const symlink = vi.spyOn(world.fs, 'symlink');
+    const lock = await b.acquire('/locks/job');
+    expect(symlink.mock.calls.map(([, path]) => path)).toContain('/locks/.job.lock.dead.reap.1');
+    expect(decodeLink(world.fs.readlink('/locks/job.lock'))).toMatchObject({ pid: portsB.host.pid });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']); // both markers went with the stale link
+    await lock.release();
+  });
+
+  it('a takeover does not remove a link that replaced the stale one meanwhile', async () => {
+    const { world, b } = setup();
+    const stale = JSON.stringify({ pid: 300, ...here, token: 'dead', created: 0 });
+    const fresh = JSON.stringify({ pid: 100, startTime: 1_100, ...here, token: 'fresh', created: 0 });
+    world.fs.symlink(stale, '/locks/job.lock');
+    const symlink = world.fs.symlink.bind(world.fs);
+    world.fs.symlink = (target, path) => {
+      symlink(target, path);
+      if (path.endsWith('.reap')) {
+        // Right after we won the marker, another contender (who judged it stale before) replaced it.
+        world.fs.unlink('/locks/job.lock');
+        symlink(fresh, '/locks/job.lock');
+      }
+    };
+    expect(await rejection(b.acquire('/locks/job'))).toMatchObject({ code: 'ELOCKED', owner: { pid: 100 } });
+    expect(world.fs.readlink('/locks/job.lock')).toBe(fresh);
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']);
+  });
+
+  it('litter older than stale (an earlier spare without record, .adopt and .pid files) is swept on the first contention; fresh litter is not', async () => {
+    const { world, a, b } = setup();
     world.fs.mkdir('/locks/.job.lock.emptyold');
     world.fs.writeFile('/locks/.job.lock.x1.adopt', '{}');
     world.fs.writeFile('/locks/.job.lock.x2.pid', '1\n');
@@ -357,33 +522,32 @@ describe('the reusable lock directory', () => {
     world.fs.mkdir('/locks/.job.lock.emptynew');
     world.fs.writeFile('/locks/.other.lock.x3.pid', '1\n');
     await (await b.acquire('/locks/job')).release();
-    expect(world.fs.readdir('/locks').filter((name) => !name.includes('t200'))).toEqual([
-      '.job.lock.emptynew',
-      '.other.lock.x3.pid',
-    ]);
+    expect(world.fs.readdir('/locks')).toHaveLength(5); // the fast path looks at nothing
+    const held = await a.acquire('/locks/job');
+    await rejection(b.acquire('/locks/job'));
+    await held.release();
+    expect(world.fs.readdir('/locks')).toEqual(['.job.lock.emptynew', '.other.lock.x3.pid']);
   });
 
   it('litter of a process killed mid-way is swept at once when its token names a dead process of this host', async () => {
-    const { world, portsA, b } = setup();
+    const { world, portsA, a, b } = setup();
     const self = { pid: 100, startTime: portsA.probe.startTime(100) };
     const dead = (random: string) => creatorToken(self, 'alpha', random);
     const stranger = creatorToken({ pid: 100 }, 'beta', 'x');
-    world.fs.mkdir(`/locks/.job.lock.${dead('empty')}`); // killed between mkdir and writing the record
+    world.fs.mkdir(`/locks/.job.lock.${dead('empty')}`); // an earlier spare, killed before its record was written
     world.fs.mkdir(`/locks/.job.lock.${dead('cut')}`); // killed while writing it
     world.fs.writeFile(`/locks/.job.lock.${dead('cut')}/owner.${dead('cut')}.json`, '{"pid":1');
-    world.fs.writeFile(`/locks/.job.lock.${dead('a')}.adopt`, '{"pid"');
+    world.fs.symlink('{"pid"', `/locks/.job.lock.${dead('a')}.adopt`);
     world.fs.writeFile(`/locks/.job.lock.${dead('p')}.pid`, '10');
     world.fs.mkdir(`/locks/.job.lock.${stranger}`); // another host's: only its age may tell
-    await (await b.acquire('/locks/job')).release();
+    await a.acquire('/locks/job');
+    await rejection(b.acquire('/locks/job'));
     // pid 100 lives: nothing of it is touched.
-    const lingering = world.fs.readdir('/locks').filter((name) => !name.includes('t200'));
-    expect(lingering).toHaveLength(5);
+    expect(world.fs.readdir('/locks')).toHaveLength(6);
     world.processes.table.delete(100);
-    world.clock.advance(2_001); // b's idle spare goes, so that b sweeps again on its next first spare
-    await (await b.acquire('/locks/job')).release();
-    expect(world.fs.readdir('/locks').filter((name) => !name.includes('t200'))).toEqual([
-      `.job.lock.${stranger}`,
-    ]);
+    const c = createLocker(fakePorts(world, { pid: 300, ...here }));
+    await (await c.acquire('/locks/job')).release();
+    expect(world.fs.readdir('/locks')).toEqual([`.job.lock.${stranger}`]);
   });
 
   it('a token names its creator; other tokens name nobody', () => {
@@ -396,14 +560,6 @@ describe('the reusable lock directory', () => {
     expect(hostTag('alpha')).not.toBe(hostTag('beta'));
     for (const other of ['planted', 't200x1', '5k--short-x', '5k-1-0000000'])
       expect(creatorOfToken(other)).toBeUndefined();
-  });
-
-  it("a dead process's leftover is swept when another process first locks the path", async () => {
-    const { world, a, b } = setup();
-    await (await a.acquire('/locks/job')).release();
-    world.processes.table.delete(100); // killed before its spare was cleaned up
-    await (await b.acquire('/locks/job')).release();
-    expect(world.fs.readdir('/locks').every((name) => name.includes('t200'))).toBe(true);
   });
 });
 
@@ -515,7 +671,7 @@ describe('shared locks', () => {
     await a.acquire('/locks/job', { shared: true });
     world.processes.table.delete(100);
     const writer = await c.acquire('/locks/job');
-    expect(world.fs.readdir('/locks/job.lock')).toEqual([expect.stringMatching(/^owner\./)]);
+    expect(decodeLink(world.fs.readlink('/locks/job.lock'))).toMatchObject({ pid: 300 });
     await writer.release();
   });
 
@@ -542,18 +698,19 @@ describe('an asynchronous file system', () => {
     const hanging = new Set<string>();
     const fs = {
       ...ports.fs,
-      stat: (path: string) => (hanging.has(path) ? new Promise<never>(() => {}) : ports.fs.stat(path)),
+      symlink: (target: string, path: string) =>
+        hanging.has(path) ? new Promise<never>(() => {}) : ports.fs.symlink(target, path),
     };
     const locker = createLocker({ ...ports, fs });
     world.fs.mkdir('/nfs');
     const held = await locker.acquire('/locks/job', { stale: 1_000 });
-    hanging.add('/nfs/stuck.lock'); // a hung mount: this stat never returns
+    hanging.add('/nfs/stuck.lock'); // a hung mount: this call never returns
     let settled = false;
     void locker.acquire('/nfs/stuck', { realpath: false }).finally(() => (settled = true));
-    const before = world.fs.stat('/locks/job.lock').mtimeMs;
+    const before = world.fs.lstat('/locks/job.lock').mtimeMs;
     world.clock.advance(600); // one heartbeat of the other lock
     await settle();
-    expect(world.fs.stat('/locks/job.lock').mtimeMs).toBeGreaterThan(before);
+    expect(world.fs.lstat('/locks/job.lock').mtimeMs).toBeGreaterThan(before);
     expect(settled).toBe(false);
     await held.release();
   });

@@ -4,7 +4,10 @@ function errno(code: string, path: string): Error {
   return Object.assign(new Error(`${code}: ${path}`), { code });
 }
 
-type Node = { kind: 'dir'; mtimeMs: number } | { kind: 'file'; data: string; mtimeMs: number };
+type Node =
+  | { kind: 'dir'; mtimeMs: number }
+  | { kind: 'file'; data: string; mtimeMs: number }
+  | { kind: 'link'; target: string; mtimeMs: number };
 
 /**
  * An in-memory file system with POSIX rename semantics (a directory may replace only an empty one), synchronous so
@@ -39,6 +42,7 @@ export class MemoryFileSystem {
     if (node === undefined) throw errno('ENOENT', from);
     this.#needParentDir(to);
     const target = this.nodes.get(to);
+    if (from === to) return;
     if (target !== undefined) {
       if (node.kind === 'dir' && target.kind !== 'dir') throw errno('ENOTDIR', to);
       if (node.kind !== 'dir' && target.kind === 'dir') throw errno('EISDIR', to);
@@ -79,12 +83,34 @@ export class MemoryFileSystem {
     if (this.#children(path).length > 0) throw errno('ENOTEMPTY', path);
     this.nodes.delete(path);
   }
+  /** Follows no link: a lock link's target is a record, not a path, so stat of one fails as a dangling one does. */
   stat(path: string): { mtimeMs: number; isDirectory: boolean } {
     const node = this.nodes.get(path);
-    if (node === undefined) throw errno('ENOENT', path);
+    if (node === undefined || node.kind === 'link') throw errno('ENOENT', path);
     return { mtimeMs: node.mtimeMs, isDirectory: node.kind === 'dir' };
   }
   utimes(path: string, mtimeMs: number): void {
+    const node = this.nodes.get(path);
+    if (node === undefined || node.kind === 'link') throw errno('ENOENT', path);
+    node.mtimeMs = mtimeMs;
+  }
+  symlink(target: string, path: string): void {
+    this.#needParentDir(path);
+    if (this.nodes.has(path)) throw errno('EEXIST', path);
+    this.nodes.set(path, { kind: 'link', target, mtimeMs: this.clock.now() });
+  }
+  readlink(path: string): string {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw errno('ENOENT', path);
+    if (node.kind !== 'link') throw errno('EINVAL', path);
+    return node.target;
+  }
+  lstat(path: string): { mtimeMs: number; isDirectory: boolean; isSymbolicLink: boolean } {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw errno('ENOENT', path);
+    return { mtimeMs: node.mtimeMs, isDirectory: node.kind === 'dir', isSymbolicLink: node.kind === 'link' };
+  }
+  lutimes(path: string, mtimeMs: number): void {
     const node = this.nodes.get(path);
     if (node === undefined) throw errno('ENOENT', path);
     node.mtimeMs = mtimeMs;
@@ -114,8 +140,13 @@ export function asPort(fs: MemoryFileSystem): LockFileSystem {
       fs.stat(path);
       return path;
     },
+    symlink: async (target, path) => fs.symlink(target, path),
+    readlink: async (path) => fs.readlink(path),
+    lstat: async (path) => fs.lstat(path),
+    lutimes: async (path, mtimeMs) => fs.lutimes(path, mtimeMs),
     atExit: {
       readFile: (path) => fs.readFile(path),
+      readlink: (path) => fs.readlink(path),
       unlink: (path) => fs.unlink(path),
       rmdir: (path) => fs.rmdir(path),
     },

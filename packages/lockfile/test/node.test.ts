@@ -1,5 +1,17 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +25,7 @@ import {
   readOwner,
   withLock,
 } from '../src/node/index.js';
+import { decodeLink, encodeLink } from '../src/owner.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -22,7 +35,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The names in `dir` a user sees (`ls`): released locks leave their reusable directory hidden for a while. */
+/** The names in `dir` a user sees (`ls`). */
 async function visible(path: string): Promise<string[]> {
   return (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
 }
@@ -54,20 +67,37 @@ describe('acquire and release', () => {
     expect((error as Error).message).toContain(`pid ${process.pid}`);
   });
 
-  it('reuses the released lock directory for the next lock and removes it after two idle seconds', async () => {
+  it('is a symbolic link whose target is the owner record, and nothing is left beside it on release', async () => {
     const path = join(dir, 'data');
-    await (await acquire(path)).release();
-    const [spare] = await readdir(dir);
-    expect(spare).toMatch(/^\.data\.lock\.[\w-]+$/);
-    const again = await acquire(path);
-    expect(await readdir(dir)).toEqual(['data.lock']);
-    await again.release();
-    expect(await readdir(dir)).toEqual([spare]);
-    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    const lock = await acquire(path);
+    expect((await lstat(lock.lockPath)).isSymbolicLink()).toBe(true);
+    expect(decodeLink(await readlink(lock.lockPath))).toMatchObject({
+      pid: process.pid,
+      token: expect.any(String),
+    });
+    await lock.release();
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('records when the lock was taken, also when its directory is reused and after adopt()', async () => {
+  it('recognises a lock of the earlier directory format: held while its owner lives, taken over once dead', async () => {
+    const path = join(dir, 'data');
+    const token = 'earlier';
+    const record = (pid: number) =>
+      JSON.stringify({ pid, hostname: nodeLockPorts.host.hostname, token, created: 0 });
+    await mkdir(`${path}.lock`);
+    await writeFile(join(`${path}.lock`, `owner.${token}.json`), record(process.pid));
+    expect(await acquire(path).catch((e: unknown) => e)).toMatchObject({
+      code: 'ELOCKED',
+      owner: { pid: process.pid },
+    });
+    await writeFile(join(`${path}.lock`, `owner.${token}.json`), record(await deadPid()));
+    const lock = await acquire(path);
+    expect((await lstat(lock.lockPath)).isSymbolicLink()).toBe(true);
+    await lock.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('records when the lock was taken, also after adopt()', async () => {
     const path = join(dir, 'data');
     await (await acquire(path)).release();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -130,9 +160,9 @@ describe('acquire and release', () => {
     const path = join(dir, 'data');
     const lock = await acquire(path);
     const pid = await deadPid();
-    const record = (await readdir(lock.lockPath))[0]!;
-    const file = join(lock.lockPath, record);
-    await writeFile(file, (await readFile(file, 'utf8')).replace(`"pid":${process.pid}`, `"pid":${pid}`));
+    const record = decodeLink(await readlink(lock.lockPath))!;
+    await unlink(lock.lockPath);
+    await symlink(encodeLink({ ...record, pid, startTime: undefined }), lock.lockPath);
     expect(await isLocked(path)).toBe(false);
     const next = await acquire(path);
     expect(lock.signal.aborted).toBe(false);
@@ -195,10 +225,10 @@ describe('damaged locks on disk', () => {
     }
   });
 
-  it('a lock directory replaced by a file while held: release leaves the file and reports the compromise', async () => {
+  it('a lock replaced by a file while held: release leaves the file and reports the compromise', async () => {
     const path = join(dir, 'data');
     const lock = await acquire(path);
-    await rm(lock.lockPath, { recursive: true });
+    await rm(lock.lockPath);
     await writeFile(lock.lockPath, 'not a lock');
     await lock.release();
     expect(lock.signal.reason).toMatchObject({ code: 'ECOMPROMISED' });

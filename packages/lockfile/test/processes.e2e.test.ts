@@ -1,5 +1,5 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,7 +122,7 @@ describe('stale locks on this host', () => {
     await lock.release();
   });
 
-  it('sweeps at once what a process killed mid-acquire left beside the lock, and nothing of a live one', async () => {
+  it('sweeps at once what a killed process left beside the lock it held, and nothing of a live one', async () => {
     const { hostname } = await import('node:os');
     const path = join(dir, 'data');
     const live = await holder(join(dir, 'other'));
@@ -133,12 +133,16 @@ describe('stale locks on this host', () => {
     const alive = token(live.pid!, 'busy');
     victim.kill('SIGKILL');
     await exited(victim);
-    // As left by kills between mkdir and writing the record, while writing it, and while writing a pid file.
+    // As left by kills of the earlier format between mkdir and writing the record, while writing it, and while
+    // writing a pid file.
     await mkdir(join(dir, `.data.lock.${dead[0]}`));
     await mkdir(join(dir, `.data.lock.${dead[1]}`));
     await writeFile(join(dir, `.data.lock.${dead[1]}`, `owner.${dead[1]}.json`), '{"pid":');
     await writeFile(join(dir, `.data.lock.${dead[0]}.pid`), '12');
     await mkdir(join(dir, `.data.lock.${alive}`));
+    // The victim's lock, which the next acquire finds taken (the sweep runs off the fast path).
+    const record = { pid: victim.pid, hostname: hostname(), token: dead[0], created: Date.now() };
+    await symlink(JSON.stringify(record), `${path}.lock`);
     await (await acquire(path, { stale: 60_000 })).release();
     const mine = `.data.lock.${process.pid.toString(36)}-`;
     expect((await readdir(dir)).filter((name) => name.startsWith('.data') && !name.startsWith(mine))).toEqual(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquire, isLocked, type LockError } from '../src/node/index.js';
 
 // Interoperation with the real proper-lockfile package, as during a gradual migration: its lock is an empty
-// `<path>.lock` directory whose mtime it refreshes; ours is a `<path>.lock` directory holding an owner record,
-// whose mtime our heartbeat refreshes.
+// `<path>.lock` directory whose mtime it refreshes; ours is a `<path>.lock` symbolic link whose target is our owner
+// record (not a path: following it finds nothing).
 let dir: string;
 let path: string;
 beforeEach(async () => {
@@ -52,13 +52,14 @@ describe('with proper-lockfile on the same path', () => {
     await lock.release();
   });
 
-  it('our lock is held for proper-lockfile (ELOCKED) for as long as we hold it: the heartbeat keeps it fresh', async () => {
+  it('our lock is held for proper-lockfile (ELOCKED) for as long as we hold it, and never removed by it', async () => {
     const lock = await acquire(path, { stale: 2_000 }); // a heartbeat every second
-    await sleep(2_600); // older than proper-lockfile's `stale` of 2 s, had we not refreshed it
+    await sleep(2_600); // older than proper-lockfile's `stale` of 2 s
     const error = (await lockfile.lock(path, { stale: 2_000 }).catch((e: unknown) => e)) as { code: string };
     expect(error.code).toBe('ELOCKED');
-    expect(await lockfile.check(path, { stale: 2_000 })).toBe(true);
-    expect((await stat(`${path}.lock`)).isDirectory()).toBe(true); // not removed by proper-lockfile
+    // Its check() follows the link, finds nothing and says false: only lock() excludes.
+    expect(await lockfile.check(path, { stale: 2_000 })).toBe(false);
+    expect((await lstat(`${path}.lock`)).isSymbolicLink()).toBe(true); // not removed by proper-lockfile
     await lock.release();
     const release = await lockfile.lock(path, { stale: 2_000 });
     await release();

@@ -9,7 +9,8 @@ const seconds = (ms: number) => ms / 1000;
 const readFileAsync = promisify(fs.readFile) as (path: string, encoding: 'utf8') => Promise<string>;
 const writeFileAsync = promisify(fs.writeFile) as (path: string, data: string) => Promise<void>;
 const utimesAsync = promisify(fs.utimes);
-const realpathAsync = promisify(fs.realpath) as (path: string) => Promise<string>;
+// realpath(3) in one trip through the thread pool; fs.realpath walks the path in JavaScript, one lstat per component.
+const realpathAsync = promisify(fs.realpath.native) as (path: string) => Promise<string>;
 
 /**
  * The lock's file-system calls on node:fs, asynchronous (the callback API: it costs less per call than
@@ -31,8 +32,33 @@ export const nodeFileSystem: LockFileSystem = {
     ),
   utimes: (path, mtimeMs) => utimesAsync(path, seconds(mtimeMs), seconds(mtimeMs)),
   realpath: (path) => realpathAsync(path),
+  symlink: (target, path) =>
+    new Promise((resolve, reject) =>
+      fs.symlink(target, path, (error) => (error ? reject(error) : resolve())),
+    ),
+  readlink: (path) =>
+    new Promise((resolve, reject) =>
+      fs.readlink(path, 'utf8', (error, target) => (error ? reject(error) : resolve(target))),
+    ),
+  lstat: (path) =>
+    new Promise((resolve, reject) =>
+      fs.lstat(path, (error, stats) =>
+        error
+          ? reject(error)
+          : resolve({
+              mtimeMs: stats.mtimeMs,
+              isDirectory: stats.isDirectory(),
+              isSymbolicLink: stats.isSymbolicLink(),
+            }),
+      ),
+    ),
+  lutimes: (path, mtimeMs) =>
+    new Promise((resolve, reject) =>
+      fs.lutimes(path, seconds(mtimeMs), seconds(mtimeMs), (error) => (error ? reject(error) : resolve())),
+    ),
   atExit: {
     readFile: (path) => fs.readFileSync(path, 'utf8'),
+    readlink: (path) => fs.readlinkSync(path, 'utf8'),
     unlink: (path) => fs.unlinkSync(path),
     rmdir: (path) => fs.rmdirSync(path),
   },
@@ -56,7 +82,18 @@ export const nodeBlockingFileSystem: LockFileSystem = {
     return { mtimeMs: stats.mtimeMs, isDirectory: stats.isDirectory() };
   },
   utimes: async (path, mtimeMs) => fs.utimesSync(path, seconds(mtimeMs), seconds(mtimeMs)),
-  realpath: async (path) => fs.realpathSync(path),
+  realpath: async (path) => fs.realpathSync.native(path),
+  symlink: async (target, path) => fs.symlinkSync(target, path),
+  readlink: async (path) => fs.readlinkSync(path, 'utf8'),
+  lstat: async (path) => {
+    const stats = fs.lstatSync(path);
+    return {
+      mtimeMs: stats.mtimeMs,
+      isDirectory: stats.isDirectory(),
+      isSymbolicLink: stats.isSymbolicLink(),
+    };
+  },
+  lutimes: async (path, mtimeMs) => fs.lutimesSync(path, seconds(mtimeMs), seconds(mtimeMs)),
   atExit: nodeFileSystem.atExit,
 };
 
@@ -108,10 +145,14 @@ export const nodeProcessProbe: ProcessProbe = {
   },
 };
 
-/** Wall clock, performance.now() and unref'd timers. */
+/**
+ * Wall clock, a monotonic clock and unref'd timers. The monotonic time comes from `process.hrtime`, not
+ * `performance.now()`: the first touch of the `performance` global loads perf_hooks, milliseconds of a one-shot
+ * command's start-up.
+ */
 export const nodeClock: LockClock = {
   now: () => Date.now(),
-  monotonic: () => performance.now(),
+  monotonic: () => Number(process.hrtime.bigint() / 1000n) / 1000,
   sleep: (ms, signal) => sleep(ms, undefined, signal ? { signal } : undefined),
   every(ms, fn) {
     const timer = setInterval(fn, ms);
@@ -140,8 +181,12 @@ export const nodeHost: LockHost = {
   bootId: readBootId(),
 };
 
-/** Tokens from node:crypto (base64url of 12 random bytes), jitter from Math.random. */
+/**
+ * Tokens from node:crypto (base64url of 5 random bytes: with the pid, start time and creation time a lock link
+ * carries, enough to tell acquisitions apart, and short enough for the link to stay a fast one), jitter from
+ * Math.random.
+ */
 export const nodeRandom: LockRandom = {
-  token: () => randomBytes(12).toString('base64url'),
+  token: () => randomBytes(5).toString('base64url'),
   fraction: () => Math.random(),
 };

@@ -1,5 +1,12 @@
 import { hostname } from 'node:os';
-import { acquire, LockError, type LockHandle, type LockOwner, nodeLockPorts } from '@suite/lockfile/node';
+import {
+  acquire,
+  LockError,
+  type LockHandle,
+  type LockOwner,
+  nodeLockPorts,
+  sameHost,
+} from '@suite/lockfile/node';
 import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { parseArgs, USAGE } from './options.js';
 import { runLocked } from './run-locked.js';
@@ -18,7 +25,7 @@ function say(line: string): void {
  */
 function describeHolder(owner: LockOwner | undefined): string {
   if (owner === undefined) return 'an unknown holder';
-  if (owner.hostname !== hostname()) return `pid ${owner.pid} on host ${owner.hostname}`;
+  if (!sameHost(owner.hostname, hostname())) return `pid ${owner.pid} on host ${owner.hostname}`;
   const refs = [{ pid: owner.pid, startTime: owner.startTime }, ...(owner.adopted ?? [])];
   const live = refs
     .filter((ref) => nodeLockPorts.probe.isAlive(ref.pid, ref.startTime))
@@ -45,7 +52,7 @@ async function lock(argv: readonly string[], tool: ToolContext): Promise<number>
       say(parsed.message);
       return parsed.status;
   }
-  const started = performance.now();
+  const started = process.hrtime.bigint(); // not performance.now(): its first use loads perf_hooks
   let lock: LockHandle;
   try {
     lock = await acquire(parsed.path, {
@@ -68,7 +75,7 @@ async function lock(argv: readonly string[], tool: ToolContext): Promise<number>
   }
   if (parsed.verbose) {
     // On stdout, as flock prints them.
-    const took = ((performance.now() - started) / 1000).toFixed(6);
+    const took = (Number(process.hrtime.bigint() - started) / 1e9).toFixed(6);
     process.stdout.write(`lock: getting lock took ${took} seconds\nlock: executing ${parsed.argv[0]}\n`);
   }
   return runLocked(lock, parsed.argv, say, { adopt: !parsed.close });

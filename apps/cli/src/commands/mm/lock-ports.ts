@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { acquire, isLocked, LockError, type LockOwner, readOwner, withLock } from '@suite/lockfile/node';
 import type { Job, LockHolder, LockPort } from '@suite/mirror-scheduler';
@@ -26,14 +26,35 @@ function holderOf(owner: LockOwner | undefined): LockHolder | undefined {
  * Per-job locks on @suite/lockfile: one atomic try (`timeout: 0`) before a job starts; the job's process is
  * adopted, so if mm dies (even kill -9) the job stays locked until that process has ended too. Liveness is
  * checked by pid and process start time, so a reused pid or another user's process does not look like a holder.
+ *
+ * Each home's mm.locks is made (if missing) and resolved to its real path once per run, so that a job's lock costs
+ * one call to take (a symbolic link), two to adopt the job's process and two to give back; if the directory is
+ * removed during the run, it is made again.
  */
 export function lockfileJobLocks(fallbackHome: string): LockPort {
+  const dirs = new Map<string, Promise<string>>();
+  const lockDir = (home: string, again = false): Promise<string> => {
+    let dir = dirs.get(home);
+    if (dir === undefined || again) {
+      const path = join(home, LOCK_DIR);
+      dir = mkdir(path, { recursive: true }).then(() => realpath(path));
+      dirs.set(home, dir);
+      dir.catch(() => dirs.delete(home));
+    }
+    return dir;
+  };
+  const take = async (job: Job, again = false) => {
+    const path = join(await lockDir(job.cwd ?? fallbackHome, again), encodeURIComponent(job.id));
+    return acquire(path, { timeout: 0, realpath: false });
+  };
   return {
     async tryLock(job) {
       const path = jobLockPath(job, fallbackHome);
-      await mkdir(join(path, '..'), { recursive: true });
       try {
-        const handle = await acquire(path, { timeout: 0 });
+        const handle = await take(job).catch((error: unknown) => {
+          if (error instanceof LockError && error.code === 'ENOENT') return take(job, true);
+          throw error;
+        });
         return {
           acquired: true,
           lock: { adopt: (pid) => handle.adopt(pid), release: () => handle.release() },

@@ -1,0 +1,54 @@
+import { lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Job } from '@suite/mirror-scheduler';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { lockfileJobLocks } from '../src/mm/lock-ports.js';
+
+let home: string;
+beforeEach(async () => {
+  home = await mkdtemp(join(tmpdir(), 'mm-locks-'));
+});
+afterEach(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+const job = (id: string) => ({ id, command: 'true', cwd: home }) as unknown as Job;
+
+describe("mm's per-job locks", () => {
+  it("take each job's lock as one symbolic link in HOME/mm.locks, and give it back without a trace", async () => {
+    const locks = lockfileJobLocks(home);
+    const attempt = await locks.tryLock(job('site:pkg'));
+    expect(attempt.acquired).toBe(true);
+    expect((await lstat(join(home, 'mm.locks', 'site%3Apkg.lock'))).isSymbolicLink()).toBe(true);
+    expect(await locks.tryLock(job('site:pkg'))).toMatchObject({
+      acquired: false,
+      holder: { pid: process.pid },
+    });
+    if (attempt.acquired) {
+      await attempt.lock.adopt?.(process.pid);
+      expect(await locks.holder(job('site:pkg'))).toMatchObject({ pid: process.pid, pids: [process.pid] });
+      await attempt.lock.release();
+    }
+    expect(await readdir(join(home, 'mm.locks'))).toEqual([]);
+  });
+
+  it('make mm.locks again when it is removed during the run', async () => {
+    const locks = lockfileJobLocks(home);
+    const first = await locks.tryLock(job('a:1'));
+    if (first.acquired) await first.lock.release();
+    await rm(join(home, 'mm.locks'), { recursive: true });
+    const second = await locks.tryLock(job('a:2'));
+    expect(second.acquired).toBe(true);
+    if (second.acquired) await second.lock.release();
+  });
+
+  it('lock where mm.locks really is when it is a symbolic link to another directory', async () => {
+    await mkdir(join(home, 'elsewhere'));
+    await symlink(join(home, 'elsewhere'), join(home, 'mm.locks'));
+    const locks = lockfileJobLocks(home);
+    const attempt = await locks.tryLock(job('a:1'));
+    expect(await readdir(join(home, 'elsewhere'))).toEqual(['a%3A1.lock']);
+    if (attempt.acquired) await attempt.lock.release();
+  });
+});
