@@ -12,12 +12,11 @@ import { fileURLToPath } from 'node:url';
 import {
   formatJournalRun,
   formatMetrics,
-  formatStatusFile,
   renderStatusPage,
-  statusLineOf,
   statusSnapshot,
   tunasyncJobs,
 } from '../dist/index.js';
+import { formatStatusFile, statusLineOf } from '../dist/mm/index.js';
 import { historyFileStore, statusFileStore } from '../dist/node/index.js';
 
 const JOBS = 10_000;

@@ -2,10 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MIRROR_COMMAND, loadConfig, mirrorCommand } from '../src/mm/index.js';
 import {
-  DEFAULT_MIRROR_COMMAND,
-  loadConfig,
-  mirrorCommand,
   nodeConfigHost,
   parseJobName,
   recordFinished,

@@ -2,21 +2,23 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ConfigSource,
-  explain,
-  formatDiagnostic,
   formatStatusFile,
-  type JobVerdict,
   loadConfig,
   type MirrorPlan,
-  nodeConfigHost,
   parseConfig,
   readConfig,
+  statusLineOf,
+} from '@suite/mirror-scheduler/mm';
+import {
+  explain,
+  formatDiagnostic,
+  type JobVerdict,
+  nodeConfigHost,
   runHistoryRecorder,
   runJobs,
   type Step,
   shellExecutor,
   statusFileStore,
-  statusLineOf,
 } from '@suite/mirror-scheduler/node';
 import { versionText } from '../version.js';
 import { MM_USAGE, type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';
