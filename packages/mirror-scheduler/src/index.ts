@@ -49,7 +49,15 @@ export {
   runEntryOf,
   runHistoryRecorder,
 } from './run-history.js';
-export { explain, type JobRun, type JobVerdict, runJobs, type SchedulerOptions } from './scheduler.js';
+export {
+  type Entries as PlanEntries,
+  type Entry as PlanEntry,
+  explain,
+  type JobRun,
+  type JobVerdict,
+  runJobs,
+  type SchedulerOptions,
+} from './scheduler.js';
 export { renderStatusPage, type StatusPageOptions } from './status-page.js';
 export {
   interrupted,
