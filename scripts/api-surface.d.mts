@@ -15,5 +15,5 @@ export declare function compareSurfaces(
 ): string[];
 export declare function checkSurfaces(
   dirs: readonly string[],
-  options?: { update?: boolean; snapshotFile?: string },
+  options?: { update?: boolean; snapshotFile?: string; partial?: boolean },
 ): Promise<string[]>;

@@ -7,6 +7,8 @@
 //
 //   node scripts/api-surface.mjs            check the packages built in this checkout (npm run build first)
 //   node scripts/api-surface.mjs --update   rewrite the snapshot from them (after a deliberate move)
+//   node scripts/api-surface.mjs [--update] [--snapshot FILE] [--all] DIR...   only the packages in DIR... (--all:
+//                                            they are all of them: a package missing from them is reported)
 //
 // scripts/pack-test.mjs runs the same checks on the packed tarballs (`npm run pack-test -- --update` rewrites the
 // snapshot from those).
@@ -179,7 +181,7 @@ export function compareSurfaces(snapshot, current) {
  * Reads the surfaces of the packages in `dirs`, checks them against the snapshot (or rewrites it with `update`),
  * and returns the problems found, one line each.
  */
-export async function checkSurfaces(dirs, { update = false, snapshotFile = SNAPSHOT } = {}) {
+export async function checkSurfaces(dirs, { update = false, snapshotFile = SNAPSHOT, partial = false } = {}) {
   const problems = [];
   const current = {};
   for (const dir of dirs) {
@@ -188,10 +190,20 @@ export async function checkSurfaces(dirs, { update = false, snapshotFile = SNAPS
     problems.push(...leaks);
     for (const note of knownLeaks) console.warn(`api-surface: known (KNOWN_LEAKS): ${note}`);
   }
+  const recorded = existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, 'utf8')) : {};
   if (update) {
-    writeFileSync(snapshotFile, `${JSON.stringify(current, null, 2)}\n`);
+    // `partial`: the packages read are only some of them; the others keep their record.
+    const next = partial ? { ...recorded, ...current } : current;
+    const sorted = Object.fromEntries(
+      Object.keys(next)
+        .sort()
+        .map((name) => [name, next[name]]),
+    );
+    writeFileSync(snapshotFile, `${JSON.stringify(sorted, null, 2)}\n`);
   } else {
-    const snapshot = existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, 'utf8')) : {};
+    const snapshot = partial
+      ? Object.fromEntries(Object.keys(current).map((name) => [name, recorded[name] ?? {}]))
+      : recorded;
     const changed = compareSurfaces(snapshot, current);
     if (changed.length > 0) {
       problems.push(
@@ -211,7 +223,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const snapshotFile = at >= 0 ? resolve(args[at + 1]) : SNAPSHOT;
   const given = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--snapshot');
   const dirs = given.length > 0 ? given.map((d) => resolve(d)) : publishedPackageDirs(root);
-  const problems = await checkSurfaces(dirs, { update, snapshotFile });
+  // Packages named on the command line are only those, unless --all says they are every published one.
+  const partial = given.length > 0 && !args.includes('--all');
+  const problems = await checkSurfaces(dirs, { update, snapshotFile, partial });
   if (problems.length > 0) {
     for (const line of problems) console.error(`api-surface: ${line}`);
     process.exitCode = 1;

@@ -136,7 +136,7 @@ try {
       // Compared with the snapshot of the commit under test; --update writes the checkout's.
       const snapshot = join(update ? checkout : root, 'scripts', 'exports-snapshot.json');
       const dirs = names.map((n) => join(project, 'node_modules', n));
-      const flags = [...(update ? ['--update'] : []), '--snapshot', snapshot];
+      const flags = [...(update ? ['--update'] : []), '--all', '--snapshot', snapshot];
       const out = run(process.execPath, [join(root, 'scripts', 'api-surface.mjs'), ...flags, ...dirs]);
       if (update) console.log(out.trim());
     },

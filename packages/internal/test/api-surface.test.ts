@@ -111,6 +111,19 @@ describe('api-surface: the snapshot of export names', () => {
     expect(problems.at(-1)).toMatch(/--update/);
   });
 
+  it("with `partial`, checks and rewrites only the packages it reads, keeping the others' records", async () => {
+    const one = fixture('one', { js: 'export const a = 1;\n', dts: 'export declare const a: 1;\n' });
+    const two = fixture('two', { js: 'export const b = 1;\n', dts: 'export declare const b: 1;\n' });
+    const snapshotFile = join(dir, 'snapshot.json');
+    await checkSurfaces([one, two], { update: true, snapshotFile });
+    expect(await checkSurfaces([one], { snapshotFile, partial: true })).toEqual([]);
+    expect((await checkSurfaces([one], { snapshotFile })).join('\n')).toMatch(
+      /two \(default\) no longer exports: b/,
+    );
+    await checkSurfaces([one], { update: true, snapshotFile, partial: true });
+    expect(Object.keys(JSON.parse(readFileSync(snapshotFile, 'utf8')))).toEqual(['one', 'two']);
+  });
+
   it('compareSurfaces sees an entry that went away', () => {
     const lines = compareSurfaces({ p: { './mm': { types: ['x'] } } }, { p: {} });
     expect(lines).toEqual(['p/mm (types) no longer exports: x']);
