@@ -2,12 +2,18 @@
 // prepack builds it), check that each tarball holds every file its package.json points at, install the tarballs
 // into an empty project, and use them there the way users will: ESM imports of each entry, require() from
 // CommonJS, the CLI through npx. publint and @arethetypeswrong/cli (ESM-only profile) check metadata and types.
+// Private workspace packages (@suite/internal) are not packed: each tarball must neither depend on nor import one.
+// Every public entry's export names (run time and types) are compared with scripts/exports-snapshot.json, and no
+// exported declaration may refer to a type its package does not export (scripts/api-surface.mjs);
+// `npm run pack-test -- --update` rewrites the snapshot from the tarballs instead of comparing.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { extractExamples, sandboxPaths } from './readme-examples.mjs';
+
+const update = process.argv.includes('--update');
 
 const checkout = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'suite-pack-'));
@@ -18,10 +24,16 @@ execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--pre
   cwd: root,
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-const packageDirs = [
+const readPackage = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+const workspaceDirs = [
   ...readdirSync(join(root, 'packages')).map((d) => join(root, 'packages', d)),
   join(root, 'apps', 'cli'),
 ];
+const packageDirs = workspaceDirs.filter((dir) => !readPackage(dir).private);
+const privateNames = workspaceDirs
+  .filter((dir) => readPackage(dir).private)
+  .map((dir) => readPackage(dir).name);
+const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 /** Every file a package.json points at: main, types, each export condition, each bin; plus LICENSE and README. */
@@ -79,6 +91,30 @@ try {
       const missing = promisedFiles(pkg).filter((f) => !listed.has(f));
       if (missing.length > 0) throw new Error(`${tarball} lacks ${missing.join(', ')}`);
     });
+    step(
+      `${name}: the tarball depends on no private workspace package and none of its files imports one`,
+      () => {
+        const unpacked = mkdtempSync(join(work, 'unpacked-'));
+        run('tar', ['-xzf', join(work, tarball), '-C', unpacked]);
+        const packed = JSON.parse(readFileSync(join(unpacked, 'package', 'package.json'), 'utf8'));
+        const named = DEPENDENCY_FIELDS.flatMap((field) =>
+          Object.keys(packed[field] ?? {})
+            .filter((dep) => privateNames.includes(dep))
+            .map((dep) => `${field}: ${dep}`),
+        );
+        const importing = readdirSync(join(unpacked, 'package'), { recursive: true })
+          .filter((f) => /\.(c|m)?(js|ts)$/.test(f))
+          .filter((f) => {
+            const text = readFileSync(join(unpacked, 'package', f), 'utf8');
+            return privateNames.some((dep) => new RegExp(`['"\`]${dep}(/[^'"\`]*)?['"\`]`).test(text));
+          });
+        if (named.length > 0 || importing.length > 0) {
+          throw new Error(
+            `${tarball}: ${[...named, ...importing.map((f) => `${f} imports a private package`)].join('; ')}`,
+          );
+        }
+      },
+    );
     step(`${name}: publint`, () => run(bin('publint'), ['--strict'], { cwd: dir }));
     step(`${name}: attw (esm-only)`, () =>
       run(bin('attw'), [join(work, tarball), '--profile', 'esm-only'], { cwd: dir }),
@@ -90,6 +126,20 @@ try {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-test', private: true }, null, 2));
   step('install the tarballs into an empty project', () =>
     run('npm', ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: project }),
+  );
+
+  step(
+    update
+      ? 'rewrite scripts/exports-snapshot.json from the installed tarballs'
+      : 'every public entry exports what scripts/exports-snapshot.json records, and no exported type leaks an unexported one',
+    () => {
+      // Compared with the snapshot of the commit under test; --update writes the checkout's.
+      const snapshot = join(update ? checkout : root, 'scripts', 'exports-snapshot.json');
+      const dirs = names.map((n) => join(project, 'node_modules', n));
+      const flags = [...(update ? ['--update'] : []), '--all', '--snapshot', snapshot];
+      const out = run(process.execPath, [join(root, 'scripts', 'api-surface.mjs'), ...flags, ...dirs]);
+      if (update) console.log(out.trim());
+    },
   );
 
   const libraries = names.filter((n) => n !== '@suite/cli');

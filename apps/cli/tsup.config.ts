@@ -78,6 +78,7 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     splitting: true,
+    noExternal: [/^@suite\/internal(\/|$)/], // private: bundled in, never a dependency
   },
   ...ONE_SHOT.map(
     (tool): Options => ({

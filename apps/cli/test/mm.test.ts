@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '@suite/internal/testing';
 import { acquire } from '@suite/lockfile/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bin } from './_support.js';
@@ -71,10 +72,7 @@ async function until(check: () => Promise<boolean> | boolean, ms = 20_000): Prom
 }
 
 /** Whether `pid` is a live process (a zombie counts as dead). */
-async function alive(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) [ZX]/.test(stat);
-}
+const alive = async (pid: number) => isAlive(pid);
 
 /** Parses `S id nanos` / `E id nanos` lines that jobs append, into intervals per job. */
 function intervals(text: string): { id: string; start: number; end: number }[] {

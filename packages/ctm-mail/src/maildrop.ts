@@ -1,3 +1,4 @@
+import { latin1String as latin1 } from '@suite/internal';
 import { concatBytes, copyBytes } from './_bytes.js';
 
 /**
@@ -288,12 +289,6 @@ function indexOf(buf: Uint8Array, needle: Uint8Array, from = 0): number {
     return i;
   }
   return -1;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-  return s;
 }
 
 function countLines(buf: Uint8Array): number {

@@ -1,3 +1,4 @@
+import { latin1String as latin1 } from '@suite/internal';
 import { decodeLine } from './_base64.js';
 import { concatBytes, copyBytes } from './_bytes.js';
 import { pieceChecksum } from './checksum.js';
@@ -264,10 +265,4 @@ function startsWithCtmMail(buf: Uint8Array, start: number, end: number): boolean
   if (end - start < 8) return false;
   for (let i = 1; i < 8; i++) if (buf[start + i] !== CTM_MAIL[i]) return false;
   return true;
-}
-
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-  return s;
 }

@@ -6,6 +6,7 @@ export type { Backoff, RetryOptions } from './backoff.js';
 export {
   type AcquireOptions,
   createLocker,
+  type HeldLock,
   type IsLockedOptions,
   type Locker,
   type LockHandle,

@@ -116,7 +116,13 @@ function checkNonNegative(name: string, value: number | undefined): void {
   }
 }
 
-/** What the package itself uses of a held lock (pid files). */
+/**
+ * A lock that `Locker.acquire` returns: a {@link LockHandle} that can also be released synchronously, from an exit
+ * or signal handler (what the package's pid files use).
+ * @example
+ * const lock: HeldLock = await createLocker(ports).acquire('/var/run/job');
+ * process.on('exit', () => lock.releaseAtExit());
+ */
 export interface HeldLock extends LockHandle {
   /** Releases synchronously, from an exit or signal handler. */
   releaseAtExit(): void;

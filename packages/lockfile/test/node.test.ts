@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   lstat,
   mkdir,
@@ -14,6 +13,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deadPid } from '@suite/internal/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   acquire,
@@ -38,13 +38,6 @@ afterEach(async () => {
 /** The names in `dir` a user sees (`ls`). */
 async function visible(path: string): Promise<string[]> {
   return (await readdir(path)).filter((name) => !name.startsWith('.')).sort();
-}
-
-/** A pid that is certainly dead: a child that has exited and been reaped. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.on('exit', resolve));
-  return child.pid!;
 }
 
 describe('acquire and release', () => {

@@ -22,7 +22,8 @@ if (!postgresBin()) {
   console.log('skipped: PostgreSQL server binaries not found (apt-get install postgresql)');
   process.exit(0);
 }
-const { loadConfig, nodeConfigHost } = await import('../dist/node/index.js');
+const { nodeConfigHost } = await import('../dist/node/index.js');
+const { loadConfig } = await import('../dist/mm/index.js');
 const { connectFleet, enqueueDueJobs } = await import('../dist/pg-boss/index.js');
 
 const JOBS = Number(process.env.JOBS ?? 600);

@@ -19,13 +19,12 @@ import {
   formatCompactedJournal,
   formatJournalRun,
   formatMetrics,
-  formatStatusFile,
   parseJournal,
   renderStatusPage,
-  statusLineOf,
   statusSnapshot,
   tunasyncJobs,
 } from '../dist/index.js';
+import { formatStatusFile, statusLineOf } from '../dist/mm/index.js';
 import { historyFileStore, statusFileStore } from '../dist/node/index.js';
 
 const JOBS = 10_000;

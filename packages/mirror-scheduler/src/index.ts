@@ -1,4 +1,5 @@
-export { type JobLine, type ParsedConfig, parseConfig, type Statement } from './config.js';
+// `@suite/mirror-scheduler`: the generic scheduler (jobs, ports, events, status records, history, status page).
+// Mirror Master's formats (config, plan, status line, package file, mirror command) are in `./mm`.
 export {
   type Diagnostic,
   formatDiagnostic,
@@ -20,19 +21,6 @@ export type { Backoff, Job, JobContext, Step } from './job.js';
 export { type JobName, parseJobName } from './job-name.js';
 export { createMemoryLocks, createMemoryStatusStore, systemClock, systemTimers } from './memory-ports.js';
 export { formatMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
-export { DEFAULT_MIRROR_COMMAND, mirrorCommand, type ShellCommand } from './mirror-command.js';
-export { type MirrorPackage, packageFileToJobLines, parsePackageFile } from './package-file.js';
-export {
-  type CommandOptions,
-  type ConfigHost,
-  type ConfigSource,
-  type LoadConfigOptions,
-  loadConfig,
-  type MirrorJob,
-  type MirrorPlan,
-  type ReadConfigOptions,
-  readConfig,
-} from './plan.js';
 export type {
   Clock,
   Executor,
@@ -61,17 +49,15 @@ export {
   runEntryOf,
   runHistoryRecorder,
 } from './run-history.js';
-export { explain, type JobRun, type JobVerdict, runJobs, type SchedulerOptions } from './scheduler.js';
 export {
-  formatStatusFile,
-  mergeStatusFile,
-  parseStatusFile,
-  recordOfStatusLine,
-  type StatusFileEntry,
-  type StatusLine,
-  statusLineOf,
-  waitStatus,
-} from './status-line.js';
+  type Entries as PlanEntries,
+  type Entry as PlanEntry,
+  explain,
+  type JobRun,
+  type JobVerdict,
+  runJobs,
+  type SchedulerOptions,
+} from './scheduler.js';
 export { renderStatusPage, type StatusPageOptions } from './status-page.js';
 export {
   interrupted,

@@ -66,9 +66,19 @@ export interface JobVerdict {
   readonly record?: StatusRecord;
 }
 
-type Entry = Step | Job;
-/** A plan: steps (or jobs) in order, given at once or as they are read (mm reads its configuration as it runs). */
-type Entries = Iterable<Entry> | AsyncIterable<Entry>;
+/**
+ * One entry of a plan: a {@link Step}, or a bare {@link Job} (a job step).
+ * @example
+ * const entry: PlanEntry = { id: 'site:pkg', command: 'true', retryAfterSuccess: 0, retryAfterFailure: 0 };
+ */
+export type Entry = Step | Job;
+/**
+ * A plan: steps (or jobs) in order, given at once or as they are read (mm reads its configuration as it runs).
+ * @example
+ * const plan: PlanEntries = [{ id: 'site:pkg', command: 'true', retryAfterSuccess: 0, retryAfterFailure: 0 }];
+ * runJobs(plan);
+ */
+export type Entries = Iterable<Entry> | AsyncIterable<Entry>;
 const stepOf = (entry: Entry): Step => ('kind' in entry ? entry : { kind: 'job', job: entry });
 
 const LAST_DATE = 8.64e15;

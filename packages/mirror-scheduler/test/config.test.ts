@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { formatDiagnostic, parseJobName } from '../src/index.js';
 import {
   type ConfigHost,
   DEFAULT_MIRROR_COMMAND,
-  formatDiagnostic,
   loadConfig,
   type MirrorJob,
   parseConfig,
-  parseJobName,
   readConfig,
-} from '../src/index.js';
+} from '../src/mm/index.js';
 
 describe('parseConfig', () => {
   it('reads every statement in order and ignores comments, blank lines and what follows EXIT', () => {

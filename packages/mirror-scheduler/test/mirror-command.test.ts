@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MIRROR_COMMAND, mirrorCommand, parseJobName } from '../src/index.js';
+import { parseJobName } from '../src/index.js';
+import { DEFAULT_MIRROR_COMMAND, mirrorCommand } from '../src/mm/index.js';
 
 describe('mirrorCommand', () => {
   it('turns the default command into references the shell fills in, never the names themselves', () => {

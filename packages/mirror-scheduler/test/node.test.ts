@@ -1,12 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '@suite/internal/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_MIRROR_COMMAND, loadConfig, mirrorCommand } from '../src/mm/index.js';
 import {
-  DEFAULT_MIRROR_COMMAND,
   forkServerExecutor,
-  loadConfig,
-  mirrorCommand,
   nodeConfigHost,
   parseJobName,
   recordFinished,
@@ -26,10 +25,7 @@ afterEach(async () => {
 });
 
 /** Whether `pid` is a live process (a zombie waiting for a reaper counts as dead). */
-const alive = async (pid: number) => {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) [ZX]/.test(stat);
-};
+const alive = async (pid: number) => isAlive(pid);
 
 describe('shellExecutor', () => {
   it('runs hostile names through any template without running what they contain', async () => {

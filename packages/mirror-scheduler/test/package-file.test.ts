@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic, packageFileToJobLines } from '../src/index.js';
+import { formatDiagnostic } from '../src/index.js';
+import { packageFileToJobLines } from '../src/mm/index.js';
 
 describe('packageFileToJobLines (pkgs_to_mmin)', () => {
   it('prints BASENAME:package OK NOTOK for each package; defaults and skip= are not jobs', () => {

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { nextEligibleAt, recordFinished, recordStarted } from '../src/index.js';
 import {
   formatStatusFile,
   mergeStatusFile,
-  nextEligibleAt,
   parseStatusFile,
-  recordFinished,
   recordOfStatusLine,
-  recordStarted,
   statusLineOf,
-} from '../src/index.js';
+} from '../src/mm/index.js';
 
 describe('mm.status lines', () => {
   it('parses from the right so package names with spaces survive, and keeps garbage lines in place', () => {

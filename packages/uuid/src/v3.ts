@@ -1,4 +1,4 @@
-import { md5 } from './_md5.js';
+import { md5 } from '@suite/internal';
 import { DNS, URL, v35 } from './_v35.js';
 import type { UuidInput } from './types.js';
 

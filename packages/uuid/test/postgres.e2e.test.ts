@@ -2,9 +2,9 @@
 // uuidv7()): its uuidv7(), uuid_extract_version(), uuid_extract_timestamp() and its uuid ordering against ours.
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { freePort } from '@suite/internal/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compare,
@@ -31,17 +31,6 @@ interface PgClient {
 interface Peer {
   client: PgClient;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,31 +1,6 @@
 // The one input/output boundary of every command: what happens when standard output goes away or fails, and how
 // a system error is worded. defineTool() installs it before a command runs.
-
-/** strerror(3)'s words for the errors a command meets at its edges (glibc's wording). */
-const STRERROR: Readonly<Record<string, string>> = {
-  E2BIG: 'Argument list too long',
-  EACCES: 'Permission denied',
-  EAGAIN: 'Resource temporarily unavailable',
-  EBADF: 'Bad file descriptor',
-  EDQUOT: 'Disk quota exceeded',
-  EEXIST: 'File exists',
-  EFBIG: 'File too large',
-  EINVAL: 'Invalid argument',
-  EIO: 'Input/output error',
-  EISDIR: 'Is a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  ENOENT: 'No such file or directory',
-  ENOEXEC: 'Exec format error',
-  ENOMEM: 'Cannot allocate memory',
-  ENOSPC: 'No space left on device',
-  ENOTDIR: 'Not a directory',
-  ENXIO: 'No such device or address',
-  EPERM: 'Operation not permitted',
-  EPIPE: 'Broken pipe',
-  EROFS: 'Read-only file system',
-  ETXTBSY: 'Text file busy',
-};
+import { strerror } from '@suite/internal';
 
 /**
  * The C library's message for a Node system error (`ENOSPC` → `No space left on device`), as the originals print
@@ -34,9 +9,7 @@ const STRERROR: Readonly<Record<string, string>> = {
  * errnoMessage(Object.assign(new Error('x'), { code: 'ENOENT' })); // 'No such file or directory'
  */
 export function errnoMessage(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && Object.hasOwn(STRERROR, code)) return STRERROR[code]!;
-  return error instanceof Error ? error.message : String(error);
+  return strerror(error);
 }
 
 type WriteCallback = (error?: Error | null) => void;

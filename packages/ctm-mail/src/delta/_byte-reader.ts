@@ -1,3 +1,4 @@
+import { latin1String as byteString } from '@suite/internal';
 import { concatBytes, copyBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 import type { Md5 } from './md5.js';
@@ -129,15 +130,6 @@ export class ByteReader {
       return true;
     }
   }
-}
-
-/** Bytes as a string of one character per byte (names are bytes: never decoded as UTF-8). */
-function byteString(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 4096) {
-    s += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 4096)));
-  }
-  return s;
 }
 
 function hex2(b: number): string {

@@ -1,3 +1,4 @@
+import { latin1Bytes as latin1, latin1String as latin1Text } from '@suite/internal';
 import { concatBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 
@@ -154,20 +155,6 @@ function checkOrder(ops: readonly EditOp[]): void {
       next = op.line + 1;
     }
   }
-}
-
-function latin1Text(bytes: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-}
-
-function latin1(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
 }
 
 function bad(why: string): CtmError {

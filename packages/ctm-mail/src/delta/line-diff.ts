@@ -1,3 +1,5 @@
+import { latin1Bytes, latin1String } from '@suite/internal';
+
 const NL = 0x0a;
 
 /** Splits bytes that end in a newline (or are empty) into lines, each keeping its newline, as latin1 strings. */
@@ -6,19 +8,9 @@ function lines(bytes: Uint8Array): string[] {
   let start = 0;
   while (start < bytes.length) {
     const end = bytes.indexOf(NL, start) + 1;
-    let s = '';
-    for (let i = start; i < end; i += 4096) {
-      s += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 4096)));
-    }
-    out.push(s);
+    out.push(latin1String(bytes, start, end));
     start = end;
   }
-  return out;
-}
-
-function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { isProcessAlive, processStartTime } from '@suite/internal/node';
 import type { LockClock, LockFileSystem, LockHost, LockRandom, ProcessProbe } from '../ports.js';
 
 const seconds = (ms: number) => ms / 1000;
@@ -97,52 +98,10 @@ export const nodeBlockingFileSystem: LockFileSystem = {
   atExit: nodeFileSystem.atExit,
 };
 
-interface ProcStat {
-  readonly state: string;
-  readonly startTime: number;
-}
-
-/** Linux: state and start time (clock ticks since boot) from /proc/<pid>/stat; undefined when unreadable. */
-function readProcStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  // The command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const startTime = Number(fields[19]);
-  return { state: fields[0] ?? '', startTime: Number.isFinite(startTime) ? startTime : -1 };
-}
-
-const hasProc = (() => {
-  try {
-    return fs.statSync('/proc/self/stat').isFile();
-  } catch {
-    return false;
-  }
-})();
-
 /** Liveness by `kill(pid, 0)` (EPERM: alive, another user's), refined on Linux by /proc against zombies and pid reuse. */
 export const nodeProcessProbe: ProcessProbe = {
-  isAlive(pid, startTime) {
-    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-      // EPERM: it exists but belongs to another user.
-    }
-    if (!hasProc) return true;
-    const stat = readProcStat(pid);
-    if (stat === undefined) return false; // exited between the two looks
-    if (stat.state === 'Z' || stat.state === 'X') return false;
-    return startTime === undefined || stat.startTime === startTime;
-  },
-  startTime(pid) {
-    return hasProc ? readProcStat(pid)?.startTime : undefined;
-  },
+  isAlive: (pid, startTime) => isProcessAlive(pid, startTime),
+  startTime: (pid) => processStartTime(pid),
 };
 
 /**

@@ -3,10 +3,19 @@ import type { Db, PgBoss } from 'pg-boss';
 import { FleetError } from './fleet-error.js';
 import { schemaStatements } from './schema.js';
 
-/** One statement, with its parameters. */
+/**
+ * One statement, with its parameters (exported as `FleetQuery`).
+ * @example
+ * const rows = await tx.query<{ n: number }>('select $1::int as n', [1]);
+ */
 export type Query = <R = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>;
 
-/** A transaction: statements of ours, and pg-boss's `db` option to run pg-boss's in the same transaction. */
+/**
+ * A transaction: statements of ours, and pg-boss's `db` option to run pg-boss's in the same transaction
+ * (exported as `FleetTransaction`).
+ * @example
+ * await fleet.db.transaction(async (tx: FleetTransaction) => tx.query('select 1'));
+ */
 export interface Transaction {
   readonly query: Query;
   readonly boss: Db;

@@ -4,6 +4,8 @@ export {
   type FleetConnectionOptions,
   type FleetDatabase,
   QUEUE_POLICY,
+  type Query as FleetQuery,
+  type Transaction as FleetTransaction,
 } from './database.js';
 export { FleetError, type FleetErrorCode } from './fleet-error.js';
 export { deathSignalAvailable, type FleetExecutorOptions, fleetExecutor } from './fleet-executor.js';

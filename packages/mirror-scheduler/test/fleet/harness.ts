@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@suite/internal/testing';
 
 const script = fileURLToPath(new URL('./worker-process.mjs', import.meta.url));
 
@@ -61,13 +62,7 @@ export async function stopWorker(w: WorkerProcess): Promise<void> {
 }
 
 /** Whether `pid` is a live process (a zombie counts as dead). */
-export function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export const alive = isAlive;
 
 export async function until<T>(
   what: string,

@@ -2,9 +2,9 @@
 // user (`nobody` when the tests run as root), listening on 127.0.0.1 at a free port, its socket in the data dir.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@suite/internal/testing';
 
 /** The bin directory of the newest installed PostgreSQL server, if any. */
 export function postgresBin(): string | undefined {
@@ -39,17 +39,6 @@ export function fleetSkipReason(): string | undefined {
   if (missing !== undefined && process.env.CI === 'true')
     throw new Error(`fleet tests cannot run under CI: ${missing}`);
   return missing;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throwaway PostgreSQL cluster. */

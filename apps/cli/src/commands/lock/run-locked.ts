@@ -1,31 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { errnoText } from '@suite/internal';
 import type { LockHandle } from '@suite/lockfile/node';
 
 /** EX_UNAVAILABLE, what flock(1) exits with when the command cannot be executed. */
 export const EXIT_CANNOT_EXECUTE = 69;
 /** EX_OSERR, flock's status when the command cannot be executed for want of memory. */
 const EX_OSERR = 71;
-
-/** glibc's strerror(3) text of the errors execvp(3) reports, as flock prints them. */
-const EXEC_ERRORS: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENAMETOOLONG: 'File name too long',
-  ENOEXEC: 'Exec format error',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  E2BIG: 'Argument list too long',
-  ENOMEM: 'Cannot allocate memory',
-  ETXTBSY: 'Text file busy',
-  EISDIR: 'Is a directory',
-  EAGAIN: 'Resource temporarily unavailable',
-};
-
-function strerror(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : EXEC_ERRORS[code];
-}
 
 /** The status a shell reports for a child that exited with `code` or was killed by `signal`. */
 export function statusOf(code: number | null, signal: NodeJS.Signals | null): number {
@@ -80,7 +61,7 @@ export async function runLocked(
     }
     if (failure !== undefined) {
       const code = (failure as NodeJS.ErrnoException).code;
-      report(`failed to execute ${file}: ${strerror(code) ?? failure.message}`);
+      report(`failed to execute ${file}: ${errnoText(code) ?? failure.message}`);
       return code === 'ENOMEM' ? EX_OSERR : EXIT_CANNOT_EXECUTE;
     }
     if (!adopt) return await exit;

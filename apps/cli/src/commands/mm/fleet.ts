@@ -3,11 +3,10 @@
 // @suite/mirror-scheduler's; this file parses the command line, reads the configuration and prints.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ConfigSource, loadConfig } from '@suite/mirror-scheduler/mm';
 import {
-  type ConfigSource,
   formatDiagnostic,
   interrupted,
-  loadConfig,
   nodeConfigHost,
   renderStatusPage,
   type SchedulerEvent,

@@ -2,23 +2,25 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ConfigSource,
+  formatStatusFile,
+  loadConfig,
+  type MirrorPlan,
+  parseConfig,
+  readConfig,
+  statusLineOf,
+} from '@suite/mirror-scheduler/mm';
+import {
   explain,
   forkServerAvailable,
   forkServerExecutor,
   formatDiagnostic,
-  formatStatusFile,
   type JobVerdict,
-  loadConfig,
-  type MirrorPlan,
   nodeConfigHost,
-  parseConfig,
-  readConfig,
   runHistoryRecorder,
   runJobs,
   type Step,
   shellExecutor,
   statusFileStore,
-  statusLineOf,
 } from '@suite/mirror-scheduler/node';
 import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 import { MM_USAGE, type MmArgs, onlyPattern, parseMmArgs, UsageError } from './args.js';

@@ -1,12 +1,10 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type ConfigSource, loadConfig, type MirrorPlan } from '@suite/mirror-scheduler/mm';
 import {
-  type ConfigSource,
   formatDiagnostic,
   formatMetrics,
-  loadConfig,
-  type MirrorPlan,
   nodeConfigHost,
   PROMETHEUS_CONTENT_TYPE,
   renderStatusPage,

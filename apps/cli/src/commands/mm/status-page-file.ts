@@ -1,4 +1,5 @@
-import { type MirrorPlan, renderStatusPage } from '@suite/mirror-scheduler/node';
+import type { MirrorPlan } from '@suite/mirror-scheduler/mm';
+import { renderStatusPage } from '@suite/mirror-scheduler/node';
 import { planSnapshot, writeFileAtomically } from './status-snapshot.js';
 
 /**

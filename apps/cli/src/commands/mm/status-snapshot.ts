@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { MirrorPlan } from '@suite/mirror-scheduler/mm';
 import {
   HISTORY_FILE,
   historyFileStore,
   type Job,
   type LockPort,
-  type MirrorPlan,
   type ParsedJournal,
   type StatusRecord,
   type StatusSnapshot,

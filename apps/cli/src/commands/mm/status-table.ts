@@ -1,5 +1,6 @@
-import type { JobVerdict, LockHolder, MirrorJob, StatusRecord } from '@suite/mirror-scheduler';
+import type { JobVerdict, LockHolder, StatusRecord } from '@suite/mirror-scheduler';
 import { interrupted, nextEligibleAt } from '@suite/mirror-scheduler';
+import type { MirrorJob } from '@suite/mirror-scheduler/mm';
 
 /** One row of `mm --status`: what is known about a job. */
 export interface StatusRow {

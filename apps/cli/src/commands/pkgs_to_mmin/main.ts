@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { formatDiagnostic, packageFileToJobLines } from '@suite/mirror-scheduler';
+import { formatDiagnostic } from '@suite/mirror-scheduler';
+import { packageFileToJobLines } from '@suite/mirror-scheduler/mm';
 import { defineTool, type ToolContext } from '../../shared/define-tool.js';
 
 const USAGE = `Usage: pkgs_to_mmin [-y ok-hours] [-n notok-hours] packagefile...
