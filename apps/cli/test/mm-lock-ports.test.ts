@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@suite/mirror-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lockfileJobLocks } from '../src/mm/lock-ports.js';
+import { lockfileJobLocks } from '../src/commands/mm/lock-ports.js';
 
 let home: string;
 beforeEach(async () => {
