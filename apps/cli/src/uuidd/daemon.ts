@@ -2,7 +2,6 @@
 // debug log; and daemonizing, which Node does by re-spawning itself detached.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,18 +12,15 @@ import {
   type PidFile,
   PidFileError,
 } from '@suite/lockfile/node';
+import { type ClockSequenceStore, fileClockStore, stringify, TimeUuidGenerator } from '@suite/uuid/node';
 import {
-  type ClockSequenceStore,
   describeSystemError,
-  fileClockStore,
-  stringify,
-  TimeUuidGenerator,
   type UuiddListenTarget,
   type UuiddReply,
   type UuiddRequest,
   UuiddServer,
   type UuiddServerEvent,
-} from '@suite/uuid/node';
+} from '@suite/uuid/uuidd/node';
 import { probeDaemon } from './client-mode.js';
 import type { UuiddOptions } from './options.js';
 import { runWorker, startWorkers } from './workers.js';
@@ -220,6 +216,7 @@ export function serveAsWorker(options: UuiddOptions, index: number): Promise<num
     const time = timeSource(options, index, warn);
     const server = await UuiddServer.listen(listening, {
       time,
+      fastPath: true, // the daemon opts in to Node's internal stream handles (see UuiddServerOptions.fastPath)
       pid: daemonPid,
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
@@ -305,6 +302,7 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
   try {
     server = await UuiddServer.listen(target, {
       time,
+      fastPath: true, // the daemon opts in to Node's internal stream handles (see UuiddServerOptions.fastPath)
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
         if (event.type === 'connection') idle?.refresh();
@@ -350,8 +348,10 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
   // Start the clock state now (one tick is spent): the file is written at startup, a bad path reported then.
   time.next();
 
+  // One process unless --workers asks for more: it serves util-linux's single-request load faster than its C
+  // daemon on a 2-CPU machine in about 55 MB, where each further process costs as much again (packages/uuid/bench).
   // -d keeps to one process, so that its log is complete and in order.
-  const processes = options.debug ? 1 : (options.workers ?? Math.min(availableParallelism(), 4));
+  const processes = options.debug ? 1 : (options.workers ?? 1);
   if (processes > 1 && !stopping)
     workers = startWorkers(processes - 1, argv, server.server, () => idle?.refresh());
 
