@@ -36,9 +36,11 @@ export { stringify, unparseUpper, unsafeStringify } from './stringify.js';
 export { timestampMs, timestampTicks } from './timestamp.js';
 export type {
   Bytes,
+  NameBasedUuidFunction,
   UUIDTypes,
   Uuid,
   UuidInput,
+  uuidBrand,
   Version1Options,
   Version4Options,
   Version6Options,
