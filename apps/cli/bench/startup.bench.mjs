@@ -61,7 +61,9 @@ console.log(
 console.log('| command | node -e 0 (ms, median) | command (ms, median) | median ratio |');
 console.log('|---|---|---|---|');
 for (const [name, argv] of commands) {
-  const full = [join(bins, `${name}.js`), ...argv];
+  // The file the command runs: bin/NAME.cjs where there is one (package.json's "bin"), else bin/NAME.js.
+  const file = existsSync(join(bins, `${name}.cjs`)) ? join(bins, `${name}.cjs`) : join(bins, `${name}.js`);
+  const full = [file, ...argv];
   time(node, full); // warm-up: page cache, and the compile cache where there is one
   const floor = [];
   const cmd = [];

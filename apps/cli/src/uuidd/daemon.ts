@@ -67,7 +67,11 @@ export function childIo(): DaemonIo {
  */
 export function daemonize(argv: readonly string[]): Promise<number> {
   const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, bin, ...argv], {
+  // The daemon's own Node flags, as bin/uuidd.js's #! line gives them (a small young generation), unless set already.
+  const flags = process.execArgv.some((flag) => flag.startsWith('--max-semi-space-size'))
+    ? process.execArgv
+    : [...process.execArgv, '--max-semi-space-size=1'];
+  const child = spawn(process.execPath, [...flags, bin, ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     env: { ...process.env, [CHILD_ENV]: '1' },
