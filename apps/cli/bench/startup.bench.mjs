@@ -92,7 +92,8 @@ if (loops === 0) {
   const ours = join(work, 'ours');
   const theirs = join(work, 'theirs');
   for (const dir of [ours, theirs]) spawnSync('mkdir', [dir]);
-  symlinkSync(join(bins, 'uuidgen.js'), join(ours, 'uuidgen'));
+  const ourUuidgen = existsSync(join(bins, 'uuidgen.cjs')) ? 'uuidgen.cjs' : 'uuidgen.js'; // package.json's "bin"
+  symlinkSync(join(bins, ourUuidgen), join(ours, 'uuidgen'));
   symlinkSync(peer, join(theirs, 'uuidgen'));
   const loop = 'for i in $(seq 200); do uuidgen; done >/dev/null';
   const env = (dir) => ({ env: { ...process.env, PATH: `${dir}:${dirname(node)}:${process.env.PATH}` } });
