@@ -293,6 +293,23 @@ export const t: CoreDeltaSource = s;\n`,
       );
     },
   );
+  step(
+    "@suite/uuid: import '@suite/uuid/uuidd' and '@suite/uuid/uuidd/node' (the protocol moved off the root)",
+    () => {
+      const code = `const root = await import('@suite/uuid'); const node = await import('@suite/uuid/node');
+      const uuidd = await import('@suite/uuid/uuidd'); const uuiddNode = await import('@suite/uuid/uuidd/node');
+      for (const n of ['encodeUuiddRequest', 'decodeUuiddReply', 'UuiddResponder', 'UUIDD_OP_TIME_UUID']) {
+        if (!(n in uuidd) || !(n in uuiddNode)) throw new Error(n + ' missing from @suite/uuid/uuidd(/node)');
+        if (n in root) throw new Error(n + ' is still exported by @suite/uuid');
+      }
+      for (const n of ['UuiddServer', 'UuiddClient', 'DEFAULT_UUIDD_SOCKET']) {
+        if (!(n in uuiddNode)) throw new Error(n + ' missing from @suite/uuid/uuidd/node');
+        if (n in node) throw new Error(n + ' is still exported by @suite/uuid/node');
+      }
+      if (typeof node.v1Safe !== 'function') throw new Error('v1Safe missing from @suite/uuid/node');`;
+      run(process.execPath, ['--input-type=module', '-e', code], { cwd: project });
+    },
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -61,7 +61,9 @@ console.log(
 console.log('| command | node -e 0 (ms, median) | command (ms, median) | median ratio |');
 console.log('|---|---|---|---|');
 for (const [name, argv] of commands) {
-  const full = [join(bins, `${name}.js`), ...argv];
+  // The file the command runs: bin/NAME.cjs where there is one (package.json's "bin"), else bin/NAME.js.
+  const file = existsSync(join(bins, `${name}.cjs`)) ? join(bins, `${name}.cjs`) : join(bins, `${name}.js`);
+  const full = [file, ...argv];
   time(node, full); // warm-up: page cache, and the compile cache where there is one
   const floor = [];
   const cmd = [];
@@ -90,7 +92,8 @@ if (loops === 0) {
   const ours = join(work, 'ours');
   const theirs = join(work, 'theirs');
   for (const dir of [ours, theirs]) spawnSync('mkdir', [dir]);
-  symlinkSync(join(bins, 'uuidgen.js'), join(ours, 'uuidgen'));
+  const ourUuidgen = existsSync(join(bins, 'uuidgen.cjs')) ? 'uuidgen.cjs' : 'uuidgen.js'; // package.json's "bin"
+  symlinkSync(join(bins, ourUuidgen), join(ours, 'uuidgen'));
   symlinkSync(peer, join(theirs, 'uuidgen'));
   const loop = 'for i in $(seq 200); do uuidgen; done >/dev/null';
   const env = (dir) => ({ env: { ...process.env, PATH: `${dir}:${dirname(node)}:${process.env.PATH}` } });

@@ -1,6 +1,6 @@
 // How the one-shot commands start: each bin reads one bundle, and V8's compile cache is optional.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -25,9 +25,15 @@ async function isolated(name: string): Promise<string> {
   await mkdir(join(root, 'bin'), { recursive: true });
   await mkdir(join(root, 'dist'), { recursive: true });
   await writeFile(join(root, 'package.json'), '{"type":"module","version":"9.8.7"}\n');
-  await copyFile(bin(name), join(root, 'bin', `${name}.js`));
-  await copyFile(join(bin(name), '..', '..', 'dist', `${name}.bin.js`), join(root, 'dist', `${name}.bin.js`));
-  return join(root, 'bin', `${name}.js`);
+  // uuidgen and uuidparse are CommonJS bins (bin/NAME.cjs requiring dist/NAME.bin.cjs): see tsup.config.ts.
+  const ext = name === 'uuidgen' || name === 'uuidparse' ? 'cjs' : 'js';
+  const binFile = bin(name).replace(/\.js$/, `.${ext}`);
+  await copyFile(binFile, join(root, 'bin', `${name}.${ext}`));
+  await copyFile(
+    join(binFile, '..', '..', 'dist', `${name}.bin.${ext}`),
+    join(root, 'dist', `${name}.bin.${ext}`),
+  );
+  return join(root, 'bin', `${name}.${ext}`);
 }
 
 const runIn = (file: string, args: string[]) =>
@@ -106,9 +112,66 @@ describe('built-ins a run does not use are not loaded', () => {
     });
     expect(stdout).toContain(`${UUID}  DCE     time-based`);
     expect(stderr).not.toContain('NativeModule stream/consumers'); // uuidparse streams its stdin word by word
-    const gen = await exec(process.execPath, ['--import', report, bin('uuidgen')]);
-    expect(gen.stdout).toMatch(UUID_LINE);
+  });
+
+  it('uuidgen draws its random bytes from /dev/urandom without loading node:crypto', async () => {
+    const gen = await exec(process.execPath, ['--import', report, bin('uuidgen'), '-C', '300']);
+    const lines = gen.stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(300);
+    expect(new Set(lines).size).toBe(300);
+    for (const line of lines) expect(`${line}\n`).toMatch(UUID_LINE);
+    expect(gen.stderr).toBe('');
+  });
+
+  it('uuidgen falls back to node:crypto where /dev/urandom cannot be opened', async () => {
+    const noUrandom = join(dir, 'no-urandom.cjs');
+    await writeFile(
+      noUrandom,
+      `const fs = require('node:fs'); const open = fs.openSync;
+       fs.openSync = (path, ...rest) => { if (path === '/dev/urandom') throw Object.assign(new Error('EACCES'), { code: 'EACCES' }); return open(path, ...rest); };
+       process.on('exit', () => process.stderr.write(process.moduleLoadList.filter((m) => /crypto/.test(m)).join(',')));\n`,
+    );
+    const gen = await exec(process.execPath, [
+      '-r',
+      noUrandom,
+      bin('uuidgen').replace(/\.js$/, '.cjs'),
+      '-C',
+      '2',
+    ]);
+    expect(gen.stdout).toMatch(
+      /^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n){2}$/,
+    );
     expect(gen.stderr).toContain('NativeModule crypto');
+  });
+});
+
+describe('uuidgen and uuidparse are CommonJS bins, started without the ESM loader', () => {
+  it('package.json runs them from bin/NAME.cjs', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(pkg.bin.uuidgen).toBe('bin/uuidgen.cjs');
+    expect(pkg.bin.uuidparse).toBe('bin/uuidparse.cjs');
+  });
+
+  it("running them loads fewer of Node's modules than the same program as an ES module entry, and prints the same", async () => {
+    const count = join(dir, 'count.cjs');
+    await writeFile(
+      count,
+      "process.on('exit', () => process.stderr.write(String(process.moduleLoadList.length)));\n",
+    );
+    const cjs = (name: string) => bin(name).replace(/\.js$/, '.cjs');
+    const gen = await exec(process.execPath, ['-r', count, cjs('uuidgen')]);
+    expect(gen.stdout).toMatch(UUID_LINE);
+    const parse = await exec(process.execPath, ['-r', count, cjs('uuidparse'), UUID]);
+    expect(parse.stdout).toContain(`${UUID}  DCE     time-based`);
+    // The same bundle entered as an ES module, as the bins were: Node loads its ESM loader on top.
+    const asEsm = join(dir, 'as-esm.mjs');
+    await writeFile(asEsm, `import ${JSON.stringify(cjs('uuidgen'))};\n`);
+    const esm = await exec(process.execPath, ['-r', count, asEsm]);
+    expect(esm.stdout).toMatch(UUID_LINE);
+    expect(Number(gen.stderr)).toBeGreaterThan(0);
+    expect(Number(gen.stderr) + 10).toBeLessThan(Number(esm.stderr));
   });
 });
 

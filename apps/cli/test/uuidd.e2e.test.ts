@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UuiddClient } from '@suite/uuid/node';
+import { UuiddClient } from '@suite/uuid/uuidd/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithPeers, peerPath } from './_peers.js';
 
@@ -408,7 +408,7 @@ describeWithPeers(['uuidd'], 'what util-linux does not test: a daemon that keeps
 
 /** A client process asking for time UUIDs (single, or bulk of `bulk`) in a loop; prints every UUID it gets. */
 function clientProcess(socket: string, bulk: number): { child: ChildProcess; output: () => string } {
-  const uuidNode = fileURLToPath(import.meta.resolve('@suite/uuid/node'));
+  const uuidNode = fileURLToPath(import.meta.resolve('@suite/uuid/uuidd/node'));
   const code = `
     const { UuiddClient } = await import(${JSON.stringify(uuidNode)});
     const client = new UuiddClient({ socketPath: ${JSON.stringify(socket)}, timeout: 5000 });

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UuiddClient } from '@suite/uuid/node';
+import { UuiddClient } from '@suite/uuid/uuidd/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
@@ -300,6 +300,20 @@ describe('the uuidd daemon', () => {
     expect(log).toMatch(/timeout \[2 sec\]\n$/);
     expect(existsSync(socket)).toBe(false);
     expect(existsSync(pid)).toBe(false);
+  });
+
+  it('serves in one process by default, with no serving child processes and at most 60 MB resident', async () => {
+    const { socket, clock } = paths();
+    const daemon = await foreground(['-P', '-s', socket, '--clock-file', clock], socket);
+    for (let i = 0; i < 20; i++) expect((await uuidd(['-t', '-s', socket])).stdout.trim()).toMatch(V1);
+    const pid = daemon.child.pid!;
+    const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim();
+    expect(kids).toBe('');
+    const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    expect(rss).toBeGreaterThan(0);
+    expect(rss).toBeLessThanOrEqual(60 * 1024);
+    daemon.child.kill('SIGTERM');
+    expect(await daemon.exited).toEqual({ status: 0, signal: null });
   });
 
   it('counts requests served by any of its processes as activity for -T', async () => {

@@ -3,10 +3,10 @@
 // does; 4 client processes run at once; the two daemons take turns (alternating which goes first) so that both
 // see the same background load. Figures: requests per second (time, random) and UUIDs per second (bulk random of
 // 63 per reply), and our ratio to util-linux. Each scenario starts with one uncounted second of load per daemon.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const THEIR_UUIDD = '/usr/sbin/uuidd';
@@ -14,7 +14,7 @@ const OUR_UUIDD = join(import.meta.dirname, '../../../apps/cli/bin/uuidd.js');
 const CLIENTS = 4;
 const SECONDS = Number(process.env.UUIDD_BENCH_SECONDS ?? 1);
 const ROUNDS = Number(process.env.UUIDD_BENCH_ROUNDS ?? 8);
-// UUIDD_BENCH_WORKERS=N runs our daemon with --workers N (default: its own default, one per CPU up to 4).
+// UUIDD_BENCH_WORKERS=N runs our daemon with --workers N (default: its own default, one process).
 // UUIDD_NO_FAST_PATH=1 (inherited by our daemon) serves on a net.Socket per connection instead of Node's internal
 // stream handles, to compare the two paths.
 
@@ -80,10 +80,15 @@ function load(client, socket, op, count, seconds = SECONDS) {
 try {
   const client = join(dir, 'uuidd-load');
   execFileSync('gcc', ['-O2', '-o', client, join(import.meta.dirname, 'uuidd-load.c')]);
+  // Our daemon runs with this node and the Node flags of its #! line (`#!/usr/bin/env -S node FLAGS`), as it runs when
+  // started as a command.
+  const shebang = readFileSync(OUR_UUIDD, 'utf8').split('\n', 1)[0];
+  const nodeFlags = /^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1]?.split(' ') ?? [];
   const ours = await start(
     'ours',
     process.execPath,
     [
+      ...nodeFlags,
       OUR_UUIDD,
       '-F',
       '-P',
@@ -102,8 +107,8 @@ try {
     join(dir, 'theirs.sock'),
   );
   const scenarios = [
-    { title: 'single time (op 2), requests/s', op: 2, count: 0, unit: 'requests', target: 1 },
-    { title: 'single random (op 3), requests/s', op: 3, count: 0, unit: 'requests', target: 1 },
+    { title: 'single time (op 2), requests/s', op: 2, count: 0, unit: 'requests', target: 1.2 },
+    { title: 'single random (op 3), requests/s', op: 3, count: 0, unit: 'requests', target: 1.2 },
     { title: 'bulk random (op 5, 63 per reply), UUIDs/s', op: 5, count: 63, unit: 'uuids', target: 2 },
   ];
   console.log(
@@ -137,6 +142,27 @@ try {
         .padStart(9)}  ratio ${ratio.toFixed(2)}x (target >= ${scenario.target}x: ${verdict})`,
     );
   }
+  // Resident memory after the load, summed over each daemon's processes (ours: the daemon and any --workers).
+  const rss = (pid) => {
+    const kids = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
+    const own = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return kids.reduce((sum, kid) => sum + rss(Number(kid)), own);
+  };
+  const [ourRss, theirRss] = daemons.map((child) => rss(child.pid) / 1024);
+  const rssOk = ourRss <= 60;
+  if (!rssOk) failed++;
+  console.log(
+    `${'resident memory after the load, all processes'.padEnd(44)} ours ${ourRss.toFixed(1).padStart(7)} MB  util-linux ${theirRss
+      .toFixed(1)
+      .padStart(7)} MB  (target ours <= 60 MB: ${rssOk ? 'ok' : 'ABOVE TARGET'})`,
+  );
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   if (failed > 0) console.log(`\n${failed} figure(s) below target on this run`);
 } finally {
   for (const daemon of daemons) daemon.kill('SIGTERM');

@@ -36,15 +36,16 @@ export { stringify, unparseUpper, unsafeStringify } from './stringify.js';
 export { timestampMs, timestampTicks } from './timestamp.js';
 export type {
   Bytes,
+  NameBasedUuidFunction,
   UUIDTypes,
   Uuid,
   UuidInput,
+  uuidBrand,
   Version1Options,
   Version4Options,
   Version6Options,
   Version7Options,
 } from './types.js';
-export * from './uuidd-protocol.js';
 export { v1 } from './v1.js';
 export { v1ToV6, v6ToV1 } from './v1-to-v6.js';
 export { v3 } from './v3.js';

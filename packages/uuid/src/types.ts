@@ -1,4 +1,10 @@
-declare const uuidBrand: unique symbol;
+/**
+ * The brand of {@link Uuid}: a type only (no value exists at run time), exported so that the type is nameable.
+ * @example
+ * import type { Uuid, uuidBrand } from '@suite/uuid';
+ * type Brand = Uuid[typeof uuidBrand]; // true
+ */
+export declare const uuidBrand: unique symbol;
 
 /**
  * A checked UUID string: a branded `string`, opt-in. The generators return plain `string` (as the `uuid` package's
@@ -62,3 +68,25 @@ export type UUIDTypes<TBuf extends Uint8Array = Uint8Array> = string | TBuf;
 
 /** A Uint8Array over a plain (not shared) ArrayBuffer, written so that TypeScript before 5.7 reads it too. */
 export type Bytes = ReturnType<typeof Uint8Array.of>;
+
+/**
+ * The type of `v3` and `v5`, as in the `uuid` package: a string, or the buffer given, written at `offset`; with the
+ * RFC 9562 DNS and URL namespaces as properties.
+ * @example
+ * import { type NameBasedUuidFunction, v5 } from '@suite/uuid';
+ * const make: NameBasedUuidFunction = v5;
+ * make('www.example.com', make.DNS); // '2ed6657d-e927-568b-95e1-2665a8aea6a2'
+ */
+export interface NameBasedUuidFunction {
+  (name: string | Uint8Array, namespace: UuidInput, buf?: undefined, offset?: number): string;
+  <TBuf extends Uint8Array>(
+    name: string | Uint8Array,
+    namespace: UuidInput,
+    buf: TBuf,
+    offset?: number,
+  ): TBuf;
+  /** The DNS namespace, `6ba7b810-9dad-11d1-80b4-00c04fd430c8`. */
+  readonly DNS: '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+  /** The URL namespace, `6ba7b811-9dad-11d1-80b4-00c04fd430c8`. */
+  readonly URL: '6ba7b811-9dad-11d1-80b4-00c04fd430c8';
+}

@@ -8,7 +8,7 @@
  * follows the host it runs on ({@link UUIDD_LITTLE_ENDIAN}), which is little-endian on every platform Node,
  * Deno and browsers run on today (x86-64, arm64); a big-endian host would speak big-endian, as its uuidd would.
  *
- * Nothing here does I/O: the Node client and server (`@suite/uuid/node`) feed bytes in and write bytes out.
+ * Nothing here does I/O: the Node client and server (`@suite/uuid/uuidd/node`) feed bytes in and write bytes out.
  * @module
  */
 
@@ -119,7 +119,7 @@ function isBulk(op: number): op is 4 | 5 {
 /**
  * Encodes a request: 1 byte, or 5 for the bulk operations.
  * @example
- * import { encodeUuiddRequest, UUIDD_OP_BULK_TIME_UUID } from '@suite/uuid';
+ * import { encodeUuiddRequest, UUIDD_OP_BULK_TIME_UUID } from '@suite/uuid/uuidd';
  * encodeUuiddRequest({ op: UUIDD_OP_BULK_TIME_UUID, count: 10 }); // Uint8Array [4, 10, 0, 0, 0] (little-endian)
  */
 export function encodeUuiddRequest(request: UuiddRequest): Uint8Array {
@@ -137,7 +137,7 @@ export function encodeUuiddRequest(request: UuiddRequest): Uint8Array {
  * bulk operation without its whole count is `incomplete` (a server that sees the client close at that point treats
  * it as a truncated request).
  * @example
- * import { decodeUuiddRequest } from '@suite/uuid';
+ * import { decodeUuiddRequest } from '@suite/uuid/uuidd';
  * decodeUuiddRequest(Uint8Array.of(2)); // { status: 'complete', message: { op: 2 }, length: 1 }
  * decodeUuiddRequest(Uint8Array.of(4, 1)); // { status: 'incomplete' }
  * decodeUuiddRequest(Uint8Array.of(9)); // { status: 'invalid', reason: 'invalid operation 9' }
@@ -174,7 +174,7 @@ function asciiz(value: number): Uint8Array {
 /**
  * Encodes a reply with its int32 length prefix, ready to write to the socket.
  * @example
- * import { encodeUuiddReply, UUIDD_OP_GETPID } from '@suite/uuid';
+ * import { encodeUuiddReply, UUIDD_OP_GETPID } from '@suite/uuid/uuidd';
  * encodeUuiddReply({ op: UUIDD_OP_GETPID, pid: 42 }); // [3, 0, 0, 0, 0x34, 0x32, 0]: length 3, "42\0"
  */
 export function encodeUuiddReply(reply: UuiddReply): Uint8Array {
@@ -232,7 +232,7 @@ function parseAsciiz(payload: Uint8Array): number | undefined {
  * one the operation calls for (16 for a single UUID, 20 for bulk time, 4 + 16 × count for bulk random, at most
  * `maxCount` UUIDs, default 63); anything else is `invalid`, as libuuid treats it.
  * @example
- * import { decodeUuiddReply, encodeUuiddReply, UUIDD_OP_GETPID } from '@suite/uuid';
+ * import { decodeUuiddReply, encodeUuiddReply, UUIDD_OP_GETPID } from '@suite/uuid/uuidd';
  * decodeUuiddReply(UUIDD_OP_GETPID, encodeUuiddReply({ op: 0, pid: 7 }));
  * // { status: 'complete', message: { op: 0, pid: 7 }, length: 6 }
  */
@@ -281,7 +281,7 @@ export function decodeUuiddReply(
  * The UUIDs a `BULK_TIME_UUID` reply stands for: `first`, then `count - 1` more whose 60-bit timestamps are one
  * 100-ns tick apart (clock sequence and node unchanged), as libuuid derives them.
  * @example
- * import { expandUuiddBulkTime } from '@suite/uuid';
+ * import { expandUuiddBulkTime } from '@suite/uuid/uuidd';
  * expandUuiddBulkTime(first, 3); // [first, first + 1 tick, first + 2 ticks], 16 bytes each
  */
 export function expandUuiddBulkTime(first: Uint8Array, count: number): Uint8Array[] {
@@ -350,7 +350,8 @@ function stampV4(uuids: Uint8Array): void {
  * `BULK_TIME_UUID` reserves the whole requested range (libuuid relies on it); `BULK_RANDOM_UUID` of 0 gives 0,
  * of a negative count gives 1, and at most `maxBulkRandom`.
  * @example
- * import { TimeUuidGenerator, UuiddResponder, UUIDD_OP_RANDOM_UUID } from '@suite/uuid';
+ * import { TimeUuidGenerator } from '@suite/uuid';
+ * import { UuiddResponder, UUIDD_OP_RANDOM_UUID } from '@suite/uuid/uuidd';
  * const responder = new UuiddResponder({ pid: 1, time: new TimeUuidGenerator() });
  * responder.answer({ op: UUIDD_OP_RANDOM_UUID }).reply; // { op: 3, uuid: Uint8Array(16) [...] }
  */

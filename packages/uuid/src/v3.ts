@@ -1,6 +1,6 @@
 import { md5 } from '@suite/internal';
 import { DNS, URL, v35 } from './_v35.js';
-import type { UuidInput } from './types.js';
+import type { NameBasedUuidFunction, UuidInput } from './types.js';
 
 function v3Impl(name: string | Uint8Array, namespace: UuidInput, buf?: undefined, offset?: number): string;
 function v3Impl<TBuf extends Uint8Array>(
@@ -25,8 +25,7 @@ function v3Impl<TBuf extends Uint8Array>(
  * import { v3 } from '@suite/uuid';
  * v3('www.example.com', v3.DNS); // '5df41881-3aed-3515-88a7-2f4a814cf09e'
  */
-export const v3: typeof v3Impl & { readonly DNS: typeof DNS; readonly URL: typeof URL } =
-  /* @__PURE__ */ Object.assign(v3Impl, {
-    DNS,
-    URL,
-  } as const);
+export const v3: NameBasedUuidFunction = /* @__PURE__ */ Object.assign(v3Impl, {
+  DNS,
+  URL,
+} as const);

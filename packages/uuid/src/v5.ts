@@ -1,6 +1,6 @@
 import { sha1 } from './_sha1.js';
 import { DNS, URL, v35 } from './_v35.js';
-import type { UuidInput } from './types.js';
+import type { NameBasedUuidFunction, UuidInput } from './types.js';
 
 function v5Impl(name: string | Uint8Array, namespace: UuidInput, buf?: undefined, offset?: number): string;
 function v5Impl<TBuf extends Uint8Array>(
@@ -25,8 +25,7 @@ function v5Impl<TBuf extends Uint8Array>(
  * import { v5 } from '@suite/uuid';
  * v5('www.example.com', v5.DNS); // '2ed6657d-e927-568b-95e1-2665a8aea6a2'
  */
-export const v5: typeof v5Impl & { readonly DNS: typeof DNS; readonly URL: typeof URL } =
-  /* @__PURE__ */ Object.assign(v5Impl, {
-    DNS,
-    URL,
-  } as const);
+export const v5: NameBasedUuidFunction = /* @__PURE__ */ Object.assign(v5Impl, {
+  DNS,
+  URL,
+} as const);

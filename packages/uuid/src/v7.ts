@@ -22,6 +22,15 @@ export interface V7GeneratorOptions {
 }
 
 /**
+ * A generator's (timestamp, counter), for the package's own tests (overflow cases); not exported from the package.
+ * @internal
+ */
+export let v7State: {
+  get(gen: V7Generator): { ms: number; seq: number };
+  set(gen: V7Generator, ms: number, seq: number): void;
+};
+
+/**
  * A v7 generator with its own monotonic state; `v7()` uses one shared by the process. RFC 9562 §6.2, method 1
  * ("fixed bit-length dedicated counter"): unix_ts_ms (48 bits), then a 32-bit counter in rand_a (12 bits) and the
  * top 20 bits of rand_b, then 42 fresh random bits. A new millisecond seeds the counter randomly (31 bits, so at
@@ -34,10 +43,19 @@ export interface V7GeneratorOptions {
  * gen.next() < gen.next(); // true, though the clock stands still
  */
 export class V7Generator {
+  static {
+    v7State = {
+      get: (gen) => ({ ms: gen.#ms, seq: gen.#seq }),
+      set: (gen, ms, seq) => {
+        gen.#ms = ms;
+        gen.#seq = seq;
+      },
+    };
+  }
   /** The timestamp of the last UUID (ms). */
-  ms = Number.NEGATIVE_INFINITY;
+  #ms = Number.NEGATIVE_INFINITY;
   /** The counter of the last UUID. */
-  seq = 0;
+  #seq = 0;
   /** `tttttttt-tttt-` for `ms`. */
   #prefix = '';
   readonly #clock: () => number;
@@ -49,7 +67,7 @@ export class V7Generator {
   /** The next UUID as a string. */
   next(): string {
     this.advance();
-    const seq = this.seq;
+    const seq = this.#seq;
     const at = pool.take(6) - 10; // random bytes at at+10 .. at+15
     const r = pool.bytes;
     return (this.#prefix +
@@ -73,24 +91,24 @@ export class V7Generator {
       throw new RangeError(`UUID byte range ${offset}:${offset + 15} is out of buffer bounds`);
     }
     this.advance();
-    return writeV7(this.ms, this.seq, pool.bytes, pool.take(6) - 10, buf, offset);
+    return writeV7(this.#ms, this.#seq, pool.bytes, pool.take(6) - 10, buf, offset);
   }
 
   /** Moves to the next (timestamp, counter). */
   advance(): void {
     const now = Math.floor(this.#clock()); // a fractional clock must not reseed within one millisecond
-    if (now > this.ms) {
+    if (now > this.#ms) {
       this.#setMs(now);
-    } else if (this.seq >= 0xffffffff) {
-      this.#setMs(this.ms + 1);
+    } else if (this.#seq >= 0xffffffff) {
+      this.#setMs(this.#ms + 1);
     } else {
-      this.seq++;
+      this.#seq++;
     }
   }
 
   #setMs(ms: number): void {
-    this.ms = ms;
-    this.seq = seedCounter();
+    this.#ms = ms;
+    this.#seq = seedCounter();
     const hi = Math.floor(ms / 0x100000000); // the top 16 of the 48 bits
     const lo = ms >>> 0;
     this.#prefix = `${H[(hi >>> 8) & 0xff]}${H[hi & 0xff]}${H[lo >>> 24]}${H[(lo >>> 16) & 0xff]}-${H[(lo >>> 8) & 0xff]}${H[lo & 0xff]}-`;

@@ -32,6 +32,34 @@ describe('the package entries', () => {
     expect(specifiers.filter((s) => s.startsWith('node:') || !s.includes(':'))).toEqual([]);
   });
 
+  it('the uuidd protocol entry (@suite/uuid/uuidd) imports no node: module either', () => {
+    const { specifiers } = importGraph(dist('uuidd/index.js'));
+    expect(specifiers.filter((s) => s.startsWith('node:') || !s.includes(':'))).toEqual([]);
+  });
+
+  it('the root is the uuid-compatible API: the uuidd protocol, client and server are only under @suite/uuid/uuidd', async () => {
+    const root = await import(dist('index.js'));
+    const node = await import(dist('node/index.js'));
+    const uuidd = await import(dist('uuidd/index.js'));
+    const uuiddNode = await import(dist('uuidd/node.js'));
+    for (const name of ['encodeUuiddRequest', 'UuiddResponder', 'UUIDD_OP_TIME_UUID', 'UuiddProtocolError']) {
+      expect(root, name).not.toHaveProperty(name);
+      expect(uuidd, name).toHaveProperty(name);
+      expect(uuiddNode, name).toHaveProperty(name);
+    }
+    for (const name of [
+      'UuiddServer',
+      'UuiddClient',
+      'UuiddCallError',
+      'DEFAULT_UUIDD_SOCKET',
+      'describeSystemError',
+    ]) {
+      expect(node, name).not.toHaveProperty(name);
+      expect(uuiddNode, name).toHaveProperty(name);
+    }
+    expect(node).toHaveProperty('v1Safe'); // libuuid's uuid_generate_time_safe stays with the Node adapters
+  });
+
   it('the node entry is the same API with node:crypto underneath', () => {
     const { specifiers } = importGraph(dist('node/main.js'));
     expect(specifiers.some((s) => s === 'node:crypto' || s === 'crypto')).toBe(true);

@@ -20,7 +20,8 @@ import {
   v5,
   version,
 } from '../src/index.js';
-import { UuiddServer, v1Safe } from '../src/node/index.js';
+import { v1Safe } from '../src/node/index.js';
+import { UuiddServer } from '../src/node/uuidd.js';
 
 describe("libuuid's API, for Node users", () => {
   it('isNil answers as uuid_is_null: the nil UUID as a string (either case) or 16 zero bytes', () => {

@@ -24,6 +24,7 @@ import {
   variant,
   version,
 } from '../src/index.js';
+import { v7State } from '../src/v7.js';
 
 // RFC 9562 Appendix A test vectors (all at 2022-02-22 19:22:22 UTC).
 const V1 = 'c232ab00-9414-11ec-b3c8-9f6bdeced846';
@@ -195,11 +196,18 @@ describe('v7', () => {
   it('when the counter overflows, moves the timestamp on by 1 ms and stays in order', () => {
     const gen = new V7Generator({ clock: () => 1_700_000_000_000 });
     const a = gen.next();
-    gen.seq = 0xffffffff;
+    v7State.set(gen, v7State.get(gen).ms, 0xffffffff);
     const b = gen.next();
     expect(b > a).toBe(true);
     expect(timestampMs(b)).toBe(1_700_000_000_001);
-    expect(gen.seq).toBeLessThan(0x80000000); // reseeded with the top bit clear
+    expect(v7State.get(gen).seq).toBeLessThan(0x80000000); // reseeded with the top bit clear
+  });
+
+  it('keeps its timestamp and counter private: a V7Generator has no own properties to reset', () => {
+    const gen = new V7Generator({ clock: () => 1_700_000_000_000 });
+    gen.next();
+    expect(Object.keys(gen)).toEqual([]);
+    expect('ms' in gen || 'seq' in gen).toBe(false);
   });
 
   it('keeps 42 random bits per UUID: UUIDs of one millisecond differ beyond the counter', () => {

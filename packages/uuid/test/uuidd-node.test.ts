@@ -10,7 +10,7 @@ import {
   UuiddServer,
   type UuiddServerEvent,
   type UuiddServerOptions,
-} from '../src/node/index.js';
+} from '../src/node/uuidd.js';
 
 let dir: string;
 let socketPath: string;
@@ -54,6 +54,28 @@ function hasStreamWrap(): boolean {
     return false;
   }
 }
+
+describe('UuiddServer: the fast path is opt-in', () => {
+  it('serves on a net.Socket per connection when no fastPath option is given (public API only)', async () => {
+    const server = await UuiddServer.listen(socketPath, { time: new TimeUuidGenerator() });
+    servers.push(server);
+    expect(server.fastPath).toBe(false);
+    let connections = 0;
+    server.server.on('connection', () => connections++); // net.Server emits these only off the fast path
+    expect(await new UuiddClient({ socketPath }).random()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(connections).toBe(1);
+  });
+
+  it('serves on raw handles with fastPath: true, where this Node has the internals it needs', async () => {
+    const server = await UuiddServer.listen(socketPath, { time: new TimeUuidGenerator(), fastPath: true });
+    servers.push(server);
+    expect(server.fastPath).toBe(hasStreamWrap());
+    let connections = 0;
+    server.server.on('connection', () => connections++);
+    expect(await new UuiddClient({ socketPath }).random()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(connections).toBe(server.fastPath ? 0 : 1);
+  });
+});
 
 const ways = [
   { way: 'on raw handles (fast path)', fast: true },

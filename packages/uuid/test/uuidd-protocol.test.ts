@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { type ClockSequenceState, TimeUuidGenerator } from '../src/index.js';
 import {
-  type ClockSequenceState,
   decodeUuiddReply,
   decodeUuiddRequest,
   encodeUuiddReply,
   encodeUuiddRequest,
   expandUuiddBulkTime,
-  TimeUuidGenerator,
   UUIDD_BULK_TIME_MAX,
   UUIDD_LITTLE_ENDIAN,
   UUIDD_OP_BULK_RANDOM_UUID,
@@ -20,7 +19,7 @@ import {
   type UuiddRequest,
   UuiddResponder,
   type UuiddTimeSource,
-} from '../src/index.js';
+} from '../src/uuidd/index.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 

@@ -96,7 +96,7 @@ function format(uuid: Uint8Array): string {
 /**
  * A client of a uuidd daemon (ours or util-linux's): one connection per call, as libuuid makes.
  * @example
- * import { UuiddClient } from '@suite/uuid/node';
+ * import { UuiddClient } from '@suite/uuid/uuidd/node';
  * const uuidd = new UuiddClient({ socketPath: '/run/uuidd/request' });
  * await uuidd.time(); // '1ef0c8a2-6f9a-11ef-8d4b-0b7f3c2a9e11'
  * await uuidd.bulkRandom(3); // three v4 UUID strings

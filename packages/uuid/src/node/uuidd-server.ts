@@ -67,10 +67,12 @@ export interface UuiddServerOptions {
   /** Called for every event; keep it fast, it runs on the serving path. */
   readonly onEvent?: (event: UuiddServerEvent) => void;
   /**
-   * Serve connections on Node's internal stream handles rather than a `net.Socket` each, which takes about half
-   * the CPU per connection (see {@link UuiddServer.fastPath}). It falls back to `net.Socket` by itself when those
-   * internals are missing; `false` (or `UUIDD_NO_FAST_PATH=1` in the environment) always uses `net.Socket`.
-   * @default true
+   * Opt in to serving connections on Node's internal stream handles (the `stream_wrap` binding and the listening
+   * server's `_handle`) rather than a `net.Socket` each, which takes about half the CPU per connection (see
+   * {@link UuiddServer.fastPath}). These are not public API: the server falls back to `net.Socket` by itself when
+   * they are missing, and `UUIDD_NO_FAST_PATH=1` in the environment turns the fast path off even when asked for.
+   * The `uuidd` daemon of `@suite/cli` opts in.
+   * @default false (public `net.Socket` API only)
    */
   readonly fastPath?: boolean;
 }
@@ -110,7 +112,8 @@ export type UuiddListenTarget = string | { readonly fd: number } | Server;
  * that connects and sends nothing never holds up the others, and a per-connection read timeout.
  * @example
  * import { TimeUuidGenerator } from '@suite/uuid';
- * import { fileClockStore, UuiddServer } from '@suite/uuid/node';
+ * import { fileClockStore } from '@suite/uuid/node';
+ * import { UuiddServer } from '@suite/uuid/uuidd/node';
  * const server = await UuiddServer.listen('/run/uuidd/request', {
  *   time: new TimeUuidGenerator({ store: fileClockStore('/var/lib/suite-uuidd/clock.txt') }),
  * });
@@ -155,7 +158,7 @@ export class UuiddServer {
     this.#onEvent = options.onEvent;
     server.on('connection', (socket) => this.#serve(socket));
     this.#fastPath =
-      options.fastPath !== false &&
+      options.fastPath === true &&
       acceptRaw(server, {
         connection: (handle) => this.#opened(handle),
         data: (handle, bytes) => this.#rawData(handle, bytes),

@@ -1,4 +1,10 @@
-// The uuidd client and server on node:net (`@suite/uuid/node`).
+// `@suite/uuid/uuidd/node`: the uuidd protocol (everything `@suite/uuid/uuidd` exports) with its client and server
+// on node:net. Random UUIDs the server hands out come from node:crypto, as with `@suite/uuid/node`.
+import { useNodeRandom } from './random.js';
+
+useNodeRandom();
+
+export * from '../uuidd-protocol.js';
 export {
   DEFAULT_UUIDD_PIDFILE,
   DEFAULT_UUIDD_SOCKET,
@@ -16,4 +22,3 @@ export {
   type UuiddServerOptions,
   type UuiddServerStats,
 } from './uuidd-server.js';
-export { type SafeTimeUuid, type V1SafeOptions, v1Safe } from './v1-safe.js';

@@ -1,8 +1,8 @@
 // `uuidd -t|-r [-n N]` and `uuidd -k`: calls to a running daemon, with util-linux's output and messages.
+import { stringify } from '@suite/uuid/node';
 import {
   describeSystemError,
   encodeUuiddRequest,
-  stringify,
   UUIDD_BULK_RANDOM_MAX,
   UUIDD_OP_BULK_RANDOM_UUID,
   UUIDD_OP_BULK_TIME_UUID,
@@ -13,7 +13,7 @@ import {
   UuiddClient,
   type UuiddRawReply,
   type UuiddRequest,
-} from '@suite/uuid/node';
+} from '@suite/uuid/uuidd/node';
 import type { UuiddOptions } from './options.js';
 
 /** util-linux's reply buffer in client mode: the count and 63 UUIDs. */

@@ -2,7 +2,6 @@
 // debug log; and daemonizing, which Node does by re-spawning itself detached.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -13,18 +12,15 @@ import {
   type PidFile,
   PidFileError,
 } from '@suite/lockfile/node';
+import { type ClockSequenceStore, fileClockStore, stringify, TimeUuidGenerator } from '@suite/uuid/node';
 import {
-  type ClockSequenceStore,
   describeSystemError,
-  fileClockStore,
-  stringify,
-  TimeUuidGenerator,
   type UuiddListenTarget,
   type UuiddReply,
   type UuiddRequest,
   UuiddServer,
   type UuiddServerEvent,
-} from '@suite/uuid/node';
+} from '@suite/uuid/uuidd/node';
 import { probeDaemon } from './client-mode.js';
 import type { UuiddOptions } from './options.js';
 import { runWorker, startWorkers } from './workers.js';
@@ -71,7 +67,11 @@ export function childIo(): DaemonIo {
  */
 export function daemonize(argv: readonly string[]): Promise<number> {
   const bin = fileURLToPath(new URL('../bin/uuidd.js', import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, bin, ...argv], {
+  // The daemon's own Node flags, as bin/uuidd.js's #! line gives them (a small young generation), unless set already.
+  const flags = process.execArgv.some((flag) => flag.startsWith('--max-semi-space-size'))
+    ? process.execArgv
+    : [...process.execArgv, '--max-semi-space-size=1'];
+  const child = spawn(process.execPath, [...flags, bin, ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     env: { ...process.env, [CHILD_ENV]: '1' },
@@ -220,6 +220,7 @@ export function serveAsWorker(options: UuiddOptions, index: number): Promise<num
     const time = timeSource(options, index, warn);
     const server = await UuiddServer.listen(listening, {
       time,
+      fastPath: true, // the daemon opts in to Node's internal stream handles (see UuiddServerOptions.fastPath)
       pid: daemonPid,
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
@@ -305,6 +306,7 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
   try {
     server = await UuiddServer.listen(target, {
       time,
+      fastPath: true, // the daemon opts in to Node's internal stream handles (see UuiddServerOptions.fastPath)
       readTimeout: READ_TIMEOUT_MS,
       onEvent: (event) => {
         if (event.type === 'connection') idle?.refresh();
@@ -350,8 +352,10 @@ export async function serve(options: UuiddOptions, argv: readonly string[], io: 
   // Start the clock state now (one tick is spent): the file is written at startup, a bad path reported then.
   time.next();
 
+  // One process unless --workers asks for more: it serves util-linux's single-request load faster than its C
+  // daemon on a 2-CPU machine in about 55 MB, where each further process costs as much again (packages/uuid/bench).
   // -d keeps to one process, so that its log is complete and in order.
-  const processes = options.debug ? 1 : (options.workers ?? Math.min(availableParallelism(), 4));
+  const processes = options.debug ? 1 : (options.workers ?? 1);
   if (processes > 1 && !stopping)
     workers = startWorkers(processes - 1, argv, server.server, () => idle?.refresh());
 

@@ -4,7 +4,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { UuiddServer } from '@suite/uuid/node';
+import type { UuiddServer } from '@suite/uuid/uuidd/node';
 
 /** Marks a serving process; the value is its index (1, 2, ...). */
 const WORKER_ENV = 'SUITE_UUIDD_WORKER';
