@@ -16,7 +16,7 @@ const ONE_SHOT = ['uuidgen', 'uuidparse', 'lock', 'pkgs_to_mmin'] as const;
  * as the entry point loads the ESM loader (about 60 more internal modules, 1.17x the CPU time of `node -e 0` for an
  * empty .mjs against 1.05x for an empty .cjs), which alone is more than their start-up budget.
  */
-const COMMONJS_BIN: readonly string[] = ['uuidgen', 'uuidparse'];
+const COMMONJS_BIN: readonly string[] = ['uuidgen', 'uuidparse', 'lock', 'pkgs_to_mmin'];
 
 /**
  * Bundles src/run.ts for one tool: its `./tools.js` becomes a table of that tool alone (so esbuild inlines only

@@ -1,11 +1,4 @@
 #!/usr/bin/env node
-// V8's compile cache where the running Node has it (22.1+; under the OS temp dir unless NODE_COMPILE_CACHE says
-// otherwise): a cache that cannot be read or written only costs the time it would have saved.
-import module from 'node:module';
-
-try {
-  module.enableCompileCache?.();
-} catch {}
-// One file: the runner, the tool and the libraries it uses (tsup.config.ts).
-const { run } = await import('../dist/pkgs_to_mmin.bin.js');
-run('pkgs_to_mmin');
+// The `pkgs_to_mmin` command is bin/pkgs_to_mmin.cjs (package.json "bin"), CommonJS so that Node starts it without its ESM loader;
+// this file runs the same program for `node bin/pkgs_to_mmin.js`.
+import './pkgs_to_mmin.cjs';

@@ -19,14 +19,17 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The commands whose bin is CommonJS (COMMONJS_BIN in tsup.config.ts). */
+const ONE_SHOT_CJS = ['uuidgen', 'uuidparse', 'lock', 'pkgs_to_mmin'];
+
 /** A copy of one bin holding nothing but its bin file, its one bundle and a package.json (ESM, a version). */
 async function isolated(name: string): Promise<string> {
   const root = join(dir, name);
   await mkdir(join(root, 'bin'), { recursive: true });
   await mkdir(join(root, 'dist'), { recursive: true });
   await writeFile(join(root, 'package.json'), '{"type":"module","version":"9.8.7"}\n');
-  // uuidgen and uuidparse are CommonJS bins (bin/NAME.cjs requiring dist/NAME.bin.cjs): see tsup.config.ts.
-  const ext = name === 'uuidgen' || name === 'uuidparse' ? 'cjs' : 'js';
+  // The one-shot commands are CommonJS bins (bin/NAME.cjs requiring dist/NAME.bin.cjs): see tsup.config.ts.
+  const ext = ONE_SHOT_CJS.includes(name) ? 'cjs' : 'js';
   const binFile = bin(name).replace(/\.js$/, `.${ext}`);
   await copyFile(binFile, join(root, 'bin', `${name}.${ext}`));
   await copyFile(
@@ -145,13 +148,12 @@ describe('built-ins a run does not use are not loaded', () => {
   });
 });
 
-describe('uuidgen and uuidparse are CommonJS bins, started without the ESM loader', () => {
+describe('the one-shot commands are CommonJS bins, started without the ESM loader', () => {
   it('package.json runs them from bin/NAME.cjs', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(pkg.bin.uuidgen).toBe('bin/uuidgen.cjs');
-    expect(pkg.bin.uuidparse).toBe('bin/uuidparse.cjs');
+    for (const name of ONE_SHOT_CJS) expect(pkg.bin[name]).toBe(`bin/${name}.cjs`);
   });
 
   it("running them loads fewer of Node's modules than the same program as an ES module entry, and prints the same", async () => {

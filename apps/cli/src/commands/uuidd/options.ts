@@ -21,7 +21,7 @@ export interface UuiddOptions {
   quiet: boolean;
   /** Where the clock-sequence state is kept (an extension: util-linux always uses /var/lib/libuuid/clock.txt). */
   clockFile: string | undefined;
-  /** How many processes serve the socket (an extension); undefined: one per CPU, at most 4. */
+  /** How many processes serve the socket (an extension); undefined: one. */
   workers: number | undefined;
 }
 
@@ -83,7 +83,7 @@ Options:
      --clock-file <path> where to keep the clock sequence state
                            (default: uuidd.clock beside the socket)
      --workers <num>     processes serving the socket
-                           (default: one per CPU, at most 4; 1 with -d)
+                           (default: 1; always 1 with -d)
 
  -h, --help              display this help
  -V, --version           display version
