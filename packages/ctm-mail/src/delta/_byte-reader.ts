@@ -1,4 +1,4 @@
-import { latin1String as byteString } from '@suite/internal';
+import { BYTE_TO_HEX, latin1String as byteString } from '@suite/internal';
 import { concatBytes, copyBytes } from '../_bytes.js';
 import { CtmError, CtmExit } from './errors.js';
 import type { Md5 } from './md5.js';
@@ -133,7 +133,7 @@ export class ByteReader {
 }
 
 function hex2(b: number): string {
-  return b.toString(16).padStart(2, '0');
+  return BYTE_TO_HEX[b] ?? '';
 }
 
 function truncated(): CtmError {

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '@suite/internal/node';
 import { encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
 import { groupKiller, type ShellExecutorOptions, spawnJob, tracked } from './shell-executor.js';
@@ -14,18 +15,7 @@ const PERL = '/usr/bin/perl';
 const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 /** Whether process `pid` has ended (a zombie nobody reaps counts as ended). */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  try {
-    return /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+const gone = (pid: number): boolean => !isProcessAlive(pid);
 
 /** A started job of the fork server: its pid and how it ended. */
 export interface ForkedProcess {

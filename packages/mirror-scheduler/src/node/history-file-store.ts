@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from '@suite/internal/node';
 import {
   formatCompactedJournal,
   formatJournalRun,
@@ -62,21 +63,12 @@ async function readText(path: string): Promise<string> {
   }
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Removes temporaries that a compaction killed mid-way left (their writer's pid is in the name and is gone). */
 async function sweepTemporaries(home: string): Promise<void> {
   const names = await readdir(home).catch(() => [] as string[]);
   for (const name of names) {
     const m = /^mm\.history\.jsonl\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1])))
+    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1])))
       await unlink(join(home, name)).catch(() => {});
   }
 }

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { hexOf } from '@suite/internal';
 import {
   decodeUuiddReply,
   encodeUuiddRequest,
@@ -89,7 +90,7 @@ export interface UuiddRawReply {
 
 /** Formats 16 bytes as a lowercase canonical UUID string. */
 function format(uuid: Uint8Array): string {
-  const hex = Array.from(uuid, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  const hex = hexOf(uuid);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
