@@ -1,9 +1,10 @@
 // lock: two commands on one lock run one after the other; one that will not wait is refused with the holder's
 // pid; when the lock tool is killed with SIGKILL, its command keeps the lock until it ends.
 import { spawn } from 'node:child_process';
-import { access, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readOwner } from '../../packages/lockfile/dist/node/index.js';
 
 const bin = fileURLToPath(new URL('../../apps/cli/bin/lock.js', import.meta.url));
 
@@ -15,10 +16,9 @@ async function until(what, test) {
   throw new Error(`${what} never happened`);
 }
 
-/** Whether the owner record in `lockDir` lists an adopted pid (the lock tool records its command's). */
-async function adopted(lockDir) {
-  const [record] = await readdir(lockDir);
-  return (await readFile(join(lockDir, record), 'utf8')).includes('"adopted"');
+/** Whether the lock on `path` lists an adopted pid (the lock tool records its command's), as @suite/lockfile reads it. */
+async function adopted(path) {
+  return ((await readOwner(path))?.adopted?.length ?? 0) > 0;
 }
 
 export default async function lock({ dir, tool, log }) {
@@ -37,7 +37,7 @@ export default async function lock({ dir, tool, log }) {
   const script = `touch ${started}; while [ ! -e ${stop} ]; do sleep 0.05; done`;
   const holder = spawn(process.execPath, [bin, path, 'sh', '-c', script], { stdio: 'ignore' });
   await until('the command start', () => access(started).then(() => true));
-  await until("the command's pid in the lock", () => adopted(`${path}.lock`));
+  await until("the command's pid in the lock", () => adopted(path));
   await tool('lock', ['--timeout', '0', path, '--', 'true'], { expectStatus: 1 });
   holder.kill('SIGKILL');
   await new Promise((resolve) => holder.on('exit', resolve));
