@@ -173,7 +173,11 @@ describe('the one-shot commands are CommonJS bins, started without the ESM loade
     const esm = await exec(process.execPath, ['-r', count, asEsm]);
     expect(esm.stdout).toMatch(UUID_LINE);
     expect(Number(gen.stderr)).toBeGreaterThan(0);
-    expect(Number(gen.stderr) + 10).toBeLessThan(Number(esm.stderr));
+    // Node 20 loads its ESM loader only for an ES module entry (18 modules more, measured); Node 22 loads part of
+    // it at start-up anyway (8 more), Node 24 and 26 all of it (the same count): never more for the CommonJS bin.
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major < 22) expect(Number(gen.stderr) + 10).toBeLessThan(Number(esm.stderr));
+    else expect(Number(gen.stderr)).toBeLessThanOrEqual(Number(esm.stderr));
   });
 });
 
