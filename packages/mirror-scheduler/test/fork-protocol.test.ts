@@ -105,6 +105,43 @@ describe.skipIf(perlMissing)('fork-server.pl', () => {
   });
 });
 
+describe.skipIf(perlMissing)('fork-server.pl once its input ends (the scheduler ended or was killed)', () => {
+  const alive = (pid: number) =>
+    readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (stat) => !/^\d+ \(.*\) [ZX]/.test(stat),
+      () => false,
+    );
+  it('waits for its running jobs before it exits, though nobody reads its replies any more', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const exited = new Promise<number>((resolve) => child.on('exit', () => resolve(Date.now())));
+    const decoder = new ForkReplyDecoder();
+    const started = new Promise<number>((resolve) => {
+      child.stdio[3]!.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk.toString('utf8'))) if (r.kind === 'started') resolve(r.pid);
+      });
+    });
+    child.stdin!.write(encodeForkRequest(1, '/', 'sleep 0.5', [], {}));
+    const job = await started;
+    // As when the scheduler is killed: its end of both pipes closes.
+    child.stdin!.end();
+    (child.stdio[3] as import('node:net').Socket).destroy();
+    const inputEnded = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await alive(child.pid!)).toBe(true);
+    expect(await alive(job)).toBe(true);
+    const helperEnded = await exited;
+    expect(await alive(job)).toBe(false);
+    expect(helperEnded - inputEnded).toBeGreaterThanOrEqual(300);
+  });
+
+  it('exits at once when no job runs', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin!.end();
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('shellExecutor', () => {
   it('defaults to Node spawn: the job is a child of this process, not of a Perl helper', async () => {
     const running = await shellExecutor({ output: 'ignore' }).start({ id: 'a', command: 'sleep 0.3' });

@@ -71,6 +71,9 @@ export class ForkServer {
     // must report how they ended.
     const script = scriptPath();
     if (script === undefined) throw new Error("fork-server.pl is missing beside the package's modules");
+    this.lost = new Promise((resolve) => {
+      this.#markLost = resolve;
+    });
     this.#child = spawn(PERL, [script, argv0, output === 'ignore' ? '1' : ''], {
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
       env,
@@ -84,6 +87,15 @@ export class ForkServer {
     this.#child.on('error', (e) => this.#fail(e));
     this.#child.on('exit', (code, signal) => this.#fail(new Error(`fork server ended (${signal ?? code})`)));
     this.#idle();
+  }
+
+  /** Resolves when the helper is found dead or unusable (it never rejects). */
+  readonly lost: Promise<void>;
+  #markLost: () => void = () => {};
+
+  /** The helper's pid (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   /** Whether it still works (it fails for good if the helper dies). */
@@ -138,6 +150,7 @@ export class ForkServer {
 
   #fail(error: Error): void {
     this.#broken ??= error;
+    this.#markLost();
     for (const { reject } of this.#starting.values()) reject(error);
     this.#starting.clear();
     // Nobody will report these ends now: a job counts as ended only once its process is gone, so that its lock
@@ -167,27 +180,55 @@ export class ForkServer {
   }
 }
 
+/** A resident process that starts jobs as its children and lives until the last of them has ended. */
+export interface JobKeeper {
+  readonly pid: number;
+  /** Resolves if it dies or becomes unusable before the scheduler is done with it. */
+  readonly lost: Promise<void>;
+}
+
+/** The executor of {@link forkServerExecutor}: an {@link Executor} that can name the helper that forks the jobs. */
+export interface ForkServerExecutor extends Executor {
+  /**
+   * The helper that forks the jobs: started now unless `start` is false or one already runs; undefined where jobs
+   * start with Node's spawn. A job lock that names its pid as adopted stays held while the helper's jobs run, even
+   * if the scheduler is killed (the helper waits for its jobs once its input ends).
+   */
+  keeper(start?: boolean): JobKeeper | undefined;
+}
+
 /**
  * Runs jobs as {@link shellExecutor} does (`/bin/sh -c COMMAND ARGV0 ARGS...` in the job's cwd, its own process
  * group, stdin /dev/null), but forks them through a small resident Perl helper (fork-server.pl) instead of from
  * Node: several times cheaper per job, which matters for thousands of short jobs. Node-only (not Bun/Deno);
- * where Perl or the helper is missing, or the helper dies, jobs start with Node's spawn. The mm CLI uses it when
+ * where Perl or the helper is missing, or the helper dies, jobs start with Node's spawn. The helper outlives the
+ * scheduler until its last job has ended ({@link ForkServerExecutor.keeper}). The mm CLI uses it when
  * {@link forkServerAvailable}.
  * @example
  * const executor = forkServerAvailable() ? forkServerExecutor({ output: 'ignore' }) : shellExecutor({ output: 'ignore' });
  * await runJobs(plan.steps, { executor }).summary;
  */
-export function forkServerExecutor(options: Omit<ShellExecutorOptions, 'forkServer'> = {}): Executor {
+export function forkServerExecutor(
+  options: Omit<ShellExecutorOptions, 'forkServer'> = {},
+): ForkServerExecutor {
   const output = options.output ?? 'inherit';
   const argv0 = options.argv0 ?? 'mm';
   const env = options.env ?? process.env;
   const useServer = forkServerAvailable();
   let server: ForkServer | undefined;
+  const current = (): ForkServer => {
+    if (!server?.usable) server = new ForkServer(argv0, output, env);
+    return server;
+  };
   return {
+    keeper(start = true) {
+      if (!useServer || (!start && !server?.usable)) return undefined;
+      const { pid, lost, usable } = current();
+      return pid === undefined || !usable ? undefined : { pid, lost };
+    },
     async start(job): Promise<RunningProcess> {
       if (!useServer) return spawnJob(job, argv0, env, output);
-      if (!server?.usable) server = new ForkServer(argv0, output, env);
-      const forked = await server.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
+      const forked = await current().start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
       const { exited, done } = tracked(forked.exited);
       return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
     },
