@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
+import { encodeForkCancel, encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
 import { groupKiller, type ShellExecutorOptions, spawnJob, tracked } from './shell-executor.js';
 
@@ -60,7 +60,10 @@ export class ForkServer {
   readonly #child: ChildProcess;
   readonly #requests: Socket;
   readonly #replies: Socket;
-  readonly #starting = new Map<number, { resolve: (p: ForkedProcess) => void; reject: (e: Error) => void }>();
+  readonly #starting = new Map<
+    number,
+    { resolve: (p: ForkedProcess) => void; reject: (e: Error) => void; standby: boolean; done?: () => void }
+  >();
   readonly #exits = new Map<number, (r: ExitResult) => void>();
   #seq = 0;
   #broken: Error | undefined;
@@ -103,25 +106,48 @@ export class ForkServer {
     return this.#broken === undefined;
   }
 
+  /**
+   * Starts a job; with `standbyBelow` K, as soon as fewer than K of the helper's jobs run (see
+   * encodeForkRequest). A standby start that `signal` aborts before it started rejects with a `cancelled` error.
+   */
   start(
     cwd: string,
     script: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
+    standbyBelow?: number,
+    signal?: AbortSignal,
   ): Promise<ForkedProcess> {
     if (this.#broken) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
     let request: Uint8Array;
     try {
-      request = encodeForkRequest(seq, cwd, script, args, env);
+      request = encodeForkRequest(seq, cwd, script, args, env, standbyBelow);
     } catch (error) {
       return Promise.reject(error);
     }
     this.#busy();
     return new Promise((resolve, reject) => {
-      this.#starting.set(seq, { resolve, reject });
+      const standby = standbyBelow !== undefined;
+      const pending: { resolve: typeof resolve; reject: typeof reject; standby: boolean; done?: () => void } =
+        {
+          resolve,
+          reject,
+          standby,
+        };
+      this.#starting.set(seq, pending);
       // One write, so the helper reads the request in one go.
       this.#requests.write(request);
+      if (standby && signal) {
+        const cancel = () => {
+          if (this.#starting.has(seq) && !this.#broken) this.#requests.write(encodeForkCancel(seq));
+        };
+        if (signal.aborted) cancel();
+        else {
+          signal.addEventListener('abort', cancel, { once: true });
+          pending.done = () => signal.removeEventListener('abort', cancel);
+        }
+      }
     });
   }
 
@@ -130,8 +156,12 @@ export class ForkServer {
       if (reply.kind === 'started') {
         const pending = this.#starting.get(reply.seq);
         this.#starting.delete(reply.seq);
+        pending?.done?.();
         const exited = new Promise<ExitResult>((resolve) => this.#exits.set(reply.pid, resolve));
-        pending?.resolve({ pid: reply.pid, exited });
+        // A standby job took the place of one whose end came in the same read: that end is handled first (its
+        // continuations are promise jobs, run before the next macrotask), so jobs seen running never exceed K.
+        if (pending?.standby) setImmediate(() => pending.resolve({ pid: reply.pid, exited }));
+        else pending?.resolve({ pid: reply.pid, exited });
       } else if (reply.kind === 'exited') {
         const { signal } = reply;
         this.#exits.get(reply.pid)?.({
@@ -142,6 +172,7 @@ export class ForkServer {
       } else {
         const pending = this.#starting.get(reply.seq);
         this.#starting.delete(reply.seq);
+        pending?.done?.();
         pending?.reject(new Error(reply.reason));
       }
     }
@@ -151,7 +182,10 @@ export class ForkServer {
   #fail(error: Error): void {
     this.#broken ??= error;
     this.#markLost();
-    for (const { reject } of this.#starting.values()) reject(error);
+    for (const { reject, done } of this.#starting.values()) {
+      done?.();
+      reject(error);
+    }
     this.#starting.clear();
     // Nobody will report these ends now: a job counts as ended only once its process is gone, so that its lock
     // is not released while it still runs.
@@ -216,9 +250,18 @@ export function forkServerExecutor(
   const env = options.env ?? process.env;
   const useServer = forkServerAvailable();
   let server: ForkServer | undefined;
+  /** Once a helper was lost, jobs of the lost one may still run: no standby starts from then on. */
+  let replaced = false;
   const current = (): ForkServer => {
-    if (!server?.usable) server = new ForkServer(argv0, output, env);
+    if (!server?.usable) {
+      replaced ||= server !== undefined;
+      server = new ForkServer(argv0, output, env);
+    }
     return server;
+  };
+  const running = (forked: ForkedProcess): RunningProcess => {
+    const { exited, done } = tracked(forked.exited);
+    return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
   };
   return {
     keeper(start = true) {
@@ -228,9 +271,22 @@ export function forkServerExecutor(
     },
     async start(job): Promise<RunningProcess> {
       if (!useServer) return spawnJob(job, argv0, env, output);
-      const forked = await current().start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
-      const { exited, done } = tracked(forked.exited);
-      return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
+      return running(await current().start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {}));
+    },
+    async standby(job, below, signal): Promise<RunningProcess | undefined> {
+      if (!useServer || replaced || !server?.usable) return undefined;
+      const helper = server;
+      try {
+        return running(
+          await helper.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {}, below, signal),
+        );
+      } catch (error) {
+        if ((error as Error).message === 'cancelled')
+          throw Object.assign(new Error('cancelled before it started'), { code: 'ECANCELLED' });
+        // The helper died with the request queued: start it the ordinary way, once a slot is free.
+        if (!helper.usable) return undefined;
+        throw error;
+      }
     },
   };
 }
