@@ -3,6 +3,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@suite/mirror-scheduler';
+import { forkServerExecutor } from '@suite/mirror-scheduler/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lockfileJobLocks } from '../src/commands/mm/lock-ports.js';
 
@@ -70,6 +71,21 @@ describe("mm's per-job locks", () => {
       helper.kill('SIGKILL');
       job1.kill('SIGKILL');
     }
+  });
+
+  it("name a job's own process as the holder's pids, never mm's fork helper", async () => {
+    const executor = forkServerExecutor({ output: 'ignore' });
+    const locks = lockfileJobLocks(home, (start) => executor.keeper(start));
+    const attempt = await locks.tryLock(job('site:pkg'));
+    if (!attempt.acquired) throw new Error('not acquired');
+    const helper = executor.keeper(false)!.pid;
+    expect(await locks.holder(job('site:pkg'))).toMatchObject({ pid: process.pid });
+    expect((await locks.holder(job('site:pkg')))?.pids).toBeUndefined();
+    const running = await executor.start({ ...job('site:pkg'), command: 'sleep 0.2' });
+    await attempt.lock.adopt?.(running.pid!);
+    expect((await locks.holder(job('site:pkg')))?.pids ?? []).not.toContain(helper);
+    await running.exited;
+    await attempt.lock.release();
   });
 
   it('make mm.locks again when it is removed during the run', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -20,13 +21,24 @@ export function jobLockPath(job: Job, fallbackHome: string): string {
   return join(job.cwd ?? fallbackHome, LOCK_DIR, encodeURIComponent(job.id));
 }
 
+/** Whether `pid` is mm's fork helper (named in job locks as adopted; it is not the job's process). */
+function isForkHelper(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('fork-server.pl');
+  } catch {
+    return false;
+  }
+}
+
+/** Who holds a lock; a fork helper named in it is left out of `pids` (those are the job's processes). */
 function holderOf(owner: LockOwner | undefined): LockHolder | undefined {
   if (owner === undefined) return undefined;
+  const pids = (owner.pids ?? []).filter((pid) => !isForkHelper(pid));
   return {
     pid: owner.pid,
     hostname: owner.hostname,
     since: owner.created,
-    ...(owner.pids?.length ? { pids: owner.pids } : {}),
+    ...(pids.length ? { pids } : {}),
   };
 }
 
