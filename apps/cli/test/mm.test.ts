@@ -591,6 +591,13 @@ describe('mm across processes', () => {
     const during = await mm(dir, ['-t', '--verbose'], text);
     expect(during.stdout).toContain(`k:p: skipped (locked): already running: locked by pid ${first.pid}`);
     expect(during.stdout).toContain('0 ran');
+    // The locks name mm's fork helper (which waits for the orphans); --status names each job's own process.
+    const rows = JSON.parse((await mm(dir, ['--status', '--json'], text)).stdout) as {
+      lockedBy: { pid: number; pids?: number[] } | null;
+    }[];
+    expect(rows.map((r) => r.lockedBy)).toEqual(
+      pids.map((pid) => expect.objectContaining({ pid: first.pid, pids: [pid] })),
+    );
     await writeFile(join(dir, 'release'), '');
     for (const pid of pids) await until(async () => !(await alive(pid)));
     await first;

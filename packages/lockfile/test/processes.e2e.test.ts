@@ -315,6 +315,25 @@ describe('release on exit and signals', () => {
     },
   );
 
+  it('keeps a lock taken with a pid adopted from the start held after kill -9 of its owner, until that process ends', async () => {
+    const path = join(dir, 'data');
+    const owner = start(['adopted', path]);
+    const keeperPid = Number(await output(owner));
+    try {
+      expect(await exited(owner)).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await isLocked(path)).toBe(true);
+      expect(await readOwner(path)).toMatchObject({ pid: owner.pid, pids: [keeperPid] });
+      expect(await acquire(path).catch((error: { code: string }) => error.code)).toBe('ELOCKED');
+    } finally {
+      process.kill(keeperPid, 'SIGKILL');
+    }
+    for (let i = 0; i < 200 && nodeLockPorts.probe.isAlive(keeperPid); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(await isLocked(path)).toBe(false);
+    await (await acquire(path)).release();
+  });
+
   it('releases on normal exit without release()', async () => {
     const child = start(['exit', join(dir, 'data')]);
     expect(await exited(child)).toEqual({ code: 0, signal: null });

@@ -22,6 +22,9 @@ const encoder = new TextEncoder();
 
 /**
  * Frames a request to start `/bin/sh -c SCRIPT ARGV0 ARGS...` in `cwd` ('' = the helper's) with `env` added.
+ * With `standbyBelow` K it is a standby request: the helper starts it as soon as fewer than K of its jobs run (at
+ * once if that is already so, else the moment it reaps one), so that a freed slot is refilled without a round
+ * trip to the scheduler; standby requests start in the order they came.
  * @example
  * const bytes = encodeForkRequest(1, '/srv', 'echo "$1"', ['hi'], { LANG: 'C' });
  * // "28\n1\0/srv\0echo \"$1\"\0001\0hi\0LANG=C" as UTF-8
@@ -33,9 +36,12 @@ export function encodeForkRequest(
   script: string,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  standbyBelow?: number,
 ): Uint8Array {
+  if (standbyBelow !== undefined && !(Number.isSafeInteger(standbyBelow) && standbyBelow > 0))
+    throw new ForkRequestError(`standbyBelow must be a positive integer, got ${standbyBelow}`);
   const fields = [
-    String(seq),
+    standbyBelow === undefined ? String(seq) : `w${standbyBelow}:${seq}`,
     cwd,
     script,
     String(args.length),
@@ -53,6 +59,17 @@ export function encodeForkRequest(
   out.set(head);
   out.set(payload, head.length);
   return out;
+}
+
+/**
+ * Withdraws a standby request (see {@link encodeForkRequest}'s `standbyBelow`) the helper has not started yet: it
+ * answers `F seq cancelled`; one already started is not affected (its `S` reply comes, or came, as usual).
+ * @example
+ * socket.write(encodeForkCancel(7));
+ */
+export function encodeForkCancel(seq: number): Uint8Array {
+  const payload = encoder.encode(`c:${seq}`);
+  return encoder.encode(`${payload.length}\nc:${seq}`);
 }
 
 const DIGITS = /^\d+$/;

@@ -36,6 +36,18 @@ export interface RunningProcess {
 export interface Executor {
   /** Starts `job.command`. May throw (or reject) if it cannot; the job then counts as failed. */
   start(job: Job): RunningProcess | Promise<RunningProcess>;
+  /**
+   * Optional: starts `job.command` as soon as fewer than `below` of the jobs this executor started still run (the
+   * moment one of them ends, without waiting for the scheduler), so that a slot is refilled at once; resolves when
+   * it has started. Resolves to `undefined` when it cannot stand by now (the scheduler then waits for a slot and
+   * calls `start`), and rejects with an error whose `code` is `ECANCELLED` if `signal` aborts before it started.
+   * The scheduler uses it only while every job it runs was started by this executor.
+   */
+  standby?(
+    job: Job,
+    below: number,
+    signal?: AbortSignal,
+  ): Promise<RunningProcess | undefined> | RunningProcess | undefined;
 }
 
 /** Who holds a job's lock, as far as the lock port can tell. */

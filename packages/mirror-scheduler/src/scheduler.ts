@@ -253,7 +253,8 @@ class Run {
   #limit: number;
   #running = 0;
   #maxRunning = 0;
-  #slotWaiter: (() => void) | undefined;
+  /** Who waits for a slot (the launch in turn, and standby jobs the executor could not start). */
+  readonly #slotWaiters = new Set<() => void>();
   /** Jobs whose lock is being taken (or held) ahead of a free slot, not yet started or skipped. */
   #ahead = 0;
   #aheadWaiter: (() => void) | undefined;
@@ -300,8 +301,12 @@ class Run {
   async execute(): Promise<RunSummary> {
     const begun = this.#clock.now();
     const onAbort = () => {
-      for (const process of this.#processes) this.#terminate(process);
-      this.#slotWaiter?.();
+      // After the abort's other listeners (an executor withdraws its standby starts first, so that no process
+      // ended by this starts one of them).
+      queueMicrotask(() => {
+        for (const process of this.#processes) this.#terminate(process);
+      });
+      for (const wake of this.#slotWaiters) wake();
       this.#aheadWaiter?.();
     };
     this.options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -385,10 +390,12 @@ class Run {
 
   async #slot(): Promise<boolean> {
     while (this.#running >= this.#limit && !this.#aborted) {
+      let wake = () => {};
       await new Promise<void>((resolve) => {
-        this.#slotWaiter = resolve;
+        wake = resolve;
+        this.#slotWaiters.add(resolve);
       });
-      this.#slotWaiter = undefined;
+      this.#slotWaiters.delete(wake);
     }
     if (this.#aborted) return false;
     this.#running += 1;
@@ -398,7 +405,7 @@ class Run {
 
   #freeSlot(): void {
     this.#running -= 1;
-    this.#slotWaiter?.();
+    for (const wake of this.#slotWaiters) wake();
   }
 
   async #barrier(job: Job): Promise<void> {
@@ -461,7 +468,8 @@ class Run {
     } catch (error) {
       return this.#jobError(job, error);
     }
-    while (this.#ahead >= Math.max(1, this.#limit) && !this.#aborted) {
+    // Standby jobs count as taken ahead: at most `max` jobs hold a lock before their slot.
+    while (this.#ahead + this.#standingBy >= Math.max(1, this.#limit) && !this.#aborted) {
       await new Promise<void>((resolve) => {
         this.#aheadWaiter = resolve;
       });
@@ -485,6 +493,16 @@ class Run {
   async #launch(job: Job, locking: Promise<LockAttempt>): Promise<void> {
     let slot = false;
     let lock: JobLock | undefined;
+    const skipUnlocking = async (why: Omit<JobVerdict, 'job' | 'wouldRun'>) => {
+      const held = lock;
+      lock = undefined;
+      if (slot) {
+        slot = false;
+        await held?.release();
+        this.#freeSlot();
+      } else await held?.release();
+      this.#skip(job, why);
+    };
     try {
       const attempt = await locking;
       if (!attempt.acquired) {
@@ -495,23 +513,31 @@ class Run {
         });
       }
       lock = attempt.lock === NO_LOCK ? undefined : attempt.lock;
-      if (!(await this.#slot())) {
-        await lock?.release();
+      const standby = this.#canStandBy(job);
+      if (standby) {
+        // Every slot is taken: the executor starts the job the moment one of its jobs ends, without a round trip
+        // through this process, after the checks made under the lock; the next job is taken in meanwhile.
+        const previous = await this.#store.read(job);
+        const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
+        if (timer || this.#aborted)
+          return await skipUnlocking(timer ?? { reason: 'aborted', detail: 'the run was aborted' });
+        const held = lock;
         lock = undefined;
-        return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+        this.#standingBy += 1;
+        const active = this.#standBy(job, held, previous, standby).finally(() => {
+          this.#active.delete(active);
+        });
+        this.#active.add(active);
+        return;
       }
+      if (!(await this.#slot()))
+        return await skipUnlocking({ reason: 'aborted', detail: 'the run was aborted' });
       slot = true;
       // Under the lock, the record is current: another scheduler may have run the job a moment ago.
       const previous = await this.#store.read(job);
       const timer = this.options.ignoreTimers ? undefined : timerVerdict(job, previous, this.#clock.now());
-      if (timer || this.#aborted) {
-        const held = lock;
-        lock = undefined;
-        slot = false;
-        await held?.release();
-        this.#freeSlot();
-        return this.#skip(job, timer ?? { reason: 'aborted', detail: 'the run was aborted' });
-      }
+      if (timer || this.#aborted)
+        return await skipUnlocking(timer ?? { reason: 'aborted', detail: 'the run was aborted' });
       let slotHeld = true;
       const freeSlot = () => {
         if (slotHeld) this.#freeSlot();
@@ -531,6 +557,70 @@ class Run {
       if (slot) this.#freeSlot();
       this.#jobError(job, error);
     }
+  }
+
+  /** Jobs handed to the executor's standby start that have not started yet. */
+  #standingBy = 0;
+
+  /** A standby job: it takes the slot of the job whose end let it start; never rejects. */
+  async #standBy(
+    job: Job,
+    lock: JobLock | undefined,
+    previous: StatusRecord | undefined,
+    standby: NonNullable<Executor['standby']>,
+  ): Promise<void> {
+    let starting: Promise<RunningProcess> | undefined;
+    let slot = false;
+    try {
+      const process = await standby(job, this.#limit, this.options.signal);
+      if (process !== undefined) {
+        // It took the slot of the job whose end let it start: that end has been handled (its slot freed).
+        this.#running += 1;
+        this.#maxRunning = Math.max(this.#maxRunning, this.#running);
+        slot = true;
+        starting = Promise.resolve(process);
+      }
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ECANCELLED') {
+        this.#stoodBy();
+        await lock?.release().catch(() => {});
+        return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+      }
+      // It could not start: reported as a start that failed, once a slot is free.
+      starting = Promise.reject(error);
+      starting.catch(() => {});
+    }
+    this.#stoodBy();
+    // Not started (the executor could not stand by, or the start failed): a slot as any job waits for one.
+    if (!slot && !(await this.#slot())) {
+      await lock?.release().catch(() => {});
+      return this.#skip(job, { reason: 'aborted', detail: 'the run was aborted' });
+    }
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (slotHeld) this.#freeSlot();
+      slotHeld = false;
+    };
+    await this.#runLocked(job, lock, previous, freeSlot, starting).finally(freeSlot);
+  }
+
+  #stoodBy(): void {
+    this.#standingBy -= 1;
+    this.#aheadWaiter?.();
+  }
+
+  /** Running jobs not started by the executor (`run` functions): while there are any, nothing stands by. */
+  #unforked = 0;
+
+  /** The executor's standby start, when every slot is taken and every running job is the executor's. */
+  #canStandBy(job: Job): Executor['standby'] | undefined {
+    const executor = this.options.executor;
+    if (executor?.standby === undefined || job.run !== undefined || job.command === undefined)
+      return undefined;
+    if (this.#limit < 1 || this.#unforked > 0 || this.#aborted) return undefined;
+    // Once one stands by, the next do too (they start in plan order, and none overtakes them).
+    if (this.#running < this.#limit && this.#standingBy === 0) return undefined;
+    return (j, below, signal) => executor.standby!(j, below, signal);
   }
 
   #start(job: Job): Promise<RunningProcess> {
@@ -591,15 +681,24 @@ class Run {
     lock: JobLock | undefined,
     previous: StatusRecord | undefined,
     processEnded: () => void,
+    starting?: Promise<RunningProcess>,
   ) {
     const begun = this.#clock.now();
+    const unforked = job.run !== undefined;
+    if (unforked) this.#unforked += 1;
+    let ended = false;
+    const processGone = () => {
+      if (!ended && unforked) this.#unforked -= 1;
+      ended = true;
+      processEnded();
+    };
     let started = recordStarted(previous, job.id, begun);
     this.#started += 1;
     let result: ExitResult & { timedOut: boolean };
     let counted: 'ok' | 'failed' | undefined;
     try {
       let startRecorded: Promise<void> = Promise.resolve();
-      result = await this.#watch(job, this.#start(job), async (process) => {
+      result = await this.#watch(job, starting ?? this.#start(job), async (process) => {
         if (process.pid !== undefined) {
           started = recordStarted(previous, job.id, begun, process.pid);
           await lock?.adopt?.(process.pid).catch(() => {});
@@ -616,7 +715,7 @@ class Run {
       });
       // The slot is for running processes: the next job may start while this one's end is being recorded
       // (its lock is still held until then).
-      processEnded();
+      processGone();
       this.#flushIfIdle();
       const ended = this.#clock.now();
       const outcome = this.#outcome(job, result);
@@ -636,6 +735,7 @@ class Run {
       const why = error instanceof Error ? error.message : String(error);
       this.#jobError(job, new Error(`status not stored: ${why}`));
     } finally {
+      if (!ended) processGone();
       await lock?.release().catch(() => {});
     }
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeForkCancel,
   encodeForkRequest,
   type ForkReply,
   ForkReplyDecoder,
@@ -102,6 +103,89 @@ describe.skipIf(perlMissing)('fork-server.pl', () => {
     const exits = new Map(replies.flatMap((r) => (r.kind === 'exited' ? [[r.pid, r]] : [])));
     expect(exits.get(started.get(1)!)).toMatchObject({ exitCode: 7, signal: 0 });
     expect(exits.get(started.get(2)!)).toMatchObject({ signal: 15 });
+  });
+});
+
+describe.skipIf(perlMissing)('fork-server.pl standby requests', () => {
+  it('start the moment fewer than K jobs run, in the order they came; a withdrawn one never starts', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const decoder = new ForkReplyDecoder();
+    const log: { reply: ForkReply; at: number }[] = [];
+    let wake = () => {};
+    child.stdio[3]!.on('data', (chunk: Buffer) => {
+      for (const reply of decoder.push(chunk.toString('utf8'))) log.push({ reply, at: Date.now() });
+      wake();
+    });
+    const until = async (ok: () => boolean) => {
+      while (!ok()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    const started = (seq: number) =>
+      log.find((l) => l.reply.kind === 'started' && l.reply.seq === seq) as
+        | { reply: { pid: number }; at: number }
+        | undefined;
+    try {
+      child.stdin!.write(encodeForkRequest(1, '/', 'sleep 0.3', [], {}));
+      await until(() => started(1) !== undefined);
+      // One job runs: standby below 1 waits for its end; the next two queue behind it; 4 is withdrawn.
+      child.stdin!.write(encodeForkRequest(2, '/', 'sleep 0.1', [], {}, 1));
+      child.stdin!.write(encodeForkRequest(3, '/', 'true', [], {}, 1));
+      child.stdin!.write(encodeForkRequest(4, '/', 'true', [], {}, 1));
+      child.stdin!.write(encodeForkCancel(4));
+      await until(() => log.some((l) => l.reply.kind === 'failed' && l.reply.seq === 4));
+      expect(started(2)).toBeUndefined();
+      await until(() => started(3) !== undefined);
+      const end = (pid: number) => log.find((l) => l.reply.kind === 'exited' && l.reply.pid === pid)!;
+      const first = end(started(1)!.reply.pid);
+      expect(log.indexOf(first)).toBeLessThan(log.indexOf(started(2) as (typeof log)[number]));
+      expect(log.indexOf(end(started(2)!.reply.pid))).toBeLessThan(
+        log.indexOf(started(3) as (typeof log)[number]),
+      );
+      expect(log.find((l) => l.reply.kind === 'failed')?.reply).toEqual({
+        kind: 'failed',
+        seq: 4,
+        reason: 'cancelled',
+      });
+      expect(started(4)).toBeUndefined();
+    } finally {
+      child.stdin!.end();
+    }
+  });
+});
+
+describe.skipIf(perlMissing)('fork-server.pl once its input ends (the scheduler ended or was killed)', () => {
+  const alive = (pid: number) =>
+    readFile(`/proc/${pid}/stat`, 'utf8').then(
+      (stat) => !/^\d+ \(.*\) [ZX]/.test(stat),
+      () => false,
+    );
+  it('waits for its running jobs before it exits, though nobody reads its replies any more', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const exited = new Promise<number>((resolve) => child.on('exit', () => resolve(Date.now())));
+    const decoder = new ForkReplyDecoder();
+    const started = new Promise<number>((resolve) => {
+      child.stdio[3]!.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk.toString('utf8'))) if (r.kind === 'started') resolve(r.pid);
+      });
+    });
+    child.stdin!.write(encodeForkRequest(1, '/', 'sleep 0.5', [], {}));
+    const job = await started;
+    // As when the scheduler is killed: its end of both pipes closes.
+    child.stdin!.end();
+    (child.stdio[3] as import('node:net').Socket).destroy();
+    const inputEnded = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await alive(child.pid!)).toBe(true);
+    expect(await alive(job)).toBe(true);
+    const helperEnded = await exited;
+    expect(await alive(job)).toBe(false);
+    expect(helperEnded - inputEnded).toBeGreaterThanOrEqual(300);
+  });
+
+  it('exits at once when no job runs', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin!.end();
+    expect(await exited).toBe(0);
   });
 });
 

@@ -267,6 +267,64 @@ describe('the fork server under churn', () => {
   });
 });
 
+describe('the fork server standing by', () => {
+  it('starts the next job the moment one ends when every slot is taken: never more than max at once, in plan order', async () => {
+    const real = forkServerExecutor({ output: 'ignore' });
+    let standbys = 0;
+    const executor = {
+      start: real.start,
+      standby: (...args: Parameters<NonNullable<typeof real.standby>>) => {
+        standbys += 1;
+        return real.standby!(...args);
+      },
+    };
+    const jobs = Array.from({ length: 12 }, (_, i) => ({ id: `j${i}`, command: 'sleep 0.05', cwd: dir }));
+    const events: SchedulerEvent[] = [];
+    const summary = await runJobs(jobs, { max: 3, executor, onEvent: (e) => events.push(e) }).summary;
+    expect(summary).toMatchObject({ started: 12, succeeded: 12, failed: 0 });
+    expect(summary.maxRunning).toBeLessThanOrEqual(3);
+    expect(standbys).toBeGreaterThan(0);
+    let running = 0;
+    let most = 0;
+    for (const e of events) {
+      if (e.type === 'started') running += 1;
+      if (e.type === 'finished') running -= 1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(3);
+    expect(events.filter((e) => e.type === 'started').map((e) => e.job.id)).toEqual(jobs.map((j) => j.id));
+  });
+
+  it('an abort withdraws the jobs standing by: they are skipped as aborted and never start', async () => {
+    const controller = new AbortController();
+    const jobs = Array.from({ length: 8 }, (_, i) => ({
+      id: `j${i}`,
+      command: 'touch "started-$$"; sleep 5',
+      cwd: dir,
+    }));
+    const run = runJobs(jobs, {
+      max: 2,
+      executor: forkServerExecutor(),
+      signal: controller.signal,
+      killGraceMs: 500,
+    });
+    let started = 0;
+    const begun = Date.now();
+    for await (const e of run) {
+      if (e.type === 'started' && ++started === 2) {
+        // Let the next jobs reach the helper as standby requests first.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        controller.abort();
+      }
+    }
+    const summary = await run.summary;
+    expect(summary).toMatchObject({ started: 2, aborted: true });
+    expect(summary.skipped.aborted).toBe(6);
+    expect(Date.now() - begun).toBeLessThan(4000);
+    expect((await readdir(dir)).filter((f) => f.startsWith('started-'))).toHaveLength(2);
+  });
+});
+
 describe('statusFileStore refusing what it cannot keep', () => {
   it('with a missing home, refuses every job before it starts (no job runs unrecorded)', async () => {
     const home = join(dir, 'no', 'such');

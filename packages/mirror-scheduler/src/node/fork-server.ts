@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '@suite/internal/node';
-import { encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
+import { encodeForkCancel, encodeForkRequest, ForkReplyDecoder } from '../fork-protocol.js';
 import type { Executor, ExitResult, RunningProcess } from '../ports.js';
 import { groupKiller, type ShellExecutorOptions, spawnJob, tracked } from './shell-executor.js';
 
@@ -50,7 +50,10 @@ export class ForkServer {
   readonly #child: ChildProcess;
   readonly #requests: Socket;
   readonly #replies: Socket;
-  readonly #starting = new Map<number, { resolve: (p: ForkedProcess) => void; reject: (e: Error) => void }>();
+  readonly #starting = new Map<
+    number,
+    { resolve: (p: ForkedProcess) => void; reject: (e: Error) => void; standby: boolean; done?: () => void }
+  >();
   readonly #exits = new Map<number, (r: ExitResult) => void>();
   #seq = 0;
   #broken: Error | undefined;
@@ -61,6 +64,9 @@ export class ForkServer {
     // must report how they ended.
     const script = scriptPath();
     if (script === undefined) throw new Error("fork-server.pl is missing beside the package's modules");
+    this.lost = new Promise((resolve) => {
+      this.#markLost = resolve;
+    });
     this.#child = spawn(PERL, [script, argv0, output === 'ignore' ? '1' : ''], {
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
       env,
@@ -76,30 +82,62 @@ export class ForkServer {
     this.#idle();
   }
 
+  /** Resolves when the helper is found dead or unusable (it never rejects). */
+  readonly lost: Promise<void>;
+  #markLost: () => void = () => {};
+
+  /** The helper's pid (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Whether it still works (it fails for good if the helper dies). */
   get usable(): boolean {
     return this.#broken === undefined;
   }
 
+  /**
+   * Starts a job; with `standbyBelow` K, as soon as fewer than K of the helper's jobs run (see
+   * encodeForkRequest). A standby start that `signal` aborts before it started rejects with a `cancelled` error.
+   */
   start(
     cwd: string,
     script: string,
     args: readonly string[],
     env: Readonly<Record<string, string>>,
+    standbyBelow?: number,
+    signal?: AbortSignal,
   ): Promise<ForkedProcess> {
     if (this.#broken) return Promise.reject(this.#broken);
     const seq = ++this.#seq;
     let request: Uint8Array;
     try {
-      request = encodeForkRequest(seq, cwd, script, args, env);
+      request = encodeForkRequest(seq, cwd, script, args, env, standbyBelow);
     } catch (error) {
       return Promise.reject(error);
     }
     this.#busy();
     return new Promise((resolve, reject) => {
-      this.#starting.set(seq, { resolve, reject });
+      const standby = standbyBelow !== undefined;
+      const pending: { resolve: typeof resolve; reject: typeof reject; standby: boolean; done?: () => void } =
+        {
+          resolve,
+          reject,
+          standby,
+        };
+      this.#starting.set(seq, pending);
       // One write, so the helper reads the request in one go.
       this.#requests.write(request);
+      if (standby && signal) {
+        const cancel = () => {
+          if (this.#starting.has(seq) && !this.#broken) this.#requests.write(encodeForkCancel(seq));
+        };
+        if (signal.aborted) cancel();
+        else {
+          signal.addEventListener('abort', cancel, { once: true });
+          pending.done = () => signal.removeEventListener('abort', cancel);
+        }
+      }
     });
   }
 
@@ -108,8 +146,12 @@ export class ForkServer {
       if (reply.kind === 'started') {
         const pending = this.#starting.get(reply.seq);
         this.#starting.delete(reply.seq);
+        pending?.done?.();
         const exited = new Promise<ExitResult>((resolve) => this.#exits.set(reply.pid, resolve));
-        pending?.resolve({ pid: reply.pid, exited });
+        // A standby job took the place of one whose end came in the same read: that end is handled first (its
+        // continuations are promise jobs, run before the next macrotask), so jobs seen running never exceed K.
+        if (pending?.standby) setImmediate(() => pending.resolve({ pid: reply.pid, exited }));
+        else pending?.resolve({ pid: reply.pid, exited });
       } else if (reply.kind === 'exited') {
         const { signal } = reply;
         this.#exits.get(reply.pid)?.({
@@ -120,6 +162,7 @@ export class ForkServer {
       } else {
         const pending = this.#starting.get(reply.seq);
         this.#starting.delete(reply.seq);
+        pending?.done?.();
         pending?.reject(new Error(reply.reason));
       }
     }
@@ -128,7 +171,11 @@ export class ForkServer {
 
   #fail(error: Error): void {
     this.#broken ??= error;
-    for (const { reject } of this.#starting.values()) reject(error);
+    this.#markLost();
+    for (const { reject, done } of this.#starting.values()) {
+      done?.();
+      reject(error);
+    }
     this.#starting.clear();
     // Nobody will report these ends now: a job counts as ended only once its process is gone, so that its lock
     // is not released while it still runs.
@@ -157,29 +204,79 @@ export class ForkServer {
   }
 }
 
+/** A resident process that starts jobs as its children and lives until the last of them has ended. */
+export interface JobKeeper {
+  readonly pid: number;
+  /** Resolves if it dies or becomes unusable before the scheduler is done with it. */
+  readonly lost: Promise<void>;
+}
+
+/** The executor of {@link forkServerExecutor}: an {@link Executor} that can name the helper that forks the jobs. */
+export interface ForkServerExecutor extends Executor {
+  /**
+   * The helper that forks the jobs: started now unless `start` is false or one already runs; undefined where jobs
+   * start with Node's spawn. A job lock that names its pid as adopted stays held while the helper's jobs run, even
+   * if the scheduler is killed (the helper waits for its jobs once its input ends).
+   */
+  keeper(start?: boolean): JobKeeper | undefined;
+}
+
 /**
  * Runs jobs as {@link shellExecutor} does (`/bin/sh -c COMMAND ARGV0 ARGS...` in the job's cwd, its own process
  * group, stdin /dev/null), but forks them through a small resident Perl helper (fork-server.pl) instead of from
  * Node: several times cheaper per job, which matters for thousands of short jobs. Node-only (not Bun/Deno);
- * where Perl or the helper is missing, or the helper dies, jobs start with Node's spawn. The mm CLI uses it when
+ * where Perl or the helper is missing, or the helper dies, jobs start with Node's spawn. The helper outlives the
+ * scheduler until its last job has ended ({@link ForkServerExecutor.keeper}). The mm CLI uses it when
  * {@link forkServerAvailable}.
  * @example
  * const executor = forkServerAvailable() ? forkServerExecutor({ output: 'ignore' }) : shellExecutor({ output: 'ignore' });
  * await runJobs(plan.steps, { executor }).summary;
  */
-export function forkServerExecutor(options: Omit<ShellExecutorOptions, 'forkServer'> = {}): Executor {
+export function forkServerExecutor(
+  options: Omit<ShellExecutorOptions, 'forkServer'> = {},
+): ForkServerExecutor {
   const output = options.output ?? 'inherit';
   const argv0 = options.argv0 ?? 'mm';
   const env = options.env ?? process.env;
   const useServer = forkServerAvailable();
   let server: ForkServer | undefined;
+  /** Once a helper was lost, jobs of the lost one may still run: no standby starts from then on. */
+  let replaced = false;
+  const current = (): ForkServer => {
+    if (!server?.usable) {
+      replaced ||= server !== undefined;
+      server = new ForkServer(argv0, output, env);
+    }
+    return server;
+  };
+  const running = (forked: ForkedProcess): RunningProcess => {
+    const { exited, done } = tracked(forked.exited);
+    return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
+  };
   return {
+    keeper(start = true) {
+      if (!useServer || (!start && !server?.usable)) return undefined;
+      const { pid, lost, usable } = current();
+      return pid === undefined || !usable ? undefined : { pid, lost };
+    },
     async start(job): Promise<RunningProcess> {
       if (!useServer) return spawnJob(job, argv0, env, output);
-      if (!server?.usable) server = new ForkServer(argv0, output, env);
-      const forked = await server.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {});
-      const { exited, done } = tracked(forked.exited);
-      return { pid: forked.pid, exited, kill: groupKiller(forked.pid, done) };
+      return running(await current().start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {}));
+    },
+    async standby(job, below, signal): Promise<RunningProcess | undefined> {
+      if (!useServer || replaced || !server?.usable) return undefined;
+      const helper = server;
+      try {
+        return running(
+          await helper.start(job.cwd ?? '', job.command ?? '', job.args ?? [], job.env ?? {}, below, signal),
+        );
+      } catch (error) {
+        if ((error as Error).message === 'cancelled')
+          throw Object.assign(new Error('cancelled before it started'), { code: 'ECANCELLED' });
+        // The helper died with the request queued: start it the ordinary way, once a slot is free.
+        if (!helper.usable) return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -1,6 +1,11 @@
 export * from '../index.js';
 export { nodeConfigHost } from './config-host.js';
-export { forkServerAvailable, forkServerExecutor } from './fork-server.js';
+export {
+  type ForkServerExecutor,
+  forkServerAvailable,
+  forkServerExecutor,
+  type JobKeeper,
+} from './fork-server.js';
 export {
   HISTORY_FILE,
   type HistoryFileStore,

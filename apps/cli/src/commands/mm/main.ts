@@ -129,11 +129,13 @@ async function run({ sources, only }: RunContext, args: MmArgs): Promise<number>
         output.diagnostic(d);
       },
     });
+    // Forking through the resident Perl helper costs a fraction of forking Node, per job; the helper outlives mm
+    // until its jobs end, so the job locks name it and need not adopt each job's process.
+    const forkServer = forkServerAvailable() ? forkServerExecutor() : undefined;
     const jobRun = runJobs(withLogDirs(steps), {
-      // Forking through the resident Perl helper costs a fraction of forking Node, per job.
-      executor: forkServerAvailable() ? forkServerExecutor() : shellExecutor(),
+      executor: forkServer ?? shellExecutor(),
       store,
-      locks: lockfileJobLocks(process.cwd()),
+      locks: lockfileJobLocks(process.cwd(), forkServer && ((start) => forkServer.keeper(start))),
       ignoreTimers: args.ignoreTimers,
       ...(only ? { only } : {}),
       signal: controller.signal,

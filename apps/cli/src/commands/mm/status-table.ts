@@ -45,7 +45,11 @@ export function statusRow(
     lastDurationMs: record?.lastDurationMs ?? null,
     consecutiveFailures: record?.consecutiveFailures ?? 0,
     nextEligible: next <= now ? 'now' : (iso(next) ?? 'never'),
-    lockedBy: holder ?? null,
+    // A lock that names only mm's fork helper: the job's process is the one its record says is running.
+    lockedBy:
+      holder && !holder.pids?.length && record?.running?.pid !== undefined
+        ? { ...holder, pids: [record.running.pid] }
+        : (holder ?? null),
   };
 }
 
