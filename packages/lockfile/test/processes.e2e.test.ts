@@ -189,7 +189,7 @@ describe('stale locks on this host', () => {
       type Reply = { won: boolean; code?: string; owner?: number; start: number; end: number };
       const [a, b] = (await Promise.all(replies)) as Reply[];
       const winners = [a, b].filter((reply) => reply!.won);
-      expect(winners.length, `round ${round}`).toBe(1);
+      expect(winners.length, `round ${round}: ${JSON.stringify([a, b])}`).toBe(1);
       const loser = [a, b].find((reply) => !reply!.won)!;
       expect(loser.code).toBe('ELOCKED');
       const winner = racers[a!.won ? 0 : 1]!;
