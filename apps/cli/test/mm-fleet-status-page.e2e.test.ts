@@ -183,8 +183,13 @@ describe.skipIf(skip !== undefined)(
       );
       expect(rows.get('ok.example:done')).toMatchObject({ state: 'waiting' });
       expect(rows.get('ok.example:done')!.reason).toMatch(/^waiting for its timer until \S+Z$/);
-      expect(html).toContain('<li id="running" class=""><b>1/1</b> running</li>');
-      expect(html).toContain('<li id="failing" class="alert"><b>1</b> failing</li>');
+      // The header's counts link to where their rows begin.
+      expect(html).toContain(
+        '<li id="running" class=""><a href="#state-running"><b>1/1</b> running</a></li>',
+      );
+      expect(html).toContain(
+        '<li id="failing" class="alert"><a href="#state-failing"><b>1</b> failing</a></li>',
+      );
     });
 
     it('lists the two workers with their last heartbeat and what each runs, the slow job with its pid and fence', async () => {
