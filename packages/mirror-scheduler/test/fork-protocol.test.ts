@@ -158,8 +158,8 @@ describe.skipIf(perlMissing)('fork-server.pl once its input ends (the scheduler 
       (stat) => !/^\d+ \(.*\) [ZX]/.test(stat),
       () => false,
     );
-  it('waits for its running jobs before it exits, though nobody reads its replies any more', async () => {
-    const child = spawn(PERL, [SCRIPT, 'mm', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+  it('waits for its running jobs before it exits, though nobody reads its replies any more (outliveScheduler)', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1', '1'], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
     const exited = new Promise<number>((resolve) => child.on('exit', () => resolve(Date.now())));
     const decoder = new ForkReplyDecoder();
     const started = new Promise<number>((resolve) => {
@@ -179,6 +179,24 @@ describe.skipIf(perlMissing)('fork-server.pl once its input ends (the scheduler 
     const helperEnded = await exited;
     expect(await alive(job)).toBe(false);
     expect(helperEnded - inputEnded).toBeGreaterThanOrEqual(300);
+  });
+
+  it('exits as soon as its input ends while a job runs, when told not to outlive the scheduler (a fleet worker)', async () => {
+    const child = spawn(PERL, [SCRIPT, 'mm', '1', ''], { stdio: ['pipe', 'inherit', 'inherit', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const decoder = new ForkReplyDecoder();
+    const started = new Promise<number>((resolve) => {
+      child.stdio[3]!.on('data', (chunk: Buffer) => {
+        for (const r of decoder.push(chunk.toString('utf8'))) if (r.kind === 'started') resolve(r.pid);
+      });
+    });
+    child.stdin!.write(encodeForkRequest(1, '/', 'sleep 2', [], {}));
+    const job = await started;
+    child.stdin!.end();
+    expect(await exited).toBe(0);
+    // The job, in its own process group, is not the helper's to stop (a fleet job dies by its death signal).
+    expect(await alive(job)).toBe(true);
+    process.kill(-job, 'SIGKILL');
   });
 
   it('exits at once when no job runs', async () => {

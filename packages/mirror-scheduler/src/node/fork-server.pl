@@ -24,7 +24,7 @@ for my $fh ($wake_r, $wake_w) { my $fl = fcntl($fh, Fcntl::F_GETFL(), 0); fcntl(
 $SIG{CHLD} = sub { syswrite($wake_w, "x") };
 # Once the scheduler is gone, replies go nowhere: that must not kill the helper while its jobs run.
 $SIG{PIPE} = 'IGNORE';
-my $argv0 = shift @ARGV; my $quiet = shift @ARGV;
+my $argv0 = shift @ARGV; my $quiet = shift @ARGV; my $linger = shift @ARGV;
 my $buf = '';
 my $kids = 0;
 sub reap { while ((my $p = waitpid(-1, 1)) > 0) { $kids--; print $out "E $p " . ($? >> 8) . " " . ($? & 127) . "\n"; } }
@@ -71,7 +71,7 @@ while (1) {
   # Requests (a withdrawal among them) are read before a freed slot is refilled.
   if ($n > 0 && vec($rout, fileno(STDIN), 1)) {
     my $got = sysread(STDIN, $buf, 1 << 16, length $buf);
-    if (defined $got && !$got) { last if $kids <= 0; $eof = 1; @standby = (); vec($rin, fileno(STDIN), 1) = 0; next; }
+    if (defined $got && !$got) { last if $kids <= 0 || !$linger; $eof = 1; @standby = (); vec($rin, fileno(STDIN), 1) = 0; next; }
     while ($buf =~ /^(\d+)\n/ && length($buf) >= length($1) + 1 + $1) {
       my $len = $1; my $head = length($len) + 1;
       my $req = substr($buf, $head, $len); substr($buf, 0, $head + $len) = '';

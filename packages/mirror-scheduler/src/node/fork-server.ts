@@ -59,7 +59,7 @@ export class ForkServer {
   #broken: Error | undefined;
   readonly #decoder = new ForkReplyDecoder();
 
-  constructor(argv0: string, output: 'inherit' | 'ignore', env: NodeJS.ProcessEnv) {
+  constructor(argv0: string, output: 'inherit' | 'ignore', env: NodeJS.ProcessEnv, linger: boolean) {
     // A process group of its own: a terminal's Ctrl-C reaches mm, which stops the jobs, not the helper that
     // must report how they ended.
     const script = scriptPath();
@@ -67,7 +67,7 @@ export class ForkServer {
     this.lost = new Promise((resolve) => {
       this.#markLost = resolve;
     });
-    this.#child = spawn(PERL, [script, argv0, output === 'ignore' ? '1' : ''], {
+    this.#child = spawn(PERL, [script, argv0, output === 'ignore' ? '1' : '', linger ? '1' : ''], {
       stdio: ['pipe', 'inherit', 'inherit', 'pipe'],
       env,
       detached: true,
@@ -211,6 +211,16 @@ export interface JobKeeper {
   readonly lost: Promise<void>;
 }
 
+/** The options of {@link forkServerExecutor}. */
+export interface ForkServerExecutorOptions extends Omit<ShellExecutorOptions, 'forkServer'> {
+  /**
+   * Whether the helper outlives the scheduler (ended or killed) until its last job has ended, so that job locks
+   * naming it ({@link ForkServerExecutor.keeper}) stay held while those jobs run. `false`: it exits as soon as its
+   * input closes (a fleet worker's jobs must die with the worker); `keeper()` is then undefined. @default true
+   */
+  readonly outliveScheduler?: boolean;
+}
+
 /** The executor of {@link forkServerExecutor}: an {@link Executor} that can name the helper that forks the jobs. */
 export interface ForkServerExecutor extends Executor {
   /**
@@ -232,9 +242,8 @@ export interface ForkServerExecutor extends Executor {
  * const executor = forkServerAvailable() ? forkServerExecutor({ output: 'ignore' }) : shellExecutor({ output: 'ignore' });
  * await runJobs(plan.steps, { executor }).summary;
  */
-export function forkServerExecutor(
-  options: Omit<ShellExecutorOptions, 'forkServer'> = {},
-): ForkServerExecutor {
+export function forkServerExecutor(options: ForkServerExecutorOptions = {}): ForkServerExecutor {
+  const linger = options.outliveScheduler ?? true;
   const output = options.output ?? 'inherit';
   const argv0 = options.argv0 ?? 'mm';
   const env = options.env ?? process.env;
@@ -245,7 +254,7 @@ export function forkServerExecutor(
   const current = (): ForkServer => {
     if (!server?.usable) {
       replaced ||= server !== undefined;
-      server = new ForkServer(argv0, output, env);
+      server = new ForkServer(argv0, output, env, linger);
     }
     return server;
   };
@@ -255,7 +264,7 @@ export function forkServerExecutor(
   };
   return {
     keeper(start = true) {
-      if (!useServer || (!start && !server?.usable)) return undefined;
+      if (!useServer || !linger || (!start && !server?.usable)) return undefined;
       const { pid, lost, usable } = current();
       return pid === undefined || !usable ? undefined : { pid, lost };
     },

@@ -2,6 +2,7 @@ export * from '../index.js';
 export { nodeConfigHost } from './config-host.js';
 export {
   type ForkServerExecutor,
+  type ForkServerExecutorOptions,
   forkServerAvailable,
   forkServerExecutor,
   type JobKeeper,

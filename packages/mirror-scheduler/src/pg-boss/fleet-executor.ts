@@ -1,4 +1,5 @@
 import { programExists } from '../node/fleet-host.js';
+import { forkServerExecutor } from '../node/fork-server.js';
 import { shellExecutor } from '../node/shell-executor.js';
 import type { Executor } from '../ports.js';
 
@@ -39,11 +40,15 @@ export function deathSignalAvailable(setpriv = '/usr/bin/setpriv'): boolean {
  * await runFleetWorker(fleet, { executor: fleetExecutor({ output: 'ignore' }) });
  */
 export function fleetExecutor(options: FleetExecutorOptions = {}): Executor {
-  const inner = shellExecutor({
-    forkServer: options.forkHelper ?? true,
+  const common = {
     output: options.output ?? 'inherit',
     ...(options.env ? { env: options.env } : {}),
-  });
+  } as const;
+  // The helper must exit with its worker (outliveScheduler: false), so that the jobs' parent-death signal fires.
+  const inner =
+    (options.forkHelper ?? true)
+      ? forkServerExecutor({ ...common, outliveScheduler: false })
+      : shellExecutor(common);
   const setpriv = options.setpriv ?? '/usr/bin/setpriv';
   if (!deathSignalAvailable(setpriv)) return inner;
   return {
