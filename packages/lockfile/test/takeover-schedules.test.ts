@@ -7,7 +7,7 @@ import { asPort, fakeWorld } from './fakes.js';
  * sleeps) held at a gate until a seeded scheduler lets it through: a schedule is an interleaving of their steps,
  * with bursts where one contender runs while the other is descheduled, as on a loaded machine.
  */
-async function race(seed: number): Promise<string[]> {
+async function race(seed: number, format: 'directory' | 'link'): Promise<string[]> {
   let state = seed + 1;
   const random = () => {
     state = (state * 48271) % 2147483647;
@@ -20,10 +20,13 @@ async function race(seed: number): Promise<string[]> {
     if (world.fs.nodes.get(path)?.kind === 'link') throw Object.assign(new Error(path), { code: 'ENOENT' });
     return readdir(path);
   };
-  // A lock of the earlier format (a directory holding the record) left by pid 50, killed.
-  world.fs.mkdir('/locks/job.lock');
+  // A lock left by pid 50, killed: of the earlier format (a directory holding the record), or a link.
   const record = { pid: 50, startTime: 5, hostname: 'alpha', token: 'dead', created: world.clock.now() };
-  world.fs.writeFile('/locks/job.lock/owner.dead.json', JSON.stringify(record));
+  if (format === 'link') world.fs.symlink(JSON.stringify(record), '/locks/job.lock');
+  else {
+    world.fs.mkdir('/locks/job.lock');
+    world.fs.writeFile('/locks/job.lock/owner.dead.json', JSON.stringify(record));
+  }
   const gates: { who: number; go: () => void }[] = [];
   const gate = (who: number) => new Promise<void>((go) => gates.push({ who, go }));
   const contender = (who: number, pid: number): LockPorts => {
@@ -85,9 +88,20 @@ describe('a stale lock under every schedule', () => {
   it('of two contenders for a stale lock of the earlier format, exactly one wins and the other names it, in 2000 seeded schedules', async () => {
     const wrong: string[] = [];
     for (let seed = 0; seed < 2000; seed++) {
-      const [a, b] = await race(seed);
+      const [a, b] = await race(seed, 'directory');
       const right = (a === 'won' && b === 'ELOCKED by 100') || (b === 'won' && a === 'ELOCKED by 200');
       if (!right) wrong.push(`seed ${seed}: ${a} | ${b}`);
+    }
+    expect(wrong).toEqual([]);
+  }, 60_000);
+
+  it('of two contenders for a stale lock link, exactly one wins and the other is refused, in 1000 seeded schedules', async () => {
+    const wrong: string[] = [];
+    for (let seed = 0; seed < 1000; seed++) {
+      const [a, b] = await race(seed, 'link');
+      const refused = (outcome: string | undefined) => outcome?.startsWith('ELOCKED') === true;
+      if (!((a === 'won' && refused(b)) || (b === 'won' && refused(a))))
+        wrong.push(`seed ${seed}: ${a} | ${b}`);
     }
     expect(wrong).toEqual([]);
   }, 60_000);
