@@ -156,27 +156,27 @@ export class LockDir {
   }
 
   /**
-   * Removes a lock link judged stale, so that exactly one contender does it and never a newer lock that replaced
-   * it: a contender first creates the marker `.<name>.lock.<stale token>.reap` (a link carrying its own record;
-   * creating it is atomic, so one contender wins), checks that the stale link is still there, and only then
-   * unlinks it. A marker whose maker is itself stale (killed mid-way) is passed over by creating the next one,
-   * `.reap.1`, `.reap.2`..., never removed while the stale link is there. `busy` when a live contender is at it.
+   * Claims the takeover of the stale lock `token` (a lock link, or an exclusive record of a lock directory of the
+   * earlier format), so that exactly one contender does it: creates the marker `.<name>.lock.<token>.reap` (a link
+   * carrying the reaper's record; creating it is atomic, so one contender wins). A marker whose maker is itself
+   * stale (killed mid-way) is passed over by creating the next one, `.reap.1`, `.reap.2`..., never removed while
+   * the stale lock is there. `busy` (with the live maker, when known) when a live contender is at it; else the
+   * markers to remove with {@link unclaim} once the takeover is over (ours first).
    */
-  async reap(
+  async claim(
     lockPath: string,
-    entry: LockEntry,
+    token: string,
     staleness: Staleness,
     reaper: LockOwner,
-  ): Promise<'removed' | 'changed' | 'busy'> {
+  ): Promise<{ busy: true; by: LockOwner | undefined } | { busy: false; markers: string[] }> {
     const { fs } = this.#ports;
-    const base = `${spareName(lockPath, linkToken(entry))}.reap`;
+    const base = `${spareName(lockPath, token)}.reap`;
     const markers: string[] = [];
-    let mine: string | undefined;
-    for (let generation = 0; generation < MAX_REAPERS && mine === undefined; generation++) {
+    for (let generation = 0; generation < MAX_REAPERS; generation++) {
       const marker = generation === 0 ? base : `${base}.${generation}`;
       try {
         await fs.symlink(encodeLink(reaper), marker);
-        mine = marker;
+        return { busy: false, markers: [marker, ...markers] };
       } catch (error) {
         if (errnoOf(error) !== 'EEXIST') throw this.failure(error, lockPath, 'take over');
         let other: LockEntry;
@@ -187,11 +187,61 @@ export class LockDir {
         } catch {
           continue; // gone meanwhile, or not a link: try the next one
         }
-        if (!staleness.isStale(other)) return 'busy'; // a live contender is taking it over
+        if (!staleness.isStale(other)) return { busy: true, by: other.owner }; // a live contender is at it
         markers.push(marker);
       }
     }
-    if (mine === undefined) return 'busy';
+    return { busy: true, by: undefined };
+  }
+
+  /** Removes the markers of a takeover that is over (the stale lock they were made for is gone). */
+  async unclaim(markers: readonly string[]): Promise<void> {
+    for (const marker of markers) await this.#ports.fs.unlink(marker).catch(() => {});
+  }
+
+  /**
+   * The live contender taking over a stale lock of `lockPath` right now (the maker of a live `.reap` marker beside
+   * it), if there is one: what an emptied lock directory of the earlier format is, while its reaper is between
+   * removing the stale record and the directory.
+   */
+  async reaper(lockPath: string, staleness: Staleness): Promise<LockOwner | undefined> {
+    const { fs } = this.#ports;
+    const parent = parentOf(lockPath);
+    const prefix = `.${baseOf(lockPath)}.`;
+    let names: string[];
+    try {
+      names = await fs.readdir(parent);
+    } catch {
+      return undefined;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !/^[A-Za-z0-9_-]+\.reap(?:\.\d+)?$/.test(name.slice(prefix.length)))
+        continue;
+      const marker = `${parent}/${name}`;
+      try {
+        const owner = decodeLink(await fs.readlink(marker));
+        const mtimeMs = (await fs.lstat(marker)).mtimeMs;
+        if (owner !== undefined && !staleness.isStale({ name, token: owner.token, owner, mtimeMs }))
+          return owner;
+      } catch {}
+    }
+    return undefined;
+  }
+
+  /**
+   * Removes a lock link judged stale, so that exactly one contender does it and never a newer lock that replaced
+   * it: the contender that {@link claim}s the takeover checks that the stale link is still there, and only then
+   * unlinks it. `busy` when a live contender is at it.
+   */
+  async reap(
+    lockPath: string,
+    entry: LockEntry,
+    staleness: Staleness,
+    reaper: LockOwner,
+  ): Promise<'removed' | 'changed' | 'busy'> {
+    const { fs } = this.#ports;
+    const claimed = await this.claim(lockPath, linkToken(entry), staleness, reaper);
+    if (claimed.busy) return 'busy';
     let removed = false;
     try {
       if ((await fs.readlink(lockPath)) === entry.link) {
@@ -201,12 +251,12 @@ export class LockDir {
     } catch (error) {
       const code = errnoOf(error);
       if (code !== 'ENOENT' && code !== 'EINVAL') {
-        await fs.unlink(mine).catch(() => {});
+        await this.unclaim(claimed.markers.slice(0, 1));
         throw this.failure(error, lockPath, 'take over');
       }
     }
     // The stale link is gone now (or had already gone): its markers stand for nothing any more.
-    for (const marker of [mine, ...markers]) await fs.unlink(marker).catch(() => {});
+    await this.unclaim(claimed.markers);
     return removed ? 'removed' : 'changed';
   }
 

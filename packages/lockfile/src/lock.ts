@@ -117,6 +117,10 @@ interface Pending {
 /** How long a released shared record is kept beside the lock for reuse before it is removed. */
 const SPARE_LINGER = 2_000;
 const CONTENDED = new Set(['ENOTEMPTY', 'EEXIST']);
+/** Waits on an empty lock directory (proper-lockfile's lock, which a takeover under way also shows) per try. */
+const IDLE_ROUNDS = 4;
+/** Rounds of one try at most (each one that is not a wait removed something stale or found the lock gone). */
+const MAX_ROUNDS = 32;
 
 function checkNonNegative(name: string, value: number | undefined): void {
   if (value !== undefined && !(value >= 0)) {
@@ -299,8 +303,31 @@ export function createLocker(ports: LockPorts): Locker {
     pending: Pending,
   ): Promise<Acquisition | Refusal> {
     const lockPath = `${path}.lock`;
+    // The markers of a takeover of a stale lock directory that we claimed: kept until this try ends (won or lost
+    // to a live holder), so that a contender meeting the directory emptied meanwhile knows a takeover is under way.
+    const claims: string[] = [];
+    try {
+      return await attemptRounds(path, lockPath, options, stale, staleness, pending, claims);
+    } finally {
+      if (claims.length > 0) await dir.unclaim(claims);
+    }
+  }
+
+  async function attemptRounds(
+    path: string,
+    lockPath: string,
+    options: AcquireOptions,
+    stale: number,
+    staleness: Staleness,
+    pending: Pending,
+    claims: string[],
+  ): Promise<Acquisition | Refusal> {
     let empty = false;
-    for (let round = 0; round < 4; round++) {
+    // A round that changed something (a stale lock removed, the lock found gone) is followed by another: a try
+    // gives up only on a live holder, or after IDLE_ROUNDS waits on an empty lock directory (proper-lockfile's).
+    let idle = 0;
+    const claimed = new Set<string>();
+    for (let round = 0; round < MAX_ROUNDS; round++) {
       if (pending.want === undefined) {
         pending.owner ??= newOwner(options.adopted);
         const owner: LockOwner = { ...pending.owner, created: ports.clock.now() };
@@ -337,8 +364,15 @@ export function createLocker(ports: LockPorts): Locker {
         // directory goes soon).
         pending.want = undefined;
         if (ports.clock.now() - found.mtimeMs <= stale) {
+          // A directory of the earlier format emptied by a live contender taking it over: that contender is
+          // about to make its lock (the directory is not ours to remove: a quicker one may be proper-lockfile's).
+          if (claims.length === 0) {
+            const reaper = await dir.reaper(lockPath, staleness);
+            if (reaper !== undefined) return { holder: reaper };
+          }
           empty = true;
-          await emptyDirectory(round, options.signal);
+          if (idle >= IDLE_ROUNDS) break;
+          await emptyDirectory(idle++, options.signal);
           continue;
         }
         try {
@@ -347,6 +381,18 @@ export function createLocker(ports: LockPorts): Locker {
         continue;
       }
       empty = false;
+      // A stale exclusive record (the earlier format's lock): one contender takes it over, the one whose takeover
+      // marker is made first, as for a stale link; the others see that marker and stay out.
+      for (const entry of found.entries) {
+        if (entry.kind !== 'exclusive' || entry.token === undefined || claimed.has(entry.token)) continue;
+        if (pending.want !== undefined && entry.token === pending.owner?.token) continue;
+        if (!staleness.isStale(entry)) continue;
+        pending.owner ??= newOwner(options.adopted);
+        const claim = await dir.claim(lockPath, entry.token, staleness, pending.owner);
+        if (claim.busy) return { holder: claim.by ?? entry.owner };
+        claimed.add(entry.token);
+        claims.push(...claim.markers);
+      }
       const { blocking, readers } = await sortEntries(lockPath, found.entries, staleness, pending);
       if (blocking.length > 0) return { holder: ownerOf(blocking) ?? ownerOf(readers) };
       if (readers.length > 0) {

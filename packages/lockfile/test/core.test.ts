@@ -494,6 +494,58 @@ describe('the lock link', () => {
     await lock.release();
   });
 
+  it('of two contenders for a stale lock directory of the earlier format, the one that meets it emptied by the other (paused before removing it) names that other, which then wins', async () => {
+    const { world, portsA, b } = setup();
+    world.processes.table.set(300, 7);
+    plant(world, { pid: 300, startTime: 7, ...here });
+    world.processes.table.delete(300);
+    let reached!: () => void;
+    let resume!: () => void;
+    const atGap = new Promise<void>((resolve) => (reached = resolve));
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    // a is descheduled right after removing the stale record, before removing the emptied directory.
+    const a = createLocker({
+      ...portsA,
+      fs: {
+        ...portsA.fs,
+        unlink: async (path) => {
+          await portsA.fs.unlink(path);
+          if (path !== '/locks/job.lock/owner.planted.json') return;
+          reached();
+          await paused;
+        },
+      },
+    });
+    const first = a.acquire('/locks/job'); // timeout 0: one try
+    await atGap;
+    expect(world.fs.readdir('/locks/job.lock')).toEqual([]);
+    // b (timeout 0 too), however long a stays away, neither gives up for want of a holder nor takes a's place.
+    const error = await rejection(drive(world, b.acquire('/locks/job')));
+    expect(error).toMatchObject({ code: 'ELOCKED', owner: { pid: 100 } });
+    resume();
+    const lock = await first;
+    expect(decodeLink(world.fs.readlink('/locks/job.lock'))).toMatchObject({ pid: 100 });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']); // a's takeover marker went with its try
+    await lock.release();
+    expect(world.fs.readdir('/locks')).toEqual([]);
+  });
+
+  it('a contender killed between claiming the takeover of a stale lock directory and removing it is passed over', async () => {
+    const { world, portsB, b } = setup();
+    world.processes.table.set(300, 7);
+    world.processes.table.set(400, 8);
+    plant(world, { pid: 300, startTime: 7, ...here });
+    world.processes.table.delete(300);
+    const taker = JSON.stringify({ pid: 400, startTime: 8, ...here, token: 'taker', created: 0 });
+    world.fs.symlink(taker, '/locks/.job.lock.planted.reap');
+    expect(await rejection(b.acquire('/locks/job'))).toMatchObject({ code: 'ELOCKED', owner: { pid: 400 } });
+    world.processes.table.delete(400); // killed with its marker made, the stale record still there
+    const lock = await b.acquire('/locks/job');
+    expect(decodeLink(world.fs.readlink('/locks/job.lock'))).toMatchObject({ pid: portsB.host.pid });
+    expect(world.fs.readdir('/locks')).toEqual(['job.lock']);
+    await lock.release();
+  });
+
   it('a takeover does not remove a link that replaced the stale one meanwhile', async () => {
     const { world, b } = setup();
     const stale = JSON.stringify({ pid: 300, ...here, token: 'dead', created: 0 });

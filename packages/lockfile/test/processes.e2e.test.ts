@@ -165,7 +165,13 @@ describe('stale locks on this host', () => {
 
   it('of two contenders racing for one stale lock exactly one wins, 1000 times in a row', async () => {
     const path = join(dir, 'data');
-    const dead = start(['try', join(dir, 'other')]);
+    // A process killed with its start time known, as a lock of the earlier format records it: on a busy machine
+    // its pid is soon reused (pids wrap within seconds when thousands of processes start per second), and a
+    // record naming only the pid would then name a live process.
+    const dead = await holder(join(dir, 'other'));
+    const startTime = nodeLockPorts.probe.startTime(dead.pid!);
+    expect(startTime).toBeDefined();
+    dead.kill('SIGKILL');
     await exited(dead);
     const racers = [0, 1].map(() => {
       const child = fork(worker, ['race', path], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -181,7 +187,7 @@ describe('stale locks on this host', () => {
       // A lock left by a dead process: judged stale by both at once.
       const token = `stale${round}`;
       await mkdir(join(dir, 'data.lock'));
-      const record = { pid: dead.pid, hostname, token, created: Date.now() };
+      const record = { pid: dead.pid, startTime, hostname, token, created: Date.now() };
       await writeFile(join(dir, 'data.lock', `owner.${token}.json`), JSON.stringify(record));
       const go = Date.now() + 3;
       const replies = racers.map(next);
