@@ -4,6 +4,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deadPid } from '@suite/internal/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createMemoryStatusStore,
@@ -174,6 +175,20 @@ describe('historyFileStore', () => {
       expect(journal.jobs.has('a:b')).toBe(false);
       expect(journal.jobs.get('c:d')?.runs).toEqual([{ start: 5, end: 6, result: 'ok' }]);
     }
+  });
+
+  it("sweeps a killed writer's temporary at its first append, even when that append does not compact", async () => {
+    const store = historyFileStore({ keep: 10, batchMs: 0 });
+    await store.append(job('a:b'), run(1)); // a compacted-format journal, far from its next compaction
+    const dead = await deadPid();
+    const leftover = `${HISTORY_FILE}.${dead}.0badc0de.tmp`;
+    const live = `${HISTORY_FILE}.${process.pid}.0badc0de.tmp`; // this process's: never swept by another writer
+    await writeFile(join(home, leftover), 'partial');
+    await writeFile(join(home, live), 'partial');
+    await historyFileStore({ keep: 10, batchMs: 0 }).append(job('a:b'), run(2));
+    const names = await readdir(home);
+    expect(names).not.toContain(leftover);
+    expect(names).toContain(live);
   });
 
   it('survives kill -9 while converting an old journal: the old or the new one is left, every run counted', async () => {

@@ -96,6 +96,8 @@ interface HomeState {
   cache?: { signature: string; journal: ParsedJournal };
   /** Set until the end of this turn of the event loop once the cache was checked against the file's stat. */
   checked?: boolean;
+  /** Once this store has swept the home's leftover temporaries. */
+  swept?: boolean;
 }
 
 /**
@@ -166,6 +168,10 @@ export function historyFileStore(options: HistoryFileStoreOptions = {}): History
       // Compacted once the runs appended since reach half its compacted size: a status page then parses about one
       // line per job (its `runs` line) plus at most half as many bytes of run lines.
       if (old || size > compacted + compacted / 2 + slack) await compact(home, path);
+      // The first batch of this store in a home also sweeps what writers killed mid-compaction left, whether or
+      // not it compacts (a killed writer's temporary would otherwise wait for the next compaction).
+      else if (!stateOf(home).swept) await sweepTemporaries(home);
+      stateOf(home).swept = true;
     });
   };
 
