@@ -158,9 +158,8 @@ function tagged(value: string): string {
  * Whether a host name recorded in a lock names the host called `hostname`: a lock link records a long host name
  * by its tag (`#` and a hash) to stay short, and this tells the two apart.
  * @example
- * import { hostname } from 'node:os';
- * const owner = await readOwner('/srv/job');
- * if (owner && !sameHost(owner.hostname, hostname())) console.log(`held on host ${owner.hostname}`);
+ * const owner = await readOwner('/srv/job'); // thisHost: os.hostname() in Node
+ * if (owner && !sameHost(owner.hostname, thisHost)) console.log(`held on host ${owner.hostname}`);
  */
 export function sameHost(recorded: string, hostname: string): boolean {
   return recorded === hostname || (recorded.startsWith('#') && recorded === tagged(hostname));
